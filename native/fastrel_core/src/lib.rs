@@ -1,0 +1,27 @@
+//! fastrel's core: the Erlang terms releases are made of, and the files built from them.
+//!
+//! Everything here is plain Rust with no tie to a running VM, so it is unit-tested and
+//! fuzzed on its own; the NIF crate is only a table of contents over it. The pieces:
+//! a reader for Erlang term text (what `file:consult/1` reads), a byte-exact External Term
+//! Format codec (what `term_to_binary/1` writes), the `~tp` pretty-printer, and
+//! `make_script`, a reimplementation of `systools:make_script/2`.
+//!
+//! ```
+//! use fastrel_core::{read_first_term, etf};
+//! let t = read_first_term(b"{release, {\"r\", \"1\"}}.", "r.rel").unwrap();
+//! assert_eq!(etf::encode(&t, 25)[0], 131);
+//! ```
+#![deny(missing_docs)]
+
+pub mod etf;
+pub mod make_script;
+
+mod order;
+pub mod pretty;
+mod reader;
+mod release;
+mod script;
+mod term;
+
+pub use reader::{read_all_terms, read_first_term, ReadError, ReadErrorKind};
+pub use term::{map_key_cmp, term_cmp, Term};

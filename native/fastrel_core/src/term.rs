@@ -1,0 +1,346 @@
+//! The Erlang terms that release files are made of, with Erlang's own equality and order.
+//!
+//! Strings are not a separate kind: `"ab"` is the list `[97,98]`, exactly as in Erlang, so
+//! that equality, ordering and encoding need no special cases.
+
+use num_bigint::BigInt;
+use num_traits::ToPrimitive;
+use std::cmp::Ordering;
+
+/// An Erlang term as it can appear in a `.rel`, `.app`, `.script` or `.boot` file.
+#[derive(Debug, Clone)]
+pub enum Term {
+    /// An atom; the name is its characters (Erlang atoms hold up to 255 code points).
+    Atom(String),
+    /// An integer that fits in an `i64`.
+    Int(i64),
+    /// An integer outside the `i64` range (never holds a value that fits in `i64`).
+    Big(BigInt),
+    /// A float.
+    Float(f64),
+    /// A proper list, `[]` included.
+    List(Vec<Term>),
+    /// An improper list `[A, B | Tail]` with at least one element and a tail that is not a list.
+    Improper(Vec<Term>, Box<Term>),
+    /// A tuple.
+    Tuple(Vec<Term>),
+    /// A binary.
+    Binary(Vec<u8>),
+    /// A bitstring whose last byte holds `bits` (1..=7) significant high bits.
+    Bits(Vec<u8>, u8),
+    /// A map; pairs kept sorted by key in map-key order, keys unique.
+    Map(Vec<(Term, Term)>),
+    /// Pids, ports, references and funs: they never occur in release files, but a decoded
+    /// `.boot` could hold one; kept as their raw external-format bytes (tag included).
+    Opaque(Vec<u8>),
+}
+
+impl Term {
+    /// An atom from a name.
+    pub fn atom(name: &str) -> Term {
+        Term::Atom(name.to_string())
+    }
+
+    /// A string, i.e. a list of code points.
+    pub fn string(s: &str) -> Term {
+        Term::List(s.chars().map(|c| Term::Int(c as i64)).collect())
+    }
+
+    /// A tuple from its elements.
+    pub fn tuple<I: IntoIterator<Item = Term>>(items: I) -> Term {
+        Term::Tuple(items.into_iter().collect())
+    }
+
+    /// A proper list from its elements.
+    pub fn list<I: IntoIterator<Item = Term>>(items: I) -> Term {
+        Term::List(items.into_iter().collect())
+    }
+
+    /// `[]`.
+    pub fn nil() -> Term {
+        Term::List(Vec::new())
+    }
+
+    /// An integer, normalised: `Int` when it fits in `i64`, `Big` otherwise.
+    pub fn int(v: BigInt) -> Term {
+        match v.to_i64() {
+            Some(i) => Term::Int(i),
+            None => Term::Big(v),
+        }
+    }
+
+    /// A map from pairs in any order; a later duplicate key replaces an earlier one.
+    pub fn map(pairs: Vec<(Term, Term)>) -> Term {
+        let mut out: Vec<(Term, Term)> = Vec::with_capacity(pairs.len());
+        for (k, v) in pairs {
+            match out.binary_search_by(|(ok, _)| map_key_cmp(ok, &k)) {
+                Ok(i) => out[i].1 = v,
+                Err(i) => out.insert(i, (k, v)),
+            }
+        }
+        Term::Map(out)
+    }
+
+    /// Returns the atom's name if and only if this is an atom.
+    pub fn as_atom(&self) -> Option<&str> {
+        match self {
+            Term::Atom(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Returns true if and only if this is the atom `name`.
+    pub fn is_atom(&self, name: &str) -> bool {
+        matches!(self, Term::Atom(a) if a == name)
+    }
+
+    /// Returns the elements if and only if this is a proper list.
+    pub fn as_list(&self) -> Option<&[Term]> {
+        match self {
+            Term::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// Returns the elements if and only if this is a tuple.
+    pub fn as_tuple(&self) -> Option<&[Term]> {
+        match self {
+            Term::Tuple(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The string this term spells, if it is a string in the sense of systools' `string_p`
+    /// (`unicode:characters_to_list(X) =:= X`): a flat list of valid code points.
+    ///
+    /// Returns `Err(())` when `characters_to_list` itself would raise `badarg` (an atom,
+    /// number, or a list holding a non-integer/negative integer), `Ok(None)` when it is a
+    /// term that is simply not a string (binary, tuple, deep list, invalid code point...).
+    #[allow(clippy::result_unit_err)]
+    pub fn string_p(&self) -> Result<Option<String>, ()> {
+        match self {
+            Term::List(l) => {
+                let mut s = String::with_capacity(l.len());
+                let mut ok = true;
+                for e in l {
+                    match e {
+                        Term::Int(i) if *i >= 0 => match u32::try_from(*i).ok().and_then(char::from_u32) {
+                            Some(c) => s.push(c),
+                            None => ok = false,
+                        },
+                        // Nested chardata is accepted by characters_to_list but then the
+                        // result differs from the input, so it is "not a string".
+                        Term::List(_) | Term::Binary(_) => ok = false,
+                        _ => return Err(()),
+                    }
+                }
+                Ok(if ok { Some(s) } else { None })
+            }
+            Term::Binary(_) | Term::Tuple(_) | Term::Map(_) | Term::Improper(..) | Term::Bits(..) => Ok(None),
+            _ => Err(()),
+        }
+    }
+
+    /// The list of atom names, if this is a proper list of atoms.
+    pub fn atom_list(&self) -> Option<Vec<&str>> {
+        self.as_list()?.iter().map(|t| t.as_atom()).collect()
+    }
+
+    fn class(&self) -> u8 {
+        match self {
+            Term::Int(_) | Term::Big(_) | Term::Float(_) => 0,
+            Term::Atom(_) => 1,
+            Term::Opaque(_) => 2,
+            Term::Tuple(_) => 3,
+            Term::Map(_) => 4,
+            Term::List(l) if l.is_empty() => 5,
+            Term::List(_) | Term::Improper(..) => 6,
+            Term::Binary(_) | Term::Bits(..) => 7,
+        }
+    }
+}
+
+/// Erlang's term order (`<`, `==`): numbers compare by value, `1 == 1.0`.
+pub fn term_cmp(a: &Term, b: &Term) -> Ordering {
+    cmp(a, b, false)
+}
+
+/// The order of keys in a small (flat) map: like term order, except that an integer is
+/// always less than a float (keys compare exactly, `1 =/= 1.0`).
+pub fn map_key_cmp(a: &Term, b: &Term) -> Ordering {
+    cmp(a, b, true)
+}
+
+fn num_cmp(a: &Term, b: &Term, exact: bool) -> Ordering {
+    match (a, b) {
+        (Term::Int(x), Term::Int(y)) => x.cmp(y),
+        (Term::Float(x), Term::Float(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        (Term::Float(_), _) if exact => Ordering::Greater,
+        (_, Term::Float(_)) if exact => Ordering::Less,
+        (Term::Float(x), i) => float_int_cmp(*x, i),
+        (i, Term::Float(y)) => float_int_cmp(*y, i).reverse(),
+        (x, y) => big_of(x).cmp(&big_of(y)),
+    }
+}
+
+fn big_of(t: &Term) -> BigInt {
+    match t {
+        Term::Int(i) => BigInt::from(*i),
+        Term::Big(b) => b.clone(),
+        _ => BigInt::from(0),
+    }
+}
+
+fn float_int_cmp(f: f64, i: &Term) -> Ordering {
+    let fi = match i {
+        Term::Int(v) => *v as f64,
+        Term::Big(b) => b.to_f64().unwrap_or(f64::INFINITY),
+        _ => 0.0,
+    };
+    match f.partial_cmp(&fi) {
+        Some(Ordering::Equal) => {
+            // Equal as doubles: compare exactly through the integer value of the float.
+            let fb = num_bigint::BigInt::from(f as i128);
+            fb.cmp(&big_of(i))
+        }
+        Some(o) => o,
+        None => Ordering::Equal,
+    }
+}
+
+fn cmp_seq(a: &[Term], b: &[Term], exact: bool) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let o = cmp(x, y, exact);
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+fn cmp(a: &Term, b: &Term, exact: bool) -> Ordering {
+    let (ca, cb) = (a.class(), b.class());
+    if ca != cb {
+        return ca.cmp(&cb);
+    }
+    match (a, b) {
+        (Term::Atom(x), Term::Atom(y)) => x.chars().cmp(y.chars()),
+        (Term::Tuple(x), Term::Tuple(y)) => x.len().cmp(&y.len()).then_with(|| cmp_seq(x, y, exact)),
+        (Term::Map(x), Term::Map(y)) => x.len().cmp(&y.len()).then_with(|| {
+            for ((kx, _), (ky, _)) in x.iter().zip(y) {
+                let o = map_key_cmp(kx, ky);
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            for ((_, vx), (_, vy)) in x.iter().zip(y) {
+                let o = cmp(vx, vy, exact);
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            Ordering::Equal
+        }),
+        (Term::Binary(_) | Term::Bits(..), Term::Binary(_) | Term::Bits(..)) => bits_of(a).cmp(&bits_of(b)),
+        (Term::Opaque(x), Term::Opaque(y)) => x.cmp(y),
+        _ if ca == 0 => num_cmp(a, b, exact),
+        _ => {
+            // Lists (proper or improper): element-wise, then the tails.
+            let (xs, xt) = list_parts(a);
+            let (ys, yt) = list_parts(b);
+            for (x, y) in xs.iter().zip(ys) {
+                let o = cmp(x, y, exact);
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            let nil = Term::List(Vec::new());
+            match xs.len().cmp(&ys.len()) {
+                Ordering::Equal => cmp(xt.unwrap_or(&nil), yt.unwrap_or(&nil), exact),
+                Ordering::Less => {
+                    let rest = rest_of(ys, yt, xs.len());
+                    cmp(xt.unwrap_or(&nil), &rest, exact)
+                }
+                Ordering::Greater => {
+                    let rest = rest_of(xs, xt, ys.len());
+                    cmp(&rest, yt.unwrap_or(&nil), exact)
+                }
+            }
+        }
+    }
+}
+
+fn rest_of(items: &[Term], tail: Option<&Term>, from: usize) -> Term {
+    match tail {
+        Some(t) => Term::Improper(items[from..].to_vec(), Box::new(t.clone())),
+        None => Term::List(items[from..].to_vec()),
+    }
+}
+
+fn list_parts(t: &Term) -> (&[Term], Option<&Term>) {
+    match t {
+        Term::List(l) => (l, None),
+        Term::Improper(l, tail) => (l, Some(tail)),
+        _ => (&[], None),
+    }
+}
+
+fn bits_of(t: &Term) -> (Vec<u8>, u8) {
+    match t {
+        Term::Binary(b) => (b.clone(), 8),
+        Term::Bits(b, n) => (b.clone(), *n),
+        _ => (Vec::new(), 8),
+    }
+}
+
+/// Exact equality (`=:=`): `1 =/= 1.0`.
+impl PartialEq for Term {
+    fn eq(&self, other: &Term) -> bool {
+        map_key_cmp(self, other) == Ordering::Equal
+    }
+}
+
+impl Eq for Term {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_matches_erlang_classes() {
+        let seq = [
+            Term::Int(1),
+            Term::atom("a"),
+            Term::tuple([Term::Int(1)]),
+            Term::map(vec![]),
+            Term::nil(),
+            Term::list([Term::Int(1)]),
+            Term::Binary(vec![]),
+        ];
+        for w in seq.windows(2) {
+            assert_eq!(term_cmp(&w[0], &w[1]), Ordering::Less, "{:?} < {:?}", w[0], w[1]);
+        }
+    }
+
+    #[test]
+    fn numbers_compare_by_value_but_map_keys_put_ints_first() {
+        assert_eq!(term_cmp(&Term::Int(2), &Term::Float(1.5)), Ordering::Greater);
+        assert_eq!(map_key_cmp(&Term::Int(2), &Term::Float(1.5)), Ordering::Less);
+        assert_ne!(Term::Int(1), Term::Float(1.0));
+    }
+
+    #[test]
+    fn string_p_follows_characters_to_list() {
+        assert_eq!(Term::string("abc").string_p(), Ok(Some("abc".into())));
+        assert_eq!(Term::atom("abc").string_p(), Err(()));
+        assert_eq!(Term::Binary(b"x".to_vec()).string_p(), Ok(None));
+        assert_eq!(Term::list([Term::Int(0xD800)]).string_p(), Ok(None));
+        assert_eq!(Term::list([Term::atom("x")]).string_p(), Err(()));
+    }
+
+    #[test]
+    fn map_keeps_last_duplicate_sorted() {
+        let m = Term::map(vec![(Term::atom("b"), Term::Int(1)), (Term::atom("a"), Term::Int(2)), (Term::atom("b"), Term::Int(3))]);
+        assert_eq!(m, Term::Map(vec![(Term::atom("a"), Term::Int(2)), (Term::atom("b"), Term::Int(3))]));
+    }
+}
