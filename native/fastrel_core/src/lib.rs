@@ -13,6 +13,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod etf;
 pub mod make_script;
 
@@ -24,4 +25,5 @@ mod script;
 mod term;
 
 pub use reader::{read_all_terms, read_first_term, ReadError, ReadErrorKind};
+pub use script::PathMode;
 pub use term::{map_key_cmp, term_cmp, Term};

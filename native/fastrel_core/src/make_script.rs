@@ -1,1 +1,269 @@
-//! make_script
+//! `systools:make_script/2` without the VM: read, check, order, build, write.
+//!
+//! The caller (the `relnif` Erlang module) validates options, expands `{path, ...}`
+//! wildcards and supplies the code path, because those depend on the running VM; what is
+//! left is pure file work, done here.
+
+use crate::order;
+use crate::release::{self, a, s, t, App};
+use crate::script::{self, PathMode, ScriptConfig};
+use crate::term::Term;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Everything `make_script` needs, already validated.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The release name as given (the `.rel` file is `rel_name ++ ".rel"`).
+    pub rel_name: String,
+    /// Output base name: writes `output.script` and `output.boot`.
+    pub output: String,
+    /// The search path: expanded `{path, ...}` entries followed by the code path.
+    pub path: Vec<String>,
+    /// How script paths are written.
+    pub mode: PathMode,
+    /// `{variables, ...}` as `(Var, Prefix)`.
+    pub variables: Vec<(String, String)>,
+    /// Omit `{apply, {c, erlangrc, []}}`.
+    pub no_dot_erlang: bool,
+    /// Check that each module's `.beam` exists and its source is not newer.
+    pub src_tests: bool,
+    /// Drop the `missing_sasl` warning.
+    pub no_warn_sasl: bool,
+    /// Fail, writing nothing, when there are warnings.
+    pub warnings_as_errors: bool,
+    /// Stop after the checks and report the application directories (for `exref`).
+    pub check_only: bool,
+    /// Warnings found by the caller (`exref`), appended after ours.
+    pub extra_warnings: Vec<Term>,
+    /// OTP release the output is for (atom encoding, module lists, atom quoting).
+    pub otp_major: u32,
+    /// Whether `io:printable_range()` is `unicode` (decides how lists print in `.script`).
+    pub unicode_range: bool,
+    /// Directory relative names are resolved against (the VM's cwd).
+    pub cwd: PathBuf,
+}
+
+/// What a successful call did.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Files written; the warnings (`{warning, W}` terms).
+    Written(Vec<Term>),
+    /// `check_only`: the warnings so far and each application's name and directory.
+    Checked(Vec<Term>, Vec<(String, String)>),
+}
+
+impl Outcome {
+    /// The Erlang term for the caller: `{ok, Ws}` or `{checked, Ws, [{App, Dir}]}`.
+    pub fn to_term(&self) -> Term {
+        match self {
+            Outcome::Written(w) => t([a("ok"), Term::List(w.clone())]),
+            Outcome::Checked(w, dirs) => t([
+                a("checked"),
+                Term::List(w.clone()),
+                Term::List(dirs.iter().map(|(n, d)| t([a(n), s(d)])).collect()),
+            ]),
+        }
+    }
+}
+
+/// Runs `make_script`. `Err` holds the systools error reason (the `E` of
+/// `{error, systools_make, E}`).
+pub fn make_script(opts: &Options) -> Result<Outcome, Term> {
+    let (rel, mut warnings) = release::read_release(&opts.rel_name, &opts.path)?;
+    let mut apps: Vec<App> = Vec::with_capacity(rel.apps.len());
+    let mut errors = Vec::new();
+    for entry in &rel.apps {
+        match release::read_application(&entry.name, &entry.vsn, &opts.path, &rel.incls) {
+            Ok(mut app) if app.name == entry.name => {
+                app.typ = entry.typ.clone();
+                apps.push(app);
+            }
+            Ok(app) => errors.push(t([
+                a("bad_application_name"),
+                t([a(&entry.name), t([a(&app.name), s(&app.vsn)])]),
+            ])),
+            Err(reason) => errors.push(t([a("error_reading"), t([a(&entry.name), reason])])),
+        }
+    }
+    if !errors.is_empty() {
+        errors.reverse();
+        return Err(Term::List(errors));
+    }
+    order::check_applications(&mut apps, &rel)?;
+    order::check_duplicate_modules(&apps)?;
+    if opts.src_tests {
+        warnings.extend(src_tests(&apps)?);
+    }
+    warnings.extend(opts.extra_warnings.iter().cloned());
+    let sorted = order::sort_appls(&apps)?;
+    if opts.no_warn_sasl {
+        let sasl = t([a("warning"), a("missing_sasl")]);
+        if let Some(i) = warnings.iter().position(|w| *w == sasl) {
+            warnings.remove(i);
+        }
+    }
+    if opts.check_only {
+        return Ok(Outcome::Checked(warnings, apps.iter().map(|x| (x.name.clone(), x.dir.clone())).collect()));
+    }
+    if opts.warnings_as_errors && !warnings.is_empty() {
+        let inner = warnings.iter().map(|w| w.as_tuple().map(|x| x[1].clone()).unwrap_or_else(|| w.clone())).collect();
+        return Err(t([a("warnings_treated_as_errors"), Term::List(inner)]));
+    }
+    let ordered: Vec<&App> = sorted.iter().map(|&i| &apps[i]).collect();
+    let cfg = ScriptConfig {
+        mode: opts.mode.clone(),
+        variables: &opts.variables,
+        no_dot_erlang: opts.no_dot_erlang,
+        otp_major: opts.otp_major,
+        cwd: &opts.cwd,
+    };
+    let script = script::build(&rel, &ordered, &cfg);
+    write_outputs(&opts.output, &script, opts.otp_major, opts.unicode_range)?;
+    Ok(Outcome::Written(warnings))
+}
+
+/// Writes `Out.script` then `Out.boot`, each through a temporary file renamed into place,
+/// so a reader never sees a half-written file. Errors are systools' `{open, File, Posix}`.
+pub fn write_outputs(output: &str, script: &Term, otp_major: u32, unicode_range: bool) -> Result<(), Term> {
+    let script_file = format!("{output}.script");
+    let text = crate::pretty::script_text(script, unicode_range, otp_major);
+    write_atomic(Path::new(&script_file), text.as_bytes()).map_err(|e| open_error(&script_file, &e))?;
+    let boot_file = format!("{output}.boot");
+    let bytes = crate::etf::encode(script, otp_major);
+    write_atomic(Path::new(&boot_file), &bytes).map_err(|e| open_error(&boot_file, &e))?;
+    Ok(())
+}
+
+fn open_error(file: &str, e: &std::io::Error) -> Term {
+    t([a("open"), s(file), a(posix_name(e))])
+}
+
+/// Writes `data` to `path` via `path.tmp.<pid>` + rename; the temporary file is removed
+/// on failure.
+pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let file_name = path.file_name().ok_or_else(|| std::io::Error::from_raw_os_error(21))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(file_name);
+    tmp_name.push(format!(".tmp{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.flush()?;
+        drop(f);
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// The POSIX error atom Erlang's file module would report.
+pub fn posix_name(e: &std::io::Error) -> &'static str {
+    match e.raw_os_error() {
+        Some(1) => "eperm",
+        Some(2) => "enoent",
+        Some(5) => "eio",
+        Some(9) => "ebadf",
+        Some(12) => "enomem",
+        Some(13) => "eacces",
+        Some(16) => "ebusy",
+        Some(17) => "eexist",
+        Some(18) => "exdev",
+        Some(20) => "enotdir",
+        Some(21) => "eisdir",
+        Some(22) => "einval",
+        Some(24) => "emfile",
+        Some(27) => "efbig",
+        Some(28) => "enospc",
+        Some(30) => "erofs",
+        Some(36) => "enametoolong",
+        Some(40) => "eloop",
+        Some(122) => "edquot",
+        _ => "eio",
+    }
+}
+
+fn mtime_secs(p: &Path) -> Option<i64> {
+    let m = std::fs::metadata(p).ok()?.modified().ok()?;
+    Some(match m.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    })
+}
+
+/// `src_tests`: every module needs a `.beam`; a missing or newer source is a warning.
+fn src_tests(apps: &[App]) -> Result<Vec<Term>, Term> {
+    let mut warnings = Vec::new();
+    let mut errors = Vec::new();
+    for app in apps {
+        let src_dirs = source_dirs(&app.dir);
+        for m in &app.modules {
+            let mod_t = t([a(m), a(&app.name), s(&app.dir)]);
+            let beam = release::erl_join(&app.dir, &format!("{m}.beam"));
+            let Some(beam_time) = mtime_secs(Path::new(&beam)) else {
+                errors.push(t([a("error"), t([t([a("module_not_found"), a(&app.name), a(m)]), mod_t])]));
+                continue;
+            };
+            let src = src_dirs.iter().find_map(|d| mtime_secs(Path::new(&release::erl_join(d, &format!("{m}.erl")))));
+            match src {
+                None => warnings.push(t([a("warning"), t([a("source_not_found"), mod_t])])),
+                Some(st) if st > beam_time => warnings.push(t([a("warning"), t([a("obj_out_of_date"), mod_t])])),
+                Some(_) => {}
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(warnings)
+    } else {
+        Err(t([a("modules"), Term::List(errors)]))
+    }
+}
+
+/// `smart_guess/2` + `add_subdirs/1`: where a module's source may live.
+fn source_dirs(dir: &str) -> Vec<String> {
+    let trimmed = dir.trim_end_matches('/');
+    let Some(parent) = trimmed.strip_suffix("ebin").filter(|p| p.is_empty() || p.ends_with('/')) else {
+        return vec![dir.to_string()];
+    };
+    let parent = parent.trim_end_matches('/');
+    let base = |x: &str| if parent.is_empty() { release::erl_norm(x) } else { release::erl_join(parent, x) };
+    let guesses = [base("src"), base("src/e_src")];
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for g in guesses {
+        if Path::new(&g).is_dir() {
+            let mut subs = Vec::new();
+            walk_dirs(Path::new(&g), &g, &mut subs, 0);
+            subs.sort();
+            found.push(g);
+            found.extend(subs);
+        } else {
+            missing.push(g);
+        }
+    }
+    missing.reverse();
+    found.extend(missing);
+    found
+}
+
+fn walk_dirs(dir: &Path, shown: &str, out: &mut Vec<String>, depth: u32) {
+    if depth > 64 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let p = e.path();
+        if p.is_dir() {
+            let shown_child = format!("{shown}/{name}");
+            out.push(shown_child.clone());
+            walk_dirs(&p, &shown_child, out, depth + 1);
+        }
+    }
+}

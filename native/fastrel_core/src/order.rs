@@ -1,1 +1,231 @@
-//! order
+//! Release-level checks and the start order, exactly as `systools_make` computes them
+//! (`check_applications`, `sort_used_and_incl_appls`, `check_modules`, `sort_appls`).
+//!
+//! Erlang's list subtraction and "first occurrence" rules decide the order, so they are
+//! reproduced literally rather than replaced by a textbook topological sort.
+
+use crate::release::{a, s, t, App, Release};
+use crate::term::Term;
+
+fn minus(list: &mut Vec<String>, remove: &str) {
+    if let Some(i) = list.iter().position(|x| x == remove) {
+        list.remove(i);
+    }
+}
+
+fn make_set_terms(items: Vec<Term>) -> Vec<Term> {
+    let mut out: Vec<Term> = Vec::with_capacity(items.len());
+    for x in items {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
+}
+
+/// `duplicates/1`: stable key-sort on the first element, adjacent equal keys become pairs,
+/// later pairs first.
+fn duplicates(mut items: Vec<(String, Term)>) -> Vec<Term> {
+    items.sort_by(|x, y| x.0.chars().cmp(y.0.chars()));
+    let mut out = Vec::new();
+    for w in items.windows(2) {
+        if w[0].0 == w[1].0 {
+            out.push(t([w[0].1.clone(), w[1].1.clone()]));
+        }
+    }
+    out.reverse();
+    out
+}
+
+/// `check_applications/1` and `sort_used_and_incl_appls/2`.
+pub fn check_applications(apps: &mut [App], rel: &Release) -> Result<(), Term> {
+    let defined: Vec<&str> = apps.iter().map(|x| x.name.as_str()).collect();
+    let mut undefined = Vec::new();
+    for app in apps.iter() {
+        let mut uses = app.uses.clone();
+        for o in &app.optional {
+            minus(&mut uses, o);
+        }
+        for n in uses.iter().chain(&app.includes) {
+            if !defined.contains(&n.as_str()) {
+                undefined.push(a(n));
+            }
+        }
+    }
+    if !undefined.is_empty() {
+        return Err(t([a("undefined_applications"), Term::List(make_set_terms(undefined))]));
+    }
+    let four = |n: &str, x: &App| t([a(n), a(&x.name), s(&x.vsn), s(&x.dir)]);
+    let regs = apps.iter().flat_map(|x| x.regs.iter().map(move |r| (r.clone(), four(r, x)))).collect();
+    let dups = duplicates(regs);
+    if !dups.is_empty() {
+        return Err(t([a("duplicate_register"), Term::List(dups)]));
+    }
+    let incs: Vec<(String, String)> =
+        apps.iter().flat_map(|x| x.includes.iter().map(move |i| (i.clone(), x.name.clone()))).collect();
+    let inc_terms = apps.iter().flat_map(|x| x.includes.iter().map(move |i| (i.clone(), four(i, x)))).collect();
+    let dups = duplicates(inc_terms);
+    if !dups.is_empty() {
+        return Err(t([a("duplicate_include"), Term::List(dups)]));
+    }
+    add_top_apps_to_uses(&incs, apps)?;
+    let pos = |n: &str| rel.apps.iter().position(|x| x.name == n).unwrap_or(usize::MAX);
+    for app in apps.iter_mut() {
+        // lists:keysort is stable and puts `optional` (unknown) after every position.
+        if app.includes.len() > 1 {
+            app.includes.sort_by_key(|n| pos(n));
+        }
+        if app.uses.len() > 1 {
+            app.uses.sort_by_key(|n| pos(n));
+        }
+    }
+    Ok(())
+}
+
+/// The top of the inclusion tree above `app`. systools loops forever on a cycle
+/// (A includes B includes A); we stop and report it.
+fn find_top(app: &str, incs: &[(String, String)]) -> Result<String, Term> {
+    let mut cur = app.to_string();
+    let mut seen = vec![cur.clone()];
+    while let Some((_, top)) = incs.iter().find(|(i, _)| *i == cur) {
+        if seen.contains(top) {
+            seen.push(top.clone());
+            return Err(t([a("circular_included_applications"), Term::List(seen.iter().map(|x| a(x)).collect())]));
+        }
+        cur = top.clone();
+        seen.push(cur.clone());
+    }
+    Ok(cur)
+}
+
+fn add_top_apps_to_uses(incs: &[(String, String)], apps: &mut [App]) -> Result<(), Term> {
+    for app in apps.iter_mut() {
+        let my_top = find_top(&app.name, incs)?;
+        let mut acc = app.uses.clone();
+        for used in &app.uses {
+            if *used == my_top {
+                minus(&mut acc, &my_top);
+                continue;
+            }
+            let Some((_, depend)) = incs.iter().find(|(i, _)| i == used) else { continue };
+            let used_top = find_top(depend, incs)?;
+            if acc.contains(&used_top) {
+                minus(&mut acc, used);
+            } else if used_top != my_top {
+                minus(&mut acc, used);
+                acc.push(used_top);
+            }
+        }
+        app.uses = acc;
+    }
+    Ok(())
+}
+
+/// `check_modules/3` without the `src_tests`/`exref` parts: duplicate module names.
+pub fn check_duplicate_modules(apps: &[App]) -> Result<(), Term> {
+    let mods = apps
+        .iter()
+        .flat_map(|x| x.modules.iter().map(move |m| (m.clone(), t([a(m), a(&x.name), s(&x.dir)]))))
+        .collect();
+    let dups = duplicates(mods);
+    if dups.is_empty() {
+        Ok(())
+    } else {
+        Err(t([a("duplicate_modules"), Term::List(dups)]))
+    }
+}
+
+/// `sort_appls/1`: the load/start order, as indices into `apps`.
+pub fn sort_appls(apps: &[App]) -> Result<Vec<usize>, Term> {
+    let key = |i: usize| t([a(&apps[i].name), s(&apps[i].vsn)]);
+    let mut todo: Vec<usize> = (0..apps.len()).collect();
+    let mut missing: Vec<String> = Vec::new();
+    let mut circular: Vec<usize> = Vec::new();
+    let mut visited: Vec<usize> = Vec::new();
+    let mut out = Vec::with_capacity(apps.len());
+    // Each round either emits an app or marks one visited; the bound only guards against
+    // an input we did not foresee turning this into a hang inside the VM.
+    let mut budget = 1_000_000usize;
+    while let Some(&x) = todo.first() {
+        budget = budget.checked_sub(1).ok_or_else(|| a("start_order_did_not_converge"))?;
+        let rest = todo[1..].to_vec();
+        let name = &apps[x].name;
+        let is_visited = |n: &str| visited.iter().any(|&v| apps[v].name == n);
+        let (uses_found, t1, nf1) = find_all(apps, name, apps[x].uses.iter().rev(), rest, &is_visited);
+        let (incs_found, t2, nf2) = find_all(apps, name, apps[x].includes.iter().rev(), t1, &is_visited);
+        let mut m1 = nf1;
+        for o in &apps[x].optional {
+            minus(&mut m1, o);
+        }
+        m1.extend(nf2);
+        m1.extend(missing);
+        missing = m1;
+        let found: Vec<usize> = uses_found.into_iter().chain(incs_found).collect();
+        if found.is_empty() {
+            out.push(x);
+            todo = t2;
+        } else {
+            let new_circ: Vec<usize> = found
+                .iter()
+                .flat_map(|&f| {
+                    // One entry per matching visit, as the list comprehension yields.
+                    let n = visited.iter().filter(|&&v| apps[v].name == apps[f].name && apps[v].vsn == apps[f].vsn).count();
+                    std::iter::repeat_n(f, n)
+                })
+                .collect();
+            if !new_circ.is_empty() {
+                let mut c = vec![x];
+                c.extend(&new_circ);
+                c.extend(circular);
+                circular = c;
+            }
+            let mut next = found;
+            next.push(x);
+            next.extend(t2);
+            for nc in &new_circ {
+                if let Some(i) = next.iter().position(|&y| apps[y].name == apps[*nc].name) {
+                    next.remove(i);
+                }
+            }
+            todo = next;
+        }
+        visited.insert(0, x);
+    }
+    let circ = || Term::List(make_set_terms(circular.iter().map(|&i| key(i)).collect()));
+    let miss = || Term::List(make_set_terms(missing.iter().map(|n| a(n)).collect()));
+    match (missing.is_empty(), circular.is_empty()) {
+        (true, true) => Ok(out),
+        (false, true) => Err(t([a("undefined_applications"), miss()])),
+        (true, false) => Err(t([a("circular_dependencies"), circ()])),
+        (false, false) => Err(t([
+            a("apps"),
+            Term::list([t([a("circular_dependencies"), circ()]), t([a("undefined_applications"), miss()])]),
+        ])),
+    }
+}
+
+type Found = (Vec<usize>, Vec<usize>, Vec<String>);
+
+fn find_all<'a>(
+    apps: &[App],
+    checking: &str,
+    names: impl Iterator<Item = &'a String>,
+    mut list: Vec<usize>,
+    is_visited: &dyn Fn(&str) -> bool,
+) -> Found {
+    let mut found = Vec::new();
+    let mut not_found = Vec::new();
+    for name in names {
+        match list.iter().position(|&i| apps[i].name == *name) {
+            Some(p) if !apps[list[p]].includes.iter().any(|x| x == checking) => {
+                found.insert(0, list.remove(p));
+            }
+            _ => {
+                if !is_visited(name) {
+                    not_found.insert(0, name.clone());
+                }
+            }
+        }
+    }
+    (found, list, not_found)
+}

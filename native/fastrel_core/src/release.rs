@@ -1,1 +1,487 @@
-//! release
+//! Reading and validating `.rel` and `.app` files the way `systools_make` does.
+//!
+//! Errors are built directly as the Erlang terms `systools_make` returns, because the
+//! drop-in promise is about those terms: callers compare them, print them with
+//! `format_error/1`, and match on them.
+
+use crate::reader::{read_first_term, ReadErrorKind};
+use crate::term::Term;
+use std::path::Path;
+
+/// One application entry of the `.rel` file.
+#[derive(Debug, Clone)]
+pub struct RelApp {
+    pub name: String,
+    pub vsn: String,
+    pub typ: String,
+}
+
+/// A checked `.rel` file.
+#[derive(Debug, Clone)]
+#[allow(dead_code)] // erts_vsn is for make_tar.
+pub struct Release {
+    pub name: String,
+    pub vsn: String,
+    pub erts_vsn: String,
+    pub apps: Vec<RelApp>,
+    /// `.rel` include overrides, in `.rel` order.
+    pub incls: Vec<(String, Vec<String>)>,
+}
+
+/// A checked `.app` file, as `systools_make`'s `#application{}` record.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub name: String,
+    pub vsn: String,
+    pub id: String,
+    pub description: String,
+    pub modules: Vec<String>,
+    pub regs: Vec<String>,
+    pub uses: Vec<String>,
+    pub optional: Vec<String>,
+    pub includes: Vec<String>,
+    /// `[]` or `{Mod, Args}`.
+    pub mod_: Term,
+    pub start_phases: Option<Term>,
+    pub env: Term,
+    pub max_t: Term,
+    pub max_p: Term,
+    /// `filename:dirname` of the path the `.app` was found at.
+    pub dir: String,
+    pub typ: String,
+}
+
+pub(crate) fn a(name: &str) -> Term {
+    Term::atom(name)
+}
+
+pub(crate) fn s(text: &str) -> Term {
+    Term::string(text)
+}
+
+pub(crate) fn t<const N: usize>(items: [Term; N]) -> Term {
+    Term::Tuple(items.into())
+}
+
+/// Why a term file could not be used.
+pub(crate) enum ReadFail {
+    /// Not found on any of the directories (or unreadable).
+    NotFound,
+    /// Empty, scan error or no terminating dot: systools' `{read, File}`.
+    Read,
+    /// A syntax error at a line: systools' `{parse, File, {Line, erl_parse, Msg}}`.
+    Parse(u32, String),
+}
+
+/// Reads the first term of `file`, searched like `file:path_open(Dirs, File, [read])`.
+/// Returns the term and the full name it was opened under.
+pub(crate) fn read_file(file: &str, dirs: &[String]) -> Result<(Term, String), ReadFail> {
+    let candidates: Vec<String> = if file.starts_with('/') {
+        vec![file.to_string()]
+    } else {
+        dirs.iter().map(|d| erl_join(d, file)).collect()
+    };
+    for full in candidates {
+        if let Ok(bytes) = std::fs::read(&full) {
+            return match read_first_term(&bytes, file) {
+                Ok(term) => Ok((term, full)),
+                Err(e) => match e.kind {
+                    ReadErrorKind::Parse(msg) => Err(ReadFail::Parse(e.line, msg)),
+                    ReadErrorKind::Scan(_) | ReadErrorKind::Eof => Err(ReadFail::Read),
+                },
+            };
+        }
+    }
+    Err(ReadFail::NotFound)
+}
+
+/// The error term of a syntax error, `{Line, Module, Message}`. The module is
+/// `fastrel_reader`; the Erlang side re-reads the file with `erl_parse` to put the exact
+/// OTP message in its place, so this text only has to be helpful.
+pub(crate) fn parse_error_term(line: u32, msg: &str) -> Term {
+    t([Term::Int(line as i64), a("fastrel_reader"), s(msg)])
+}
+
+/// An `{'EXIT', {badarg, Where}}` standing in for the exception systools' `string_p`
+/// raises on atoms and numbers; systools' own term holds a stack trace we cannot (and
+/// should not) reproduce, so we name the file and the offending value instead.
+pub(crate) fn badarg_exit(file: &str, what: &str, value: &Term) -> Term {
+    t([a("EXIT"), t([a("badarg"), Term::list([t([a("file"), s(file)]), t([a(what), value.clone()])])])])
+}
+
+fn string_p(v: &Term) -> Result<Option<String>, ()> {
+    v.string_p()
+}
+
+fn is_app_type(t: &str) -> bool {
+    matches!(t, "permanent" | "transient" | "temporary" | "none" | "load")
+}
+
+fn a_list(v: &Term) -> Option<Vec<String>> {
+    v.atom_list().map(|l| l.into_iter().map(String::from).collect())
+}
+
+/// Reads and checks `RelName.rel`, searched in `["." | Path]`. Returns the release and its
+/// warnings (`[{warning, missing_sasl}]` or none).
+pub fn read_release(rel_name: &str, path: &[String]) -> Result<(Release, Vec<Term>), Term> {
+    let file = format!("{rel_name}.rel");
+    let mut dirs = Vec::with_capacity(path.len() + 1);
+    dirs.push(".".to_string());
+    dirs.extend_from_slice(path);
+    let term = match read_file(&file, &dirs) {
+        Ok((term, _)) => term,
+        Err(ReadFail::NotFound) => return Err(t([a("not_found"), s(&file)])),
+        Err(ReadFail::Read) => return Err(t([a("read"), s(&file)])),
+        Err(ReadFail::Parse(line, msg)) => return Err(t([a("parse"), s(&file), parse_error_term(line, &msg)])),
+    };
+    check_rel(&term, &file)
+}
+
+fn check_rel(term: &Term, file: &str) -> Result<(Release, Vec<Term>), Term> {
+    let bad = || a("badly_formatted_release");
+    let items = term.as_tuple().ok_or_else(bad)?;
+    let [tag, id, erts, apps] = items else { return Err(bad()) };
+    if !tag.is_atom("release") {
+        return Err(bad());
+    }
+    let (Some([name, vsn]), Some([erts_tag, evsn])) = (id.as_tuple().and_then(|x| <&[Term; 2]>::try_from(x).ok()), erts.as_tuple().and_then(|x| <&[Term; 2]>::try_from(x).ok())) else {
+        return Err(bad());
+    };
+    if !erts_tag.is_atom("erts") {
+        return Err(bad());
+    }
+    let apps = apps.as_list().ok_or_else(bad)?;
+    let name = match string_p(name) {
+        Ok(Some(n)) => n,
+        Ok(None) => return Err(t([a("illegal_name"), name.clone()])),
+        Err(()) => return Err(badarg_exit(file, "name", name)),
+    };
+    let vsn_s = match string_p(vsn) {
+        Ok(Some(v)) => v,
+        Ok(None) => return Err(t([a("illegal_form"), vsn.clone()])),
+        Err(()) => return Err(badarg_exit(file, "vsn", vsn)),
+    };
+    let evsn_s = match string_p(evsn) {
+        Ok(Some(v)) => v,
+        Ok(None) => return Err(t([a("illegal_form"), t([a("erts"), evsn.clone()])])),
+        Err(()) => return Err(badarg_exit(file, "erts", evsn)),
+    };
+    let mut illegal = Vec::new();
+    let mut rel_apps = Vec::with_capacity(apps.len());
+    let mut incls = Vec::new();
+    for entry in apps {
+        match check_rel_app(entry, file)? {
+            Some((app, incl)) => {
+                if let Some(i) = incl {
+                    incls.push((app.name.clone(), i));
+                }
+                rel_apps.push(app);
+            }
+            None => illegal.push(entry.clone()),
+        }
+    }
+    if !illegal.is_empty() {
+        return Err(t([a("illegal_applications"), Term::List(illegal)]));
+    }
+    let warnings = mandatory_applications(&rel_apps)?;
+    Ok((Release { name, vsn: vsn_s, erts_vsn: evsn_s, apps: rel_apps, incls }, warnings))
+}
+
+type RelEntry = (RelApp, Option<Vec<String>>);
+
+/// One `.rel` application entry: `Ok(None)` when it is illegal; `Err` when systools
+/// would crash on it (an atom or number where a version string belongs).
+fn check_rel_app(entry: &Term, file: &str) -> Result<Option<RelEntry>, Term> {
+    let Some(items) = entry.as_tuple() else { return Ok(None) };
+    let Some(name) = items.first().and_then(Term::as_atom) else { return Ok(None) };
+    if items.len() < 2 || items.len() > 4 {
+        return Ok(None);
+    }
+    // The guards of systools' filter decide which clause applies before string_p runs.
+    let shape_ok = match items.len() {
+        2 => true,
+        3 => matches!(items[2], Term::List(_)) || items[2].as_atom().is_some(),
+        _ => items[2].as_atom().is_some() && matches!(items[3], Term::List(_)),
+    };
+    if !shape_ok {
+        return Ok(None);
+    }
+    let vsn = match string_p(&items[1]) {
+        Ok(Some(v)) => Some(v),
+        Ok(None) => None,
+        Err(()) => return Err(badarg_exit(file, name, &items[1])),
+    };
+    let (typ, incl) = match items.len() {
+        2 => (Some("permanent".to_string()), None),
+        3 => match &items[2] {
+            Term::List(_) => (Some("permanent".to_string()), Some(a_list(&items[2]))),
+            ty => (ty.as_atom().filter(|x| is_app_type(x)).map(String::from), None),
+        },
+        _ => (items[2].as_atom().filter(|x| is_app_type(x)).map(String::from), Some(a_list(&items[3]))),
+    };
+    match (vsn, typ, incl) {
+        (Some(vsn), Some(typ), None) => Ok(Some((RelApp { name: name.into(), vsn, typ }, None))),
+        (Some(vsn), Some(typ), Some(Some(i))) => Ok(Some((RelApp { name: name.into(), vsn, typ }, Some(i)))),
+        _ => Ok(None),
+    }
+}
+
+fn mandatory_applications(apps: &[RelApp]) -> Result<Vec<Term>, Term> {
+    let first = |n: &str| apps.iter().find(|x| x.name == n).map(|x| x.typ.clone());
+    for app in ["kernel", "stdlib"] {
+        match first(app) {
+            None => return Err(t([a("missing_mandatory_app"), a(app)])),
+            Some(ty) if ty != "permanent" => return Err(t([a("mandatory_app"), a(app), a(&ty)])),
+            _ => {}
+        }
+    }
+    Ok(if first("sasl").is_none() { vec![t([a("warning"), a("missing_sasl")])] } else { vec![] })
+}
+
+/// Finds and reads `Name.app` for one `.rel` entry (`read_application/4`).
+/// `Err` holds the inner reason of `{error_reading, {Name, Reason}}`.
+pub fn read_application(name: &str, vsn: &str, path: &[String], incls: &[(String, Vec<String>)]) -> Result<App, Term> {
+    let file = format!("{name}.app");
+    let mut first_error: Option<Term> = None;
+    for dir in path {
+        match read_file(&file, std::slice::from_ref(dir)) {
+            Ok((term, full)) => match parse_application(&term, &full, vsn, incls) {
+                Parsed::Ok(app) => return Ok(app),
+                Parsed::OtherVsn(other) => {
+                    if first_error.is_none() {
+                        first_error = Some(t([
+                            a("no_valid_version"),
+                            t([t([s("should be"), s(vsn)]), t([s("found file"), s(&erl_join(dir, &file)), s(&other)])]),
+                        ]));
+                    }
+                }
+                Parsed::Err(e) => return Err(e),
+            },
+            Err(ReadFail::Parse(line, msg)) => {
+                if first_error.is_none() {
+                    first_error = Some(t([
+                        a("parse_error"),
+                        t([s(&erl_join(dir, &file)), Term::Int(line as i64), s(&msg)]),
+                    ]));
+                }
+            }
+            Err(ReadFail::NotFound | ReadFail::Read) => {}
+        }
+    }
+    Err(first_error.unwrap_or_else(|| t([a("not_found"), s(&file)])))
+}
+
+enum Parsed {
+    Ok(App),
+    OtherVsn(String),
+    Err(Term),
+}
+
+const ITEMS: [&str; 13] = [
+    "vsn", "id", "description", "modules", "registered", "applications", "optional_applications",
+    "included_applications", "mod", "start_phases", "env", "maxT", "maxP",
+];
+
+fn parse_application(term: &Term, full: &str, vsn: &str, incls: &[(String, Vec<String>)]) -> Parsed {
+    let (name, dict) = match term.as_tuple() {
+        Some([tag, Term::Atom(name), dict @ Term::List(_)]) if tag.is_atom("application") => (name, dict.as_list().unwrap_or(&[])),
+        _ => return Parsed::Err(t([a("badly_formatted_application"), term.clone()])),
+    };
+    let mut values: Vec<Term> = Vec::with_capacity(ITEMS.len());
+    for key in ITEMS {
+        match check_item(dict, key, full) {
+            Ok(v) => values.push(v),
+            Err(reason) => return Parsed::Err(t([reason, term.clone()])),
+        }
+    }
+    let str_of = |v: &Term| v.string_p().ok().flatten().unwrap_or_default();
+    let atoms = |v: &Term| a_list(v).unwrap_or_default();
+    let found_vsn = str_of(&values[0]);
+    if found_vsn != vsn {
+        return Parsed::OtherVsn(found_vsn);
+    }
+    let mut includes = atoms(&values[7]);
+    if let Some((_, over)) = incls.iter().find(|(n, _)| n == name) {
+        let missing: Vec<Term> = over.iter().filter(|x| !includes.contains(x)).map(|x| a(x)).collect();
+        if !missing.is_empty() {
+            return Parsed::Err(t([a("override_include"), Term::List(missing)]));
+        }
+        includes = over.clone();
+    }
+    Parsed::Ok(App {
+        name: name.clone(),
+        vsn: found_vsn,
+        id: str_of(&values[1]),
+        description: str_of(&values[2]),
+        modules: atoms(&values[3]),
+        regs: atoms(&values[4]),
+        uses: atoms(&values[5]),
+        optional: atoms(&values[6]),
+        includes,
+        mod_: values[8].clone(),
+        start_phases: if values[9].is_atom("undefined") { None } else { Some(values[9].clone()) },
+        env: values[10].clone(),
+        max_t: values[11].clone(),
+        max_p: values[12].clone(),
+        dir: erl_dirname(full),
+        typ: String::new(),
+    })
+}
+
+fn t_list_p(v: &Term) -> bool {
+    v.as_list().is_some_and(|l| l.iter().all(|e| matches!(e.as_tuple(), Some([Term::Atom(_), _]))))
+}
+
+fn check_item(dict: &[Term], key: &str, full: &str) -> Result<Term, Term> {
+    let found = dict.iter().find_map(|e| match e.as_tuple() {
+        Some(items) if !items.is_empty() && items[0].is_atom(key) => Some(items),
+        _ => None,
+    });
+    let bad = || Err(t([a("bad_param"), a(key)]));
+    let missing = || Err(t([a("missing_param"), a(key)]));
+    let Some(items) = found else {
+        return match key {
+            "optional_applications" | "included_applications" | "mod" | "env" | "id" => Ok(Term::nil()),
+            "start_phases" => Ok(a("undefined")),
+            "maxT" | "maxP" => Ok(a("infinity")),
+            _ => missing(),
+        };
+    };
+    // keysearch finds any tuple with the key first; only 2-tuples match check_item's clauses.
+    let [_, v] = items else { return missing() };
+    match key {
+        "mod" => match v.as_tuple() {
+            Some([Term::Atom(_), _]) => Ok(v.clone()),
+            _ if matches!(v, Term::List(l) if l.is_empty()) => Ok(Term::nil()),
+            _ => missing(),
+        },
+        "vsn" | "id" | "description" => match v.string_p() {
+            Ok(Some(_)) => Ok(v.clone()),
+            Ok(None) => bad(),
+            Err(()) => Err(badarg_exit(full, key, v)),
+        },
+        "applications" | "optional_applications" | "included_applications" | "registered" | "modules" => {
+            if v.atom_list().is_some() {
+                Ok(v.clone())
+            } else {
+                bad()
+            }
+        }
+        "start_phases" if v.is_atom("undefined") => Ok(v.clone()),
+        "start_phases" | "env" => {
+            if t_list_p(v) {
+                Ok(v.clone())
+            } else {
+                bad()
+            }
+        }
+        _ => match v {
+            Term::Int(i) if *i > 0 => Ok(v.clone()),
+            Term::Big(b) if b.sign() == num_bigint::Sign::Plus => Ok(v.clone()),
+            _ if v.is_atom("infinity") => Ok(v.clone()),
+            _ => bad(),
+        },
+    }
+}
+
+/// `filename:join(A, B)` on Unix: joins, drops `.` components (but a leading `./`),
+/// collapses repeated slashes and strips a trailing one.
+pub fn erl_join(first: &str, second: &str) -> String {
+    if second.starts_with('/') {
+        return erl_norm(second);
+    }
+    let mut out = String::with_capacity(first.len() + second.len() + 1);
+    push_norm(&mut out, first);
+    if !out.is_empty() && !second.is_empty() {
+        if out.ends_with("/.") {
+            out.pop();
+        } else if !out.ends_with('/') {
+            out.push('/');
+        }
+    } else if out.is_empty() && !second.is_empty() {
+        out.push('/');
+    }
+    push_norm(&mut out, second);
+    finish_norm(out)
+}
+
+/// `filename:join([A])`: normalisation of one name.
+pub fn erl_norm(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    push_norm(&mut out, name);
+    finish_norm(out)
+}
+
+fn push_norm(out: &mut String, name: &str) {
+    for c in name.chars() {
+        if c == '/' {
+            if out.ends_with("/.") {
+                out.pop();
+                continue;
+            }
+            if out.ends_with('/') {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+}
+
+fn finish_norm(mut out: String) -> String {
+    if out.len() > 1 && out.ends_with('/') {
+        out.pop();
+    }
+    out
+}
+
+/// `filename:dirname/1` on Unix.
+pub fn erl_dirname(name: &str) -> String {
+    let trimmed = name.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return if name.starts_with('/') { "/".into() } else { ".".into() };
+    }
+    match trimmed.rfind('/') {
+        None => ".".into(),
+        Some(i) => {
+            let dir = trimmed[..i].trim_end_matches('/');
+            if dir.is_empty() {
+                "/".into()
+            } else {
+                dir.to_string()
+            }
+        }
+    }
+}
+
+/// `filename:absname/1` against `cwd`.
+pub fn erl_absname(name: &str, cwd: &Path) -> String {
+    if name.starts_with('/') {
+        erl_norm(name)
+    } else {
+        erl_join(&cwd.to_string_lossy(), name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_matches_filename_join() {
+        assert_eq!(erl_join(".", "x.app"), "./x.app");
+        assert_eq!(erl_join("./a/", "x"), "./a/x");
+        assert_eq!(erl_join("a/./b", "x"), "a/b/x");
+        assert_eq!(erl_join("a//b/", "x"), "a/b/x");
+        assert_eq!(erl_join("a", "/abs"), "/abs");
+        assert_eq!(erl_join("/", "x"), "/x");
+        assert_eq!(erl_norm("/a/b/"), "/a/b");
+    }
+
+    #[test]
+    fn dirname_matches_filename_dirname() {
+        assert_eq!(erl_dirname("x.app"), ".");
+        assert_eq!(erl_dirname("./x.app"), ".");
+        assert_eq!(erl_dirname("/x.app"), "/");
+        assert_eq!(erl_dirname("lib/a-1/ebin/a.app"), "lib/a-1/ebin");
+    }
+}

@@ -1,0 +1,171 @@
+%% SPDX-License-Identifier: Apache-2.0
+%% @doc The `fastrel' escript: a thin shell over `relnif'. Errors go to stderr as plain
+%% sentences with exit status 1; usage errors exit with 2.
+-module(fastrel_cli).
+
+-export([main/1]).
+
+-define(EXIT_ERROR, 1).
+-define(EXIT_USAGE, 2).
+
+-spec main([string()]) -> no_return().
+main(Args) ->
+    halt(run(Args)).
+
+run([]) -> usage_error("no command given");
+run(["--help"]) -> out(usage()), 0;
+run(["-h"]) -> out(usage()), 0;
+run(["help"]) -> out(usage()), 0;
+run(["help", Cmd]) ->
+    case command_help(Cmd) of
+        undefined -> usage_error("unknown command: " ++ Cmd);
+        Text -> out(Text), 0
+    end;
+run(["--version"]) -> out("fastrel " ++ version() ++ "\n"), 0;
+run([Cmd | Rest]) ->
+    case command_help(Cmd) =/= undefined andalso lists:member("--help", Rest) of
+        true -> out(command_help(Cmd)), 0;
+        false -> with_nif(fun() -> command(Cmd, Rest) end)
+    end.
+
+command("script", Args) ->
+    case parse_script_args(Args, undefined, []) of
+        {ok, Rel, Opts} -> make_script(Rel, Opts);
+        {usage, Msg} -> usage_error(Msg)
+    end;
+command("boot2script", [Boot]) ->
+    case relnif:boot2script(Boot) of
+        {ok, Text} -> io:put_chars(Text), 0;
+        {error, relnif, R} -> fail(relnif:format_error(R))
+    end;
+command("boot2script", [Boot, "-o", Out]) ->
+    case relnif:boot2script(Boot, Out) of
+        ok -> 0;
+        {error, relnif, R} -> fail(relnif:format_error(R))
+    end;
+command("script2boot", [Script]) ->
+    Base = filename:rootname(Script, ".script"),
+    case relnif:script2boot_silent(Base) of
+        ok -> 0;
+        {error, relnif, R} -> fail(relnif:format_error(R))
+    end;
+command(Cmd, _) ->
+    case command_help(Cmd) of
+        undefined -> usage_error("unknown command: " ++ Cmd);
+        _ -> usage_error("wrong arguments for " ++ Cmd ++ "; see: fastrel help " ++ Cmd)
+    end.
+
+make_script(Rel, Opts) ->
+    case relnif:make_script(Rel, [silent | lists:reverse(Opts)]) of
+        {ok, relnif, Warnings} ->
+            io:put_chars(standard_error, relnif:format_warning(Warnings)),
+            0;
+        {error, relnif, Reason} ->
+            fail(relnif:format_error(Reason))
+    end.
+
+parse_script_args([], undefined, _) -> {usage, "script needs a release name (REL or REL.rel)"};
+parse_script_args([], Rel, Opts) -> {ok, Rel, Opts};
+parse_script_args(["--local" | T], R, O) -> parse_script_args(T, R, [local | O]);
+parse_script_args(["--no-dot-erlang" | T], R, O) -> parse_script_args(T, R, [no_dot_erlang | O]);
+parse_script_args(["--warnings-as-errors" | T], R, O) -> parse_script_args(T, R, [warnings_as_errors | O]);
+parse_script_args(["--src-tests" | T], R, O) -> parse_script_args(T, R, [src_tests | O]);
+parse_script_args(["--no-warn-sasl" | T], R, O) -> parse_script_args(T, R, [no_warn_sasl | O]);
+parse_script_args(["--exref" | T], R, O) -> parse_script_args(T, R, [exref | O]);
+parse_script_args(["--path", Dir | T], R, O) -> parse_script_args(T, R, add_path(Dir, O));
+parse_script_args(["--outdir", Dir | T], R, O) -> parse_script_args(T, R, [{outdir, Dir} | O]);
+parse_script_args(["--script-name", N | T], R, O) -> parse_script_args(T, R, [{script_name, N} | O]);
+parse_script_args(["--var", Def | T], R, O) ->
+    case string:split(Def, "=") of
+        [Name, Prefix] when Name =/= "", Prefix =/= "" -> parse_script_args(T, R, add_var(Name, Prefix, O));
+        _ -> {usage, "--var wants NAME=PREFIX, got: " ++ Def}
+    end;
+parse_script_args(["-" ++ _ = Flag | _], _, _) -> {usage, "unknown option for script: " ++ Flag};
+parse_script_args([Rel | T], undefined, O) -> parse_script_args(T, strip_rel(Rel), O);
+parse_script_args([Extra | _], _, _) -> {usage, "unexpected argument: " ++ Extra}.
+
+%% Repeated --path/--var accumulate into one option, as systools reads only the first.
+add_path(Dir, O) ->
+    case lists:keytake(path, 1, O) of
+        {value, {path, Ds}, O1} -> [{path, Ds ++ [Dir]} | O1];
+        false -> [{path, [Dir]} | O]
+    end.
+
+add_var(Name, Prefix, O) ->
+    case lists:keytake(variables, 1, O) of
+        {value, {variables, Vs}, O1} -> [{variables, Vs ++ [{Name, Prefix}]} | O1];
+        false -> [{variables, [{Name, Prefix}]} | O]
+    end.
+
+strip_rel(Rel) ->
+    case filename:extension(Rel) of
+        ".rel" -> filename:rootname(Rel);
+        _ -> Rel
+    end.
+
+with_nif(Fun) ->
+    case code:ensure_loaded(relnif) of
+        {module, relnif} -> Fun();
+        _ ->
+            fail(io_lib:format("cannot load fastrel's NIF library (~p); set FASTREL_NIF_PATH to relnif_nif.so",
+                               [relnif_nif_status()]))
+    end.
+
+relnif_nif_status() ->
+    try relnif:nif_path() catch _:_ -> not_found end.
+
+fail(Text) ->
+    io:put_chars(standard_error, ["fastrel: ", string:trim(Text, trailing), "\n"]),
+    ?EXIT_ERROR.
+
+usage_error(Msg) ->
+    io:put_chars(standard_error, ["fastrel: ", Msg, "\n", "Try 'fastrel --help'.\n"]),
+    ?EXIT_USAGE.
+
+out(Text) -> io:put_chars(Text).
+
+version() ->
+    _ = application:load(fastrel),
+    case application:get_key(fastrel, vsn) of
+        {ok, V} -> V;
+        undefined -> "unknown"
+    end.
+
+usage() ->
+    "usage: fastrel <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  script REL          write REL.script and REL.boot (as systools:make_script/2)\n"
+    "  boot2script FILE    print the script text of a .boot file\n"
+    "  script2boot FILE    write FILE.boot from FILE.script (as systools:script2boot/1)\n"
+    "  help CMD            describe a command\n"
+    "\n"
+    "Options: --help, --version\n".
+
+command_help("script") ->
+    "usage: fastrel script REL [options]\n"
+    "\n"
+    "Reads REL.rel and the .app files of its applications and writes REL.script and\n"
+    "REL.boot, byte-identical to systools:make_script/2 on this OTP release.\n"
+    "\n"
+    "  --local               paths where the applications were found, not $ROOT/lib\n"
+    "  --path DIR            also search DIR for .app files (repeatable; * wildcards)\n"
+    "  --outdir DIR          write the files into DIR\n"
+    "  --script-name NAME    name the files NAME.script and NAME.boot\n"
+    "  --var NAME=PREFIX     write paths under PREFIX as $NAME/... (repeatable)\n"
+    "  --no-dot-erlang       do not load $HOME/.erlang at boot\n"
+    "  --warnings-as-errors  fail, writing nothing, on any warning\n"
+    "  --no-warn-sasl        do not warn when sasl is missing\n"
+    "  --src-tests           check every module's .beam exists and its source is older\n"
+    "  --exref               check for calls to undefined functions (xref)\n";
+command_help("boot2script") ->
+    "usage: fastrel boot2script FILE.boot [-o FILE.script]\n"
+    "\n"
+    "Decodes a boot file and prints its script text (as systools writes .script files),\n"
+    "or writes it to the file given with -o.\n";
+command_help("script2boot") ->
+    "usage: fastrel script2boot FILE.script\n"
+    "\n"
+    "Writes FILE.boot from FILE.script, as systools:script2boot/1.\n";
+command_help(_) ->
+    undefined.

@@ -1,0 +1,519 @@
+%% SPDX-License-Identifier: Apache-2.0
+%% @doc A drop-in for `systools:make_script/1,2' and `systools:script2boot/1' whose
+%% file work runs in Rust on a dirty IO scheduler.
+%%
+%% What depends on the running VM stays here: option checking (so bad options raise
+%% `badarg' exactly as systools does), the code path, `{path, ...}' wildcard expansion,
+%% `exref' (xref) and printing. Results are systools' terms with `relnif' in place of
+%% `systools_make'; `format_error/1' gives systools' texts.
+-module(relnif).
+
+-export([make_script/1, make_script/2, script2boot/1, script2boot_silent/1, boot2script/1, boot2script/2,
+         format_error/1, format_warning/1, consult/1, nif_path/0, scheduler_probe/0]).
+
+-on_load(init/0).
+
+-define(APP, fastrel).
+-define(LIB, "relnif_nif").
+
+-type warning() :: {warning, term()}.
+-type result() :: ok | error | {ok, relnif, [warning()]} | {error, relnif, term()}.
+-export_type([result/0]).
+
+%%% ---------------------------------------------------------------- API
+
+%% @doc As `systools:make_script/1'. `make_script([Rel | Opts])' with an atom `Rel' is the
+%% form `erl -s relnif make_script rel opt...' produces.
+-spec make_script(string() | [atom()]) -> result().
+make_script([RelName | Opts]) when is_atom(RelName) ->
+    make_script([RelName], Opts);
+make_script(RelName) when is_list(RelName) ->
+    make_script(RelName, []);
+make_script(RelName) ->
+    erlang:error({badarg, RelName}, [RelName]).
+
+%% @doc As `systools:make_script/2', with the same options and results.
+-spec make_script(string(), [term()]) -> result().
+make_script(RelName, Opts) when is_list(RelName), is_list(Opts) ->
+    case bad_options(Opts) of
+        [] -> run(flat_name(RelName), Opts);
+        Bad -> erlang:error({badarg, Bad}, [RelName, Opts])
+    end;
+make_script(RelName, Opts) when is_list(Opts) ->
+    erlang:error({badarg, RelName}, [RelName, Opts]);
+make_script(RelName, Opts) ->
+    erlang:error({badarg, Opts}, [RelName, Opts]).
+
+%% @doc As `systools:script2boot/1': `File.script' to `File.boot'.
+-spec script2boot(string()) -> ok | error.
+script2boot(File) ->
+    case script2boot_silent(File) of
+        ok -> ok;
+        {error, relnif, E} ->
+            io:format("~ts", [format_error(E)]),
+            error
+    end.
+
+%% @doc `script2boot/1' returning the reason instead of printing it.
+-spec script2boot_silent(string()) -> ok | {error, relnif, term()}.
+script2boot_silent(File) ->
+    case decode(nif_script2boot(bin(File), otp_major())) of
+        {ok, ok} -> ok;
+        {error, E} -> {error, relnif, refine(E)}
+    end.
+
+%% @doc The `.script' text of a `.boot' file (the reverse of `script2boot/1').
+-spec boot2script(file:filename()) -> {ok, unicode:unicode_binary()} | {error, relnif, term()}.
+boot2script(BootFile) ->
+    case decode(nif_boot2script(bin(BootFile), otp_major(), io:printable_range() =:= unicode)) of
+        {ok, Text} -> {ok, Text};
+        {error, E} -> {error, relnif, E}
+    end.
+
+%% @doc Writes the `.script' text of `BootFile' to `ScriptFile'.
+-spec boot2script(file:filename(), file:filename()) -> ok | {error, relnif, term()}.
+boot2script(BootFile, ScriptFile) ->
+    case boot2script(BootFile) of
+        {ok, Text} ->
+            case file:write_file(ScriptFile, Text) of
+                ok -> ok;
+                {error, R} -> {error, relnif, {open, ScriptFile, R}}
+            end;
+        Error -> Error
+    end.
+
+%% @doc `file:consult/1' through fastrel's Rust reader (used to test the reader).
+-spec consult(file:filename()) -> {ok, [term()]} | {error, term()}.
+consult(File) ->
+    decode(nif_consult(bin(File))).
+
+%% @doc Which scheduler kind runs relnif's file work (3 = dirty IO).
+-spec scheduler_probe() -> integer().
+scheduler_probe() -> nif_scheduler_probe().
+
+%%% ---------------------------------------------------------------- make_script
+
+run(RelName, Opts) ->
+    Output = output_name(RelName, Opts),
+    Path = make_set(expand_path(option(path, Opts, [])) ++ code:get_path()),
+    Base = [{rel_name, bin(RelName)}, {output, bin(Output)},
+            {path, [bin(P) || P <- Path]},
+            {mode, path_mode(Opts)},
+            {variables, [{bin(to_list(V)), bin(rm_trailing_slash(P))}
+                         || {V, P} <- option(variables, Opts, [])]},
+            {otp_major, otp_major()},
+            {unicode_range, io:printable_range() =:= unicode},
+            {cwd, bin(cwd())}
+            | [{F, lists:member(F, Opts)}
+               || F <- [no_dot_erlang, src_tests, no_warn_sasl, warnings_as_errors]]],
+    Result = case xref_apps(Opts) of
+                 false -> call(Base);
+                 XrefP -> with_exref(Base, Path, XrefP)
+             end,
+    report(refine(Result), Opts).
+
+call(Args) ->
+    decode(nif_make_script(term_to_binary(Args))).
+
+%% exref needs the application directories before deciding on warnings; ask the NIF
+%% for them without writing, run xref, then build with xref's warnings added.
+with_exref(Base, Path, XrefP) ->
+    case call([{check_only, true} | Base]) of
+        {checked, _Warnings, AppDirs} ->
+            case fastrel_xref:undefined(AppDirs, Path, XrefP) of
+                {ok, XrefWarnings} -> call([{extra_warnings, XrefWarnings} | Base]);
+                {error, Errors} -> {error, {modules, Errors}}
+            end;
+        Other -> Other
+    end.
+
+report({ok, Warnings}, Opts) ->
+    case lists:member(silent, Opts) of
+        true -> {ok, relnif, Warnings};
+        false -> io:format("~ts", [format_warning(Warnings)]), ok
+    end;
+report({error, Reason}, Opts) ->
+    case lists:member(silent, Opts) of
+        true -> {error, relnif, Reason};
+        false -> io:format("~ts", [format_error(Reason)]), error
+    end.
+
+output_name(RelName, Opts) ->
+    Script = case get_flag(script_name, Opts) of
+                 {script_name, S} when is_list(S) -> S;
+                 _ -> RelName
+             end,
+    case get_flag(outdir, Opts) of
+        {outdir, Dir} when is_list(Dir), Dir =/= "" -> filename:join(Dir, filename:basename(Script));
+        _ -> Script
+    end.
+
+path_mode(Opts) ->
+    case {lists:member(local, Opts), lists:member(otp_build, Opts)} of
+        {true, _} -> local;
+        {_, true} -> otp_build;
+        _ -> root
+    end.
+
+xref_apps(Opts) ->
+    Wanted = case lists:member(exref, Opts) of
+                 true -> true;
+                 false ->
+                     case get_flag(exref, Opts) of
+                         {exref, Apps} when is_list(Apps) -> {true, Apps};
+                         _ -> false
+                     end
+             end,
+    case Wanted =/= false andalso code:ensure_loaded(xref) of
+        {module, xref} -> Wanted;
+        _ -> false
+    end.
+
+option(Key, Opts, Default) ->
+    case get_flag(Key, Opts) of
+        {Key, V} when is_list(V) -> V;
+        _ -> Default
+    end.
+
+get_flag(F, [{F, D} | _]) -> {F, D};
+get_flag(F, [_ | Fs]) -> get_flag(F, Fs);
+get_flag(_, _) -> false.
+
+%% Every rejected option, in the order given, as systools' check_args_script/1.
+bad_options(Opts) ->
+    [O || O <- Opts, not valid_option(O)].
+
+valid_option(O) when O =:= silent; O =:= local; O =:= src_tests; O =:= exref;
+                     O =:= otp_build; O =:= warnings_as_errors; O =:= no_warn_sasl;
+                     O =:= no_module_tests; O =:= no_dot_erlang -> true;
+valid_option({path, P}) when is_list(P) -> lists:all(fun is_list/1, P);
+valid_option({variables, V}) when is_list(V) -> valid_vars(V);
+valid_option({exref, Apps}) when is_list(Apps) -> lists:all(fun is_atom/1, Apps);
+valid_option({outdir, D}) when is_list(D) -> true;
+valid_option({script_name, N}) when is_list(N) -> true;
+valid_option(_) -> false.
+
+valid_vars([]) -> true;
+valid_vars([{N, D} | T]) when (is_atom(N) orelse is_list(N)), is_list(D) -> valid_vars(T);
+valid_vars(_) -> false.
+
+%%% ---------------------------------------------------------------- search path
+
+%% `{path, Dirs}' expansion as systools_lib:get_path/1: a component that is exactly `*'
+%% matches one or more characters, a `*' inside a component matches any run of
+%% characters; other characters are regular-expression syntax, as in systools. A match must
+%% cover the whole directory entry; entries come in directory order; non-directories and
+%% missing fixed components drop out silently.
+expand_path(Dirs) ->
+    lists:append([expand_one(to_list(D)) || D <- Dirs]).
+
+expand_one(Dir) ->
+    try
+        components(filename:split(Dir), [], true)
+    catch
+        _:_ -> []
+    end.
+
+components([], Found, _Root) -> Found;
+components([C | Cs], Found, Root) ->
+    Next = case lists:member($*, C) of
+               false -> fixed(C, Found, Root);
+               true -> wild(regex(C), Found, Root)
+           end,
+    components(Cs, Next, false).
+
+fixed(Name, [], true) ->
+    [Name || is_dir(Name)];
+fixed(Name, Dirs, _) ->
+    [D || D0 <- Dirs, D <- [filename:join(D0, Name)], is_dir(D)].
+
+wild(Re, [], true) -> matches(Re, ".", true);
+wild(Re, Dirs, _) -> lists:append([matches(Re, D, false) || D <- Dirs]).
+
+matches(Re, Dir, Root) ->
+    case {file:list_dir(Dir), re:compile(Re, [unicode])} of
+        {{ok, Names}, {ok, MP}} ->
+            [Full || Name <- Names,
+                     re:run(Name, MP, [{capture, first, list}]) =:= {match, [Name]},
+                     Full <- [case Root of true -> Name; false -> filename:join(Dir, Name) end],
+                     is_dir(Full)];
+        _ -> []
+    end.
+
+regex("*") -> "[^/]+";
+regex(C) -> lists:append([case Ch of $* -> "[^/]*"; _ -> [Ch] end || Ch <- C]).
+
+is_dir(D) -> filelib:is_dir(D).
+
+make_set(L) -> make_set(L, #{}).
+make_set([], _) -> [];
+make_set(["" | T], Seen) -> make_set(T, Seen);
+make_set([H | T], Seen) when is_map_key(H, Seen) -> make_set(T, Seen);
+make_set([H | T], Seen) -> [H | make_set(T, Seen#{H => true})].
+
+%%% ---------------------------------------------------------------- errors
+
+%% The Rust reader reports syntax errors in its own words; systools reports erl_parse's.
+%% Re-read the offending file with erl_scan/erl_parse (the error path only) so the term
+%% is exactly the one systools gives.
+refine({error, Reason}) -> {error, refine(Reason)};
+refine({parse, File, {_, fastrel_reader, _} = Ours}) ->
+    case erl_parse_error(File) of
+        {ok, Theirs} -> {parse, File, Theirs};
+        none -> {parse, File, Ours}
+    end;
+refine({error_reading, {App, {parse_error, {File, Line, Msg}}}}) ->
+    case erl_parse_error(File) of
+        {ok, {L, _Mod, Err}} -> {error_reading, {App, {parse_error, {File, L, Err}}}};
+        none -> {error_reading, {App, {parse_error, {File, Line, Msg}}}}
+    end;
+refine(L) when is_list(L) -> [refine(E) || E <- L];
+refine(Other) -> Other.
+
+erl_parse_error(File) ->
+    case file:open(File, [read]) of
+        {ok, Fd} ->
+            try
+                Enc = epp:set_encoding(Fd),
+                case io:request(Fd, {get_until, Enc, '', erl_scan, tokens, [1]}) of
+                    {ok, Toks, _} ->
+                        case erl_parse:parse_term(Toks) of
+                            {error, E} -> {ok, E};
+                            _ -> none
+                        end;
+                    _ -> none
+                end
+            after
+                file:close(Fd)
+            end;
+        _ -> none
+    end.
+
+%% @doc The text systools prints for an error reason (same formats), plus sentences for
+%% the errors only fastrel reports.
+-spec format_error(term()) -> string().
+format_error(R) -> lists:flatten(fmt_error(R)).
+
+fmt_error(badly_formatted_release) ->
+    io_lib:format("Syntax error in the release file~n", []);
+fmt_error({illegal_name, Name}) ->
+    io_lib:format("Illegal name (~tp) in the release file~n", [Name]);
+fmt_error({illegal_form, Form}) ->
+    io_lib:format("Illegal tag in the release file: ~tp~n", [Form]);
+fmt_error({missing_parameter, Par}) ->
+    io_lib:format("Missing parameter (~p) in the release file~n", [Par]);
+fmt_error({illegal_applications, Names}) ->
+    io_lib:format("Illegal applications in the release file: ~p~n", [Names]);
+fmt_error({missing_mandatory_app, Name}) ->
+    io_lib:format("Mandatory application ~w must be specified in the release file~n", [Name]);
+fmt_error({mandatory_app, Name, Type}) ->
+    io_lib:format("Mandatory application ~w must be of type 'permanent' in the release file. Is '~p'.~n",
+                  [Name, Type]);
+fmt_error({duplicate_register, Dups}) ->
+    io_lib:format("Duplicated register names: ~n~ts",
+                  [[io_lib:format("\t~tw registered in ~w and ~w~n", [N, A1, A2])
+                    || {{N, A1, _, _}, {N, A2, _, _}} <- Dups]]);
+fmt_error({undefined_applications, Apps}) ->
+    io_lib:format("Undefined applications: ~p~n", [Apps]);
+fmt_error({duplicate_modules, Dups}) ->
+    io_lib:format("Duplicated modules: ~n~ts",
+                  [[io_lib:format("\t~w specified in ~w and ~w~n", [M, A1, A2])
+                    || {{M, A1, _}, {M, A2, _}} <- Dups]]);
+fmt_error({included_and_used, Dups}) ->
+    io_lib:format("Applications both used and included: ~p~n", [Dups]);
+fmt_error({duplicate_include, Dups}) ->
+    io_lib:format("Duplicated application included: ~n~ts",
+                  [[io_lib:format("\t~w included in ~w and ~w~n", [N, A1, A2])
+                    || {{N, A1, _, _}, {N, A2, _, _}} <- Dups]]);
+fmt_error({modules, ModErrs}) ->
+    fmt_errors(ModErrs);
+fmt_error({circular_dependencies, Apps}) ->
+    io_lib:format("Circular dependencies among applications: ~p~n", [Apps]);
+fmt_error({circular_included_applications, Apps}) ->
+    io_lib:format("Circular included_applications (systools would hang here): ~ts~n",
+                  [lists:join(" includes ", [atom_to_list(A) || A <- lists:reverse(Apps)])]);
+fmt_error({not_found, File}) ->
+    io_lib:format("File not found: ~tp~n", [File]);
+fmt_error({parse, File, {Line, Mod, What}}) ->
+    io_lib:format("~ts:~w: ~ts\n", [File, Line, mod_error(Mod, What)]);
+fmt_error({read, File}) ->
+    io_lib:format("Cannot read ~tp~n", [File]);
+fmt_error({open, File, Error}) ->
+    io_lib:format("Cannot open ~tp - ~ts~n", [File, file:format_error(Error)]);
+fmt_error({close, File, Error}) ->
+    io_lib:format("Cannot close ~tp - ~ts~n", [File, file:format_error(Error)]);
+fmt_error({delete, File, Error}) ->
+    io_lib:format("Cannot delete ~tp - ~ts~n", [File, file:format_error(Error)]);
+fmt_error({bad_boot, File, Why}) ->
+    io_lib:format("Cannot decode boot file ~tp - ~ts~n", [File, Why]);
+fmt_error({bad_options, Why}) ->
+    io_lib:format("Internal error: options not understood by the NIF (~ts)~n", [Why]);
+fmt_error({warnings_treated_as_errors, Warnings}) ->
+    io_lib:format("Warnings being treated as errors:~n~ts",
+                  [[form_warn("", W) || W <- Warnings]]);
+fmt_error(List) when is_list(List) ->
+    fmt_errors(List);
+fmt_error(E) ->
+    io_lib:format("~tp~n", [E]).
+
+mod_error(fastrel_reader, What) -> What;
+mod_error(Mod, What) -> Mod:format_error(What).
+
+fmt_errors(Errors) ->
+    [case E of {error, E1} -> form_err(E1); _ -> form_err(E) end || E <- Errors].
+
+form_err({bad_application_name, {Name, Found}}) ->
+    io_lib:format("~p: Mismatched application id: ~p~n", [Name, Found]);
+form_err({error_reading, {Name, What}}) ->
+    io_lib:format("~p: ~ts~n", [Name, form_reading(What)]);
+form_err({module_not_found, App, Mod}) ->
+    io_lib:format("~w: Module (~w) not found~n", [App, Mod]);
+form_err(E) ->
+    io_lib:format("~tp~n", [E]).
+
+form_reading({not_found, File}) ->
+    io_lib:format("File not found: ~tp~n", [File]);
+form_reading({application_vsn, {Name, Vsn}}) ->
+    io_lib:format("Application ~ts with version ~tp not found~n", [Name, Vsn]);
+form_reading({parse, File, {Line, Mod, What}}) ->
+    io_lib:format("~ts:~w: ~ts\n", [File, Line, mod_error(Mod, What)]);
+form_reading({read, File}) ->
+    io_lib:format("Cannot read ~tp~n", [File]);
+form_reading({{bad_param, P}, _}) ->
+    io_lib:format("Bad parameter in .app file: ~tp~n", [P]);
+form_reading({{missing_param, P}, _}) ->
+    io_lib:format("Missing parameter in .app file: ~p~n", [P]);
+form_reading({badly_formatted_application, _}) ->
+    io_lib:format("Syntax error in .app file~n", []);
+form_reading({override_include, Apps}) ->
+    io_lib:format("Tried to include not (in .app file) specified applications: ~p~n", [Apps]);
+form_reading({no_valid_version, {{_, SVsn}, {_, File, FVsn}}}) ->
+    io_lib:format("No valid version (~tp) of .app file found. Found file ~tp with version ~tp~n",
+                  [SVsn, File, FVsn]);
+form_reading({parse_error, {File, Line, Error}}) ->
+    io_lib:format("Parse error in file: ~tp.  Line: ~w  Error: ~tp; ~n", [File, Line, Error]);
+form_reading(W) ->
+    io_lib:format("~tp~n", [W]).
+
+%% @doc The text systools prints for a list of `{warning, W}'.
+-spec format_warning([warning()]) -> string().
+format_warning(Warnings) ->
+    lists:flatten([form_warn("*WARNING* ", W) || {warning, W} <- Warnings]).
+
+form_warn(Prefix, {source_not_found, {Mod, App, _}}) ->
+    io_lib:format("~ts~w: Source code not found: ~w.erl~n", [Prefix, App, Mod]);
+form_warn(Prefix, {{parse_error, File}, {_, _, App, _, _}}) ->
+    io_lib:format("~ts~w: Parse error: ~tp~n", [Prefix, App, File]);
+form_warn(Prefix, {obj_out_of_date, {Mod, App, _}}) ->
+    io_lib:format("~ts~w: Object code (~w) out of date~n", [Prefix, App, Mod]);
+form_warn(Prefix, {exref_undef, Undef}) ->
+    [io_lib:format("~tsUndefined function ~w:~tw/~w~n", [Prefix, M, F, A]) || {M, F, A} <- Undef];
+form_warn(Prefix, missing_sasl) ->
+    io_lib:format("~tsMissing application sasl. Can not upgrade with this release~n", [Prefix]);
+form_warn(Prefix, What) ->
+    io_lib:format("~ts~tp~n", [Prefix, What]).
+
+%%% ---------------------------------------------------------------- helpers
+
+flat_name(Name) ->
+    case lists:all(fun is_integer/1, Name) of
+        true -> Name;
+        false -> filename:flatten(Name)
+    end.
+
+to_list(A) when is_atom(A) -> atom_to_list(A);
+to_list(L) -> L.
+
+rm_trailing_slash(P) -> lists:reverse(drop_slashes(lists:reverse(P))).
+drop_slashes([$/ | T]) -> drop_slashes(T);
+drop_slashes(T) -> T.
+
+bin(S) when is_binary(S) -> S;
+bin(S) -> unicode:characters_to_binary(S, unicode, file:native_name_encoding()).
+
+cwd() ->
+    {ok, Cwd} = file:get_cwd(),
+    Cwd.
+
+otp_major() ->
+    list_to_integer(erlang:system_info(otp_release)).
+
+decode(Bin) -> binary_to_term(Bin).
+
+%%% ---------------------------------------------------------------- NIF loading
+
+init() ->
+    case nif_path() of
+        {ok, Path} -> erlang:load_nif(Path, 0);
+        {error, _} = E -> E
+    end.
+
+%% @doc Where the NIF library is loaded from, tried in order: `$FASTREL_NIF_PATH', the
+%% application's priv dir, a `priv/' next to the (symlink-resolved) escript, and the copy
+%% embedded in the escript archive (extracted once into the user cache).
+-spec nif_path() -> {ok, string()} | {error, term()}.
+nif_path() ->
+    first([fun from_env/0, fun from_priv_dir/0, fun next_to_escript/0, fun from_escript_archive/0]).
+
+first([]) -> {error, {nif_not_found, ?LIB}};
+first([F | Fs]) ->
+    case catch F() of
+        {ok, _} = Ok -> Ok;
+        _ -> first(Fs)
+    end.
+
+so(Base) -> Base ++ ".so".
+exists(Base) -> filelib:is_regular(so(Base)).
+
+from_env() ->
+    case os:getenv("FASTREL_NIF_PATH") of
+        false -> none;
+        "" -> none;
+        P -> {ok, filename:rootname(P, ".so")}
+    end.
+
+from_priv_dir() ->
+    case code:priv_dir(?APP) of
+        {error, bad_name} -> none;
+        Dir ->
+            Base = filename:join(Dir, ?LIB),
+            case exists(Base) of true -> {ok, Base}; false -> none end
+    end.
+
+next_to_escript() ->
+    Dir = filename:dirname(resolve(filename:absname(escript:script_name()), 16)),
+    case [B || B <- [filename:join([Dir, "priv", ?LIB]), filename:join(Dir, ?LIB)], exists(B)] of
+        [B | _] -> {ok, B};
+        [] -> none
+    end.
+
+resolve(Path, 0) -> Path;
+resolve(Path, N) ->
+    case file:read_link(Path) of
+        {ok, Target} -> resolve(filename:absname(Target, filename:dirname(Path)), N - 1);
+        {error, _} -> Path
+    end.
+
+from_escript_archive() ->
+    ArchPriv = filename:join([escript:script_name(), atom_to_list(?APP), "priv"]),
+    case erl_prim_loader:get_file(so(filename:join(ArchPriv, ?LIB))) of
+        {ok, Bin, _} ->
+            Hash = binary_to_list(binary:encode_hex(erlang:md5(Bin))),
+            Base = filename:join([filename:basedir(user_cache, "fastrel"), Hash, ?LIB]),
+            ok = filelib:ensure_dir(so(Base)),
+            case exists(Base) of
+                true -> ok;
+                false ->
+                    Tmp = so(Base) ++ ".tmp" ++ os:getpid(),
+                    ok = file:write_file(Tmp, Bin),
+                    ok = file:rename(Tmp, so(Base))
+            end,
+            {ok, Base};
+        error -> none
+    end.
+
+nif_make_script(_Args) -> erlang:nif_error(nif_not_loaded).
+nif_script2boot(_File, _Otp) -> erlang:nif_error(nif_not_loaded).
+nif_boot2script(_File, _Otp, _Unicode) -> erlang:nif_error(nif_not_loaded).
+nif_consult(_File) -> erlang:nif_error(nif_not_loaded).
+nif_scheduler_probe() -> erlang:nif_error(nif_not_loaded).

@@ -1,0 +1,144 @@
+//! The calls the NIF exposes, as functions from terms to terms.
+//!
+//! Arguments and results cross the NIF boundary as External Term Format binaries: one
+//! codec (ours, byte-exact) instead of a second hand-written mapping per call, and the NIF
+//! crate stays a table of contents.
+
+use crate::etf;
+use crate::make_script::{self, Options};
+use crate::reader::{read_all_terms, read_first_term, ReadErrorKind};
+use crate::release::{a, s, t};
+use crate::script::PathMode;
+use crate::term::Term;
+use std::path::{Path, PathBuf};
+
+fn text(t: &Term) -> Option<String> {
+    match t {
+        Term::Binary(b) => String::from_utf8(b.clone()).ok(),
+        other => other.string_p().ok().flatten(),
+    }
+}
+
+fn bad_options(what: &str) -> Term {
+    t([a("bad_options"), s(what)])
+}
+
+/// Builds [`Options`] from the proplist `relnif` sends.
+pub fn options_from_term(term: &Term) -> Result<Options, Term> {
+    let items = term.as_list().ok_or_else(|| bad_options("not a list"))?;
+    let get = |k: &str| {
+        items.iter().find_map(|i| match i.as_tuple() {
+            Some([key, v]) if key.is_atom(k) => Some(v),
+            _ => None,
+        })
+    };
+    let str_of = |k: &str| get(k).and_then(text).ok_or_else(|| bad_options(k));
+    let flag = |k: &str| get(k).is_some_and(|v| v.is_atom("true"));
+    let strings = |k: &str| -> Result<Vec<String>, Term> {
+        match get(k) {
+            None => Ok(Vec::new()),
+            Some(v) => v.as_list().ok_or_else(|| bad_options(k))?.iter().map(|x| text(x).ok_or_else(|| bad_options(k))).collect(),
+        }
+    };
+    let mut variables = Vec::new();
+    if let Some(v) = get("variables") {
+        for pair in v.as_list().ok_or_else(|| bad_options("variables"))? {
+            match pair.as_tuple() {
+                Some([n, p]) => variables.push((text(n).ok_or_else(|| bad_options("variables"))?, text(p).ok_or_else(|| bad_options("variables"))?)),
+                _ => return Err(bad_options("variables")),
+            }
+        }
+    }
+    let mode = match get("mode").and_then(Term::as_atom) {
+        Some("local") => PathMode::Local,
+        Some("otp_build") => PathMode::OtpBuild,
+        _ => PathMode::Root,
+    };
+    let otp_major = match get("otp_major") {
+        Some(Term::Int(i)) if *i > 0 => *i as u32,
+        _ => 25,
+    };
+    Ok(Options {
+        rel_name: str_of("rel_name")?,
+        output: str_of("output")?,
+        path: strings("path")?,
+        mode,
+        variables,
+        no_dot_erlang: flag("no_dot_erlang"),
+        src_tests: flag("src_tests"),
+        no_warn_sasl: flag("no_warn_sasl"),
+        warnings_as_errors: flag("warnings_as_errors"),
+        check_only: flag("check_only"),
+        extra_warnings: get("extra_warnings").and_then(Term::as_list).map(<[Term]>::to_vec).unwrap_or_default(),
+        otp_major,
+        unicode_range: flag("unicode_range"),
+        cwd: match str_of("cwd") {
+            Ok(c) => PathBuf::from(c),
+            Err(_) => std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+        },
+    })
+}
+
+/// `make_script`: ETF options in, ETF `{ok, Ws} | {checked, Ws, Dirs} | {error, Reason}` out.
+pub fn make_script_etf(input: &[u8]) -> Vec<u8> {
+    let result = match etf::decode(input) {
+        Err(e) => t([a("error"), bad_options(&e.to_string())]),
+        Ok(term) => match options_from_term(&term).and_then(|o| make_script::make_script(&o)) {
+            Ok(outcome) => outcome.to_term(),
+            Err(reason) => t([a("error"), reason]),
+        },
+    };
+    etf::encode(&result, 25)
+}
+
+/// `systools:script2boot/1`: reads `File.script`, writes `File.boot`. `Err` holds the
+/// systools reason (`{open, F, Posix}`, `{read, F}` or `{parse, F, {Line, Mod, Msg}}`).
+pub fn script2boot(file: &str, otp_major: u32) -> Result<(), Term> {
+    let input = format!("{file}.script");
+    let bytes = std::fs::read(&input).map_err(|e| t([a("open"), s(&input), a(make_script::posix_name(&e))]))?;
+    let term = read_first_term(&bytes, &input).map_err(|e| match e.kind {
+        ReadErrorKind::Parse(msg) => t([a("parse"), s(&input), crate::release::parse_error_term(e.line, &msg)]),
+        _ => t([a("read"), s(&input)]),
+    })?;
+    let output = format!("{file}.boot");
+    make_script::write_atomic(Path::new(&output), &etf::encode(&term, otp_major))
+        .map_err(|e| t([a("open"), s(&output), a(make_script::posix_name(&e))]))
+}
+
+/// Reads a `.boot` file back into `.script` text.
+pub fn boot2script(file: &str, otp_major: u32, unicode_range: bool) -> Result<String, Term> {
+    let bytes = std::fs::read(file).map_err(|e| t([a("open"), s(file), a(make_script::posix_name(&e))]))?;
+    let term = etf::decode(&bytes).map_err(|e| t([a("bad_boot"), s(file), s(&e.to_string())]))?;
+    Ok(crate::pretty::script_text(&term, unicode_range, otp_major))
+}
+
+/// `file:consult/1` with our reader, as ETF: `{ok, Terms}` or
+/// `{error, {Line, fastrel_reader, Message}}`.
+pub fn consult_etf(file: &str) -> Vec<u8> {
+    let result = match std::fs::read(file) {
+        Err(e) => t([a("error"), a(make_script::posix_name(&e))]),
+        Ok(bytes) => match read_all_terms(&bytes, file) {
+            Ok(terms) => t([a("ok"), Term::List(terms)]),
+            Err(e) => t([a("error"), crate::release::parse_error_term(e.line, &e.kind.to_string())]),
+        },
+    };
+    etf::encode(&result, 25)
+}
+
+fn result_etf(r: Result<Term, Term>) -> Vec<u8> {
+    let term = match r {
+        Ok(v) => t([a("ok"), v]),
+        Err(e) => t([a("error"), e]),
+    };
+    etf::encode(&term, 25)
+}
+
+/// [`script2boot`] as ETF: `{ok, ok}` or `{error, Reason}`.
+pub fn script2boot_etf(file: &str, otp_major: u32) -> Vec<u8> {
+    result_etf(script2boot(file, otp_major).map(|()| a("ok")))
+}
+
+/// [`boot2script`] as ETF: `{ok, TextBinary}` or `{error, Reason}`.
+pub fn boot2script_etf(file: &str, otp_major: u32, unicode_range: bool) -> Vec<u8> {
+    result_etf(boot2script(file, otp_major, unicode_range).map(|s| Term::Binary(s.into_bytes())))
+}

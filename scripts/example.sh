@@ -1,0 +1,9 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# The main job on the bundled example: build fastrel, then write example_server's boot
+# script with systools and with relnif and compare them.
+set -eu
+cd "$(dirname "$0")/.."
+. scripts/prereqs.sh
+rebar3 compile
+escript scripts/example.escript
