@@ -1,0 +1,116 @@
+%% SPDX-License-Identifier: Apache-2.0
+%% Tests of the `fastrel' escript (built by `rebar3 escriptize'), run as a user would:
+%% from other directories, through a symlink, with bad input.
+-module(fastrel_cli_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+escript() ->
+    {ok, Cwd} = file:get_cwd(),
+    E = filename:join(Cwd, "_build/default/bin/fastrel"),
+    ?assert(filelib:is_regular(E)),
+    E.
+
+scratch() ->
+    {ok, Cwd} = file:get_cwd(),
+    Dir = filename:join([Cwd, "_build", "cli_tests", integer_to_list(erlang:unique_integer([positive]))]),
+    ok = filelib:ensure_path(Dir),
+    Dir.
+
+%% Runs the escript in Dir; returns {ExitStatus, Stdout, Stderr}. Bounded by a timeout.
+run(Dir, Args) -> run(Dir, escript(), Args).
+
+run(Dir, Exe, Args) ->
+    Err = filename:join(Dir, ".stderr"),
+    Cmd = lists:flatten(["exec ", quote(Exe), [[" ", quote(A)] || A <- Args], " 2>", quote(Err)]),
+    Port = open_port({spawn_executable, "/bin/sh"},
+                     [{args, ["-c", Cmd]}, {cd, Dir}, exit_status, binary, use_stdio,
+                      {env, [{"FASTREL_NIF_PATH", false}]}]),
+    {Status, Out} = collect(Port, <<>>),
+    {ok, ErrText} = file:read_file(Err),
+    {Status, Out, ErrText}.
+
+collect(Port, Acc) ->
+    receive
+        {Port, {data, D}} -> collect(Port, <<Acc/binary, D/binary>>);
+        {Port, {exit_status, S}} -> {S, Acc}
+    after 60000 ->
+        catch port_close(Port),
+        error(timeout)
+    end.
+
+quote(S) -> "'" ++ lists:flatten(string:replace(S, "'", "'\\''", all)) ++ "'".
+
+%% A release directory with example_server's app built, plus the .rel.
+release_dir() ->
+    Dir = scratch(),
+    Ebin = filename:join(Dir, "lib/counter-1.0/ebin"),
+    ok = filelib:ensure_path(Ebin),
+    App = {application, counter, [{description, "c"}, {vsn, "1.0"}, {modules, [counter]},
+                                  {registered, []}, {applications, [kernel, stdlib]}]},
+    ok = file:write_file(filename:join(Ebin, "counter.app"), io_lib:format("~tp.~n", [App])),
+    Vsn = fun(A) -> _ = application:load(A), {ok, V} = application:get_key(A, vsn), V end,
+    Rel = {release, {"counter", "1"}, {erts, erlang:system_info(version)},
+           [{kernel, Vsn(kernel)}, {stdlib, Vsn(stdlib)}, {sasl, Vsn(sasl)}, {counter, "1.0"}]},
+    ok = file:write_file(filename:join(Dir, "counter.rel"), io_lib:format("~tp.~n", [Rel])),
+    Dir.
+
+version_and_help_test() ->
+    Dir = scratch(),
+    {0, V, <<>>} = run(Dir, ["--version"]),
+    ?assertMatch(<<"fastrel ", _/binary>>, V),
+    {0, H, _} = run(Dir, ["--help"]),
+    ?assertNotEqual(nomatch, binary:match(H, <<"script REL">>)),
+    {0, H2, _} = run(Dir, ["help", "script"]),
+    ?assertNotEqual(nomatch, binary:match(H2, <<"--outdir DIR">>)).
+
+usage_errors_exit_2_test() ->
+    Dir = scratch(),
+    {2, _, E1} = run(Dir, []),
+    ?assertMatch(<<"fastrel: ", _/binary>>, E1),
+    {2, _, E2} = run(Dir, ["frobnicate"]),
+    ?assertNotEqual(nomatch, binary:match(E2, <<"unknown command: frobnicate">>)),
+    {2, _, _} = run(Dir, ["script", "--bogus", "x"]),
+    {2, _, _} = run(Dir, ["script"]).
+
+script_matches_systools_from_any_directory_test() ->
+    Dir = release_dir(),
+    {0, _, _} = run(Dir, ["script", "counter.rel", "--path", "lib/*/ebin", "--outdir", "."]),
+    {ok, Cwd} = file:get_cwd(),
+    ok = file:set_cwd(Dir),
+    try
+        ok = filelib:ensure_path("sys"),
+        {ok, _, []} = systools:make_script("counter", [silent, {path, ["lib/*/ebin"]}, {outdir, "sys"}]),
+        ?assertEqual(file:read_file("sys/counter.boot"), file:read_file("counter.boot")),
+        ?assertEqual(file:read_file("sys/counter.script"), file:read_file("counter.script"))
+    after
+        file:set_cwd(Cwd)
+    end.
+
+errors_are_one_sentence_exit_1_test() ->
+    Dir = scratch(),
+    {1, <<>>, E} = run(Dir, ["script", "missing"]),
+    ?assertEqual(<<"fastrel: File not found: \"missing.rel\"\n">>, E),
+    ok = file:write_file(filename:join(Dir, "bad.rel"), "{release, {\"b\",\"1\"}\n oops}.\n"),
+    {1, <<>>, E2} = run(Dir, ["script", "bad"]),
+    ?assertMatch(<<"fastrel: bad.rel:2: syntax error before: oops\n">>, E2).
+
+works_through_a_symlink_elsewhere_test() ->
+    Dir = release_dir(),
+    Link = filename:join(Dir, "fastrel-link"),
+    ok = file:make_symlink(escript(), Link),
+    {0, _, _} = run(Dir, Link, ["script", "counter", "--path", "lib/*/ebin", "--local"]),
+    {ok, [{script, {"counter", "1"}, _}]} = file:consult(filename:join(Dir, "counter.script")).
+
+boot2script_and_script2boot_test() ->
+    Dir = release_dir(),
+    {0, _, _} = run(Dir, ["script", "counter", "--path", "lib/*/ebin"]),
+    {ok, Boot} = file:read_file(filename:join(Dir, "counter.boot")),
+    {ok, Script} = file:read_file(filename:join(Dir, "counter.script")),
+    {0, Text, _} = run(Dir, ["boot2script", "counter.boot"]),
+    ?assertEqual(Script, Text),
+    ok = file:delete(filename:join(Dir, "counter.boot")),
+    {0, _, _} = run(Dir, ["script2boot", "counter.script"]),
+    ?assertEqual({ok, Boot}, file:read_file(filename:join(Dir, "counter.boot"))),
+    {1, _, E} = run(Dir, ["boot2script", "nope.boot"]),
+    ?assertMatch(<<"fastrel: Cannot open \"nope.boot\"", _/binary>>, E).
