@@ -229,3 +229,136 @@ fn find_all<'a>(
     }
     (found, list, not_found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::release::RelApp;
+
+    /// An app from `(name, uses, includes)`; kernel and stdlib are left out of the
+    /// vectors, as in the spec's tables.
+    fn app(name: &str, uses: &[&str], includes: &[&str]) -> App {
+        let v = |l: &[&str]| l.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        App {
+            name: name.into(),
+            vsn: "1.0".into(),
+            id: String::new(),
+            description: String::new(),
+            modules: vec![],
+            regs: vec![],
+            uses: v(uses),
+            optional: vec![],
+            includes: v(includes),
+            mod_: Term::nil(),
+            start_phases: None,
+            env: Term::nil(),
+            max_t: a("infinity"),
+            max_p: a("infinity"),
+            dir: format!("lib/{name}-1.0/ebin"),
+            typ: "permanent".into(),
+        }
+    }
+
+    /// The `inc` family of systools_SUITE: t1..t6 with `.rel` include overrides.
+    fn inc_apps(overrides: &[(&str, &[&str])], order: &[&str]) -> (Vec<App>, Release) {
+        let defs: Vec<App> = vec![
+            app("t1", &[], &[]),
+            app("t2", &["t1"], &[]),
+            app("t3", &[], &["t2"]),
+            app("t4", &["t3"], &[]),
+            app("t5", &["t3"], &[]),
+            app("t6", &[], &["t4", "t5"]),
+        ];
+        let mut apps: Vec<App> = order.iter().map(|n| defs.iter().find(|x| x.name == *n).unwrap().clone()).collect();
+        for (n, incl) in overrides {
+            let x = apps.iter_mut().find(|x| x.name == *n).unwrap();
+            x.includes = incl.iter().map(|s| s.to_string()).collect();
+        }
+        let rel = Release {
+            name: "r".into(),
+            vsn: "1".into(),
+            erts_vsn: "1".into(),
+            apps: apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: x.vsn.clone(), typ: x.typ.clone() }).collect(),
+            incls: vec![],
+        };
+        (apps, rel)
+    }
+
+    fn load_order(mut apps: Vec<App>, rel: &Release) -> Result<Vec<String>, Term> {
+        check_applications(&mut apps, rel)?;
+        Ok(sort_appls(&apps)?.into_iter().map(|i| apps[i].name.clone()).collect())
+    }
+
+    #[test]
+    fn inc_vectors_from_systools_suite() {
+        let all = ["t6", "t5", "t4", "t3", "t2", "t1"];
+        let cases: Vec<(&[(&str, &[&str])], &[&str], &[&str])> = vec![
+            (&[], &all, &["t1", "t2", "t3", "t5", "t4", "t6"]),
+            (&[("t6", &["t4"])], &all, &["t1", "t2", "t3", "t4", "t6", "t5"]),
+            (&[("t3", &[])], &all, &["t3", "t5", "t4", "t6", "t1", "t2"]),
+            (&[("t6", &["t4"]), ("t3", &[])], &all, &["t3", "t4", "t6", "t5", "t1", "t2"]),
+            (&[("t6", &["t4"]), ("t3", &[])], &["t6", "t4", "t3", "t2", "t1"], &["t3", "t4", "t6", "t1", "t2"]),
+        ];
+        for (overrides, order, want) in cases {
+            let (apps, rel) = inc_apps(overrides, order);
+            assert_eq!(load_order(apps, &rel).unwrap(), want, "overrides {overrides:?}");
+        }
+    }
+
+    #[test]
+    fn missing_app_is_undefined() {
+        let (apps, rel) = inc_apps(&[], &["t6", "t5", "t4", "t3", "t1"]);
+        assert_eq!(load_order(apps, &rel).unwrap_err(), t([a("undefined_applications"), Term::list([a("t2")])]));
+    }
+
+    #[test]
+    fn inc8_and_inc11_and_otp_3065() {
+        let apps = vec![app("t8", &["t9"], &[]), app("t9", &["t10"], &[]), app("t10", &[], &["t8", "t9"])];
+        let (_, mut rel) = inc_apps(&[], &[]);
+        rel.apps = apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
+        assert_eq!(load_order(apps, &rel).unwrap(), ["t9", "t8", "t10"]);
+
+        let apps = vec![app("t11", &[], &["t13"]), app("t12", &["t11"], &[]), app("t13", &[], &[])];
+        rel.apps = apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
+        assert_eq!(load_order(apps, &rel).unwrap(), ["t13", "t11", "t12"]);
+
+        let apps = vec![app("chAts", &[], &["aa12"]), app("aa12", &["chAts"], &[]), app("chTraffic", &[], &["chAts"])];
+        rel.apps = apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
+        assert_eq!(load_order(apps, &rel).unwrap(), ["aa12", "chAts", "chTraffic"]);
+    }
+
+    #[test]
+    fn sort_apps_follow_rel_order() {
+        let mk = |order: &[&str]| {
+            let mut apps = vec![app("t14", &["t18", "t20", "t19"], &["t15", "t17", "t16"])];
+            for n in ["t15", "t16", "t17", "t18", "t19", "t20"] {
+                apps.push(app(n, &[], &[]));
+            }
+            let apps: Vec<App> = order.iter().map(|n| apps.iter().find(|x| x.name == *n).unwrap().clone()).collect();
+            let (_, mut rel) = inc_apps(&[], &[]);
+            rel.apps = apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
+            load_order(apps, &rel).unwrap()
+        };
+        assert_eq!(mk(&["t14", "t20", "t19", "t18", "t17", "t16", "t15"]), ["t20", "t19", "t18", "t17", "t16", "t15", "t14"]);
+        assert_eq!(mk(&["t14", "t18", "t19", "t20", "t15", "t16", "t17"]), ["t18", "t19", "t20", "t15", "t16", "t17", "t14"]);
+    }
+
+    #[test]
+    fn cyclic_includes_are_an_error_not_a_hang() {
+        let apps = vec![app("a", &[], &["b"]), app("b", &[], &["a"])];
+        let (_, mut rel) = inc_apps(&[], &[]);
+        rel.apps = apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
+        let err = load_order(apps, &rel).unwrap_err();
+        assert_eq!(err.as_tuple().unwrap()[0], a("circular_included_applications"));
+    }
+
+    #[test]
+    fn circular_uses_are_reported_as_systools_does() {
+        let apps = vec![app("j", &["k"], &[]), app("k", &["j"], &[])];
+        let (_, mut rel) = inc_apps(&[], &[]);
+        rel.apps = apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
+        let err = load_order(apps, &rel).unwrap_err();
+        let pair = |n: &str| t([a(n), s("1.0")]);
+        assert_eq!(err, t([a("circular_dependencies"), Term::list([pair("k"), pair("j")])]));
+    }
+}

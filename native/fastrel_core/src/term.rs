@@ -256,7 +256,10 @@ fn cmp(a: &Term, b: &Term, exact: bool) -> Ordering {
             }
             let nil = Term::List(Vec::new());
             match xs.len().cmp(&ys.len()) {
-                Ordering::Equal => cmp(xt.unwrap_or(&nil), yt.unwrap_or(&nil), exact),
+                Ordering::Equal => match (xt, yt) {
+                    (None, None) => Ordering::Equal,
+                    _ => cmp(xt.unwrap_or(&nil), yt.unwrap_or(&nil), exact),
+                },
                 Ordering::Less => {
                     let rest = rest_of(ys, yt, xs.len());
                     cmp(xt.unwrap_or(&nil), &rest, exact)
