@@ -14,7 +14,7 @@ with_release(Fun) ->
     ok = filelib:ensure_path(Ebin),
     App = {application, myapp,
            [{description, "My test app"}, {vsn, "1.0"}, {modules, [myapp_sup, myapp_app]},
-            {registered, [myapp_sup]}, {applications, [kernel, stdlib, sasl]},
+            {registered, [myapp_sup]}, {applications, [kernel, stdlib]},
             {mod, {myapp_app, []}}, {env, [{key1, 42}, {key2, "str"}, {'é', <<"é"/utf8>>}]}]},
     ok = file:write_file(filename:join(Ebin, "myapp.app"), u("~tp.~n", [App])),
     write_rel(Dir, "myrel", [sasl]),
@@ -50,14 +50,15 @@ loads_on_dirty_io_test() ->
     ?assertEqual(3, relnif:scheduler_probe()).
 
 same_boot_and_script_as_systools_test_() ->
-    [{atom_to_list(hd(Opts ++ [default])),
+    [{lists:flatten(io_lib:format("~p", [Opts])),
       fun() ->
               with_release(fun(_) ->
                   {S, R} = both([{path, ["lib/*/ebin"]} | Opts]),
                   ?assertEqual({ok, systools_make, []}, S),
                   ?assertEqual({ok, relnif, []}, R),
-                  ?assertEqual(read("sys/myrel.boot"), read("rn/myrel.boot")),
-                  ?assertEqual(read("sys/myrel.script"), read("rn/myrel.script"))
+                  Base = proplists:get_value(script_name, Opts, "myrel"),
+                  [?assertEqual(read("sys/" ++ Base ++ Ext), read("rn/" ++ Base ++ Ext))
+                   || Ext <- [".boot", ".script"]]
               end)
       end}
      || Opts <- [[], [local], [no_dot_erlang], [otp_build], [{script_name, "start"}]]].
@@ -70,6 +71,7 @@ missing_sasl_warning_test() ->
         ?assertEqual({ok, relnif, [{warning, missing_sasl}]}, R),
         ?assertEqual(lists:flatten(systools_make:format_warning([{warning, missing_sasl}])),
                      relnif:format_warning([{warning, missing_sasl}])),
+        ok = file:delete("rn/myrel.boot"),
         {S2, R2} = both([{path, ["lib/*/ebin"]}, warnings_as_errors]),
         ?assertEqual({error, systools_make, {warnings_treated_as_errors, [missing_sasl]}}, S2),
         ?assertEqual({error, relnif, {warnings_treated_as_errors, [missing_sasl]}}, R2),
