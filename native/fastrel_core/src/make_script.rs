@@ -71,10 +71,11 @@ impl Outcome {
 /// `{error, systools_make, E}`).
 pub fn make_script(opts: &Options) -> Result<Outcome, Term> {
     let (rel, mut warnings) = release::read_release(&opts.rel_name, &opts.path)?;
+    let search = release::SearchPath::new(&opts.path);
     let mut apps: Vec<App> = Vec::with_capacity(rel.apps.len());
     let mut errors = Vec::new();
     for entry in &rel.apps {
-        match release::read_application(&entry.name, &entry.vsn, &opts.path, &rel.incls) {
+        match release::read_application(&entry.name, &entry.vsn, &search, &rel.incls) {
             Ok(mut app) if app.name == entry.name => {
                 app.typ = entry.typ.clone();
                 apps.push(app);

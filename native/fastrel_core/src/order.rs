@@ -24,13 +24,15 @@ fn make_set_terms(items: Vec<Term>) -> Vec<Term> {
 }
 
 /// `duplicates/1`: stable key-sort on the first element, adjacent equal keys become pairs,
-/// later pairs first.
-fn duplicates(mut items: Vec<(String, Term)>) -> Vec<Term> {
-    items.sort_by(|x, y| x.0.chars().cmp(y.0.chars()));
+/// later pairs first. Items are `(key, payload)`; `build` makes the Erlang tuple of an item,
+/// only for the few that are reported (building one per module is what dominated time).
+fn duplicates<P: Copy>(mut items: Vec<(&str, P)>, build: impl Fn(&str, P) -> Term) -> Vec<Term> {
+    // UTF-8 byte order is code point order, i.e. Erlang atom order.
+    items.sort_by(|x, y| x.0.cmp(y.0));
     let mut out = Vec::new();
     for w in items.windows(2) {
         if w[0].0 == w[1].0 {
-            out.push(t([w[0].1.clone(), w[1].1.clone()]));
+            out.push(t([build(w[0].0, w[0].1), build(w[1].0, w[1].1)]));
         }
     }
     out.reverse();
@@ -55,16 +57,16 @@ pub fn check_applications(apps: &mut [App], rel: &Release) -> Result<(), Term> {
     if !undefined.is_empty() {
         return Err(t([a("undefined_applications"), Term::List(make_set_terms(undefined))]));
     }
-    let four = |n: &str, x: &App| t([a(n), a(&x.name), s(&x.vsn), s(&x.dir)]);
-    let regs = apps.iter().flat_map(|x| x.regs.iter().map(move |r| (r.clone(), four(r, x)))).collect();
-    let dups = duplicates(regs);
+    let four = |n: &str, i: usize| t([a(n), a(&apps[i].name), s(&apps[i].vsn), s(&apps[i].dir)]);
+    let regs = apps.iter().enumerate().flat_map(|(i, x)| x.regs.iter().map(move |r| (r.as_str(), i))).collect();
+    let dups = duplicates(regs, four);
     if !dups.is_empty() {
         return Err(t([a("duplicate_register"), Term::List(dups)]));
     }
     let incs: Vec<(String, String)> =
         apps.iter().flat_map(|x| x.includes.iter().map(move |i| (i.clone(), x.name.clone()))).collect();
-    let inc_terms = apps.iter().flat_map(|x| x.includes.iter().map(move |i| (i.clone(), four(i, x)))).collect();
-    let dups = duplicates(inc_terms);
+    let inc_items = apps.iter().enumerate().flat_map(|(i, x)| x.includes.iter().map(move |n| (n.as_str(), i))).collect();
+    let dups = duplicates(inc_items, four);
     if !dups.is_empty() {
         return Err(t([a("duplicate_include"), Term::List(dups)]));
     }
@@ -123,11 +125,8 @@ fn add_top_apps_to_uses(incs: &[(String, String)], apps: &mut [App]) -> Result<(
 
 /// `check_modules/3` without the `src_tests`/`exref` parts: duplicate module names.
 pub fn check_duplicate_modules(apps: &[App]) -> Result<(), Term> {
-    let mods = apps
-        .iter()
-        .flat_map(|x| x.modules.iter().map(move |m| (m.clone(), t([a(m), a(&x.name), s(&x.dir)]))))
-        .collect();
-    let dups = duplicates(mods);
+    let mods = apps.iter().enumerate().flat_map(|(i, x)| x.modules.iter().map(move |m| (m.as_str(), i))).collect();
+    let dups = duplicates(mods, |m, i| t([a(m), a(&apps[i].name), s(&apps[i].dir)]));
     if dups.is_empty() {
         Ok(())
     } else {

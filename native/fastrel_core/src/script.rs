@@ -158,7 +158,8 @@ pub fn build(rel: &Release, apps: &[&App], cfg: &ScriptConfig) -> Term {
             .map(String::as_str)
             .filter(|m| !MANDATORY.contains(m) && !preloaded.contains(m))
             .collect();
-        mods.sort_by(|x, y| x.chars().cmp(y.chars()));
+        // UTF-8 byte order is code point order, i.e. Erlang atom order.
+        mods.sort_unstable();
         ins.push(t([a("path"), Term::list([s(&erl_norm(path))])]));
         ins.push(t([a("primLoad"), atoms(&mods)]));
     }

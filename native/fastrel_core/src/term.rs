@@ -224,7 +224,8 @@ fn cmp(a: &Term, b: &Term, exact: bool) -> Ordering {
         return ca.cmp(&cb);
     }
     match (a, b) {
-        (Term::Atom(x), Term::Atom(y)) => x.chars().cmp(y.chars()),
+        // UTF-8 byte order is code point order, i.e. Erlang atom order.
+        (Term::Atom(x), Term::Atom(y)) => x.as_bytes().cmp(y.as_bytes()),
         (Term::Tuple(x), Term::Tuple(y)) => x.len().cmp(&y.len()).then_with(|| cmp_seq(x, y, exact)),
         (Term::Map(x), Term::Map(y)) => x.len().cmp(&y.len()).then_with(|| {
             for ((kx, _), (ky, _)) in x.iter().zip(y) {
