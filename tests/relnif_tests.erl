@@ -124,7 +124,7 @@ failed_write_keeps_old_boot_test() ->
         ok = file:make_dir("myrel.boot"),
         R = relnif:make_script("myrel", [silent, {path, ["lib/*/ebin"]}]),
         ?assertMatch({error, relnif, {open, "myrel.boot", _}}, R),
-        ?assertEqual([], [F || F <- filelib:wildcard(".*"), lists:suffix("tmp" ++ os:getpid(), F)]),
+        ?assertEqual([], [F || F <- filelib:wildcard(".*"), string:find(F, ".tmp" ++ os:getpid()) =/= nomatch]),
         ?assertMatch({ok, [{script, _, _}]}, file:consult("myrel.script"))
     end).
 

@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+mod dircache;
 pub mod etf;
 pub mod make_script;
 

@@ -74,8 +74,9 @@ pub fn make_script(opts: &Options) -> Result<Outcome, Term> {
     let search = release::SearchPath::new(&opts.path);
     let mut apps: Vec<App> = Vec::with_capacity(rel.apps.len());
     let mut errors = Vec::new();
-    for entry in &rel.apps {
-        match release::read_application(&entry.name, &entry.vsn, &search, &rel.incls) {
+    let found = par_map(&rel.apps, |entry| release::read_application(&entry.name, &entry.vsn, &search, &rel.incls));
+    for (entry, result) in rel.apps.iter().zip(found) {
+        match result {
             Ok(mut app) if app.name == entry.name => {
                 app.typ = entry.typ.clone();
                 apps.push(app);
@@ -126,39 +127,107 @@ pub fn make_script(opts: &Options) -> Result<Outcome, Term> {
 
 /// Writes `Out.script` then `Out.boot`, each through a temporary file renamed into place,
 /// so a reader never sees a half-written file. Errors are systools' `{open, File, Posix}`.
+///
+/// The two files are rendered and written on two threads (file creation dominates on
+/// real disks), then renamed in systools' order: a failed `.boot` leaves the `.script`.
 pub fn write_outputs(output: &str, script: &Term, otp_major: u32, unicode_range: bool) -> Result<(), Term> {
     let script_file = format!("{output}.script");
-    let text = crate::pretty::script_text(script, unicode_range, otp_major);
-    write_atomic(Path::new(&script_file), text.as_bytes()).map_err(|e| open_error(&script_file, &e))?;
     let boot_file = format!("{output}.boot");
-    let bytes = crate::etf::encode(script, otp_major);
-    write_atomic(Path::new(&boot_file), &bytes).map_err(|e| open_error(&boot_file, &e))?;
-    Ok(())
+    let (script_tmp, boot_tmp) = std::thread::scope(|scope| {
+        let boot = scope.spawn(|| write_temp(Path::new(&boot_file), &crate::etf::encode(script, otp_major)));
+        let text = crate::pretty::script_text(script, unicode_range, otp_major);
+        let script_tmp = write_temp(Path::new(&script_file), text.as_bytes());
+        let boot_tmp = boot.join().unwrap_or_else(|_| Err(std::io::Error::other("boot writer panicked")));
+        (script_tmp, boot_tmp)
+    });
+    let discard = |tmp: &std::io::Result<std::path::PathBuf>| {
+        if let Ok(p) = tmp {
+            let _ = std::fs::remove_file(p);
+        }
+    };
+    let script_tmp = match script_tmp {
+        Ok(p) => p,
+        Err(e) => {
+            discard(&boot_tmp);
+            return Err(open_error(&script_file, &e));
+        }
+    };
+    if let Err(e) = std::fs::rename(&script_tmp, &script_file) {
+        let _ = std::fs::remove_file(&script_tmp);
+        discard(&boot_tmp);
+        return Err(open_error(&script_file, &e));
+    }
+    let boot_tmp = boot_tmp.map_err(|e| open_error(&boot_file, &e))?;
+    std::fs::rename(&boot_tmp, &boot_file).map_err(|e| {
+        let _ = std::fs::remove_file(&boot_tmp);
+        open_error(&boot_file, &e)
+    })
+}
+
+/// `items.iter().map(f)` on up to four threads, results in order. Small inputs stay on
+/// the calling thread, where a thread start would cost more than it saves.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    if threads < 2 || items.len() < 8 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let work = || {
+            let mut mine = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(item) = items.get(i) else { return mine };
+                mine.push((i, f(item)));
+            }
+        };
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut all = work();
+        for h in helpers {
+            // A panicking worker re-panics here; rustler turns that into an exception.
+            all.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        all
+    });
+    out.sort_unstable_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
 }
 
 fn open_error(file: &str, e: &std::io::Error) -> Term {
     t([a("open"), s(file), a(posix_name(e))])
 }
 
-/// Writes `data` to `path` via `path.tmp.<pid>` + rename; the temporary file is removed
-/// on failure.
+/// Writes `data` to `path` via a temporary file in the same directory + rename; the
+/// temporary file is removed on failure.
 pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let tmp = write_temp(path, data)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// Writes `data` to a new temporary file beside `path` and returns its name.
+fn write_temp(path: &Path, data: &[u8]) -> std::io::Result<std::path::PathBuf> {
     let file_name = path.file_name().ok_or_else(|| std::io::Error::from_raw_os_error(21))?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(file_name);
-    tmp_name.push(format!(".tmp{}", std::process::id()));
+    // Unique per call too: two Erlang processes of one VM may write the same output.
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    tmp_name.push(format!(".tmp{}.{seq}", std::process::id()));
     let tmp = path.with_file_name(tmp_name);
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(data)?;
-        f.flush()?;
-        drop(f);
-        std::fs::rename(&tmp, path)
+        f.flush()
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    result
 }
 
 /// The POSIX error atom Erlang's file module would report.

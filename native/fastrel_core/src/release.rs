@@ -6,7 +6,9 @@
 
 use crate::reader::{read_first_term, ReadErrorKind};
 use crate::term::Term;
+use crate::dircache::{app_names, AppNames};
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// One application entry of the `.rel` file.
 #[derive(Debug, Clone)]
@@ -73,18 +75,23 @@ pub(crate) enum ReadFail {
     Parse(u32, String),
 }
 
-/// The search path of one call, each directory opened once: looking a file up is then
-/// one `openat` of a single name instead of a walk from `/` (the path walks of ~700
-/// failed lookups were a third of make_script's time).
+/// The search path of one call. A directory is opened once and looked into with one
+/// `fstatat`/`openat` of a single name instead of a walk from `/`; for `.app` files, the
+/// cached listing of [`crate::dircache`] answers most lookups without a system call.
 pub struct SearchPath {
     dirs: Vec<String>,
-    fds: Vec<std::cell::OnceCell<Option<std::fs::File>>>,
+    fds: Vec<OnceLock<Option<std::fs::File>>>,
+    apps: Vec<OnceLock<AppNames>>,
 }
 
 impl SearchPath {
     /// A search path over `dirs`; each directory is opened when first searched.
     pub fn new(dirs: &[String]) -> SearchPath {
-        SearchPath { dirs: dirs.to_vec(), fds: dirs.iter().map(|_| std::cell::OnceCell::new()).collect() }
+        SearchPath {
+            dirs: dirs.to_vec(),
+            fds: dirs.iter().map(|_| OnceLock::new()).collect(),
+            apps: dirs.iter().map(|_| OnceLock::new()).collect(),
+        }
     }
 
     /// The contents of `file` in the `i`th directory, if it can be read.
@@ -92,17 +99,23 @@ impl SearchPath {
         use nix::fcntl::{AtFlags, OFlag};
         use std::io::Read;
         use std::os::fd::AsFd;
+        if file.ends_with(".app") {
+            match self.apps[i].get_or_init(|| app_names(&self.dirs[i])) {
+                AppNames::NotADir => return None,
+                AppNames::Listed(names) if !names.contains(file) => return None,
+                AppNames::Listed(_) | AppNames::Unknown => {}
+            }
+        }
         let dir = self.fds[i].get_or_init(|| open_dir(&self.dirs[i])).as_ref()?;
-        // Probe with fstatat first: a miss then costs no open file description, and
-        // misses are most of the lookups.
+        // Probe with fstatat first: a miss then costs no open file description.
         let st = nix::sys::stat::fstatat(dir.as_fd(), file, AtFlags::empty()).ok()?;
         if st.st_mode & nix::libc::S_IFMT != nix::libc::S_IFREG {
             return None;
         }
         let fd = nix::fcntl::openat(dir.as_fd(), file, OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).ok()?;
-        let mut f = std::fs::File::from(fd);
         let mut buf = Vec::with_capacity(st.st_size.max(0) as usize + 1);
-        f.read_to_end(&mut buf).ok()?;
+        // Through `take` so the read does not stat the file again for a size hint.
+        std::fs::File::from(fd).take(u64::MAX).read_to_end(&mut buf).ok()?;
         Some(buf)
     }
 }
