@@ -381,6 +381,8 @@ form_reading({read, File}) ->
     io_lib:format("Cannot read ~tp~n", [File]);
 form_reading({{bad_param, P}, _}) ->
     io_lib:format("Bad parameter in .app file: ~tp~n", [P]);
+form_reading({{dupl_entry, P, Dups}, _}) ->
+    io_lib:format("~tp parameter contains duplicates of: ~tp~n", [P, Dups]);
 form_reading({{missing_param, P}, _}) ->
     io_lib:format("Missing parameter in .app file: ~p~n", [P]);
 form_reading({badly_formatted_application, _}) ->

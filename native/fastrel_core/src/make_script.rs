@@ -74,7 +74,7 @@ pub fn make_script(opts: &Options) -> Result<Outcome, Term> {
     let search = release::SearchPath::new(&opts.path);
     let mut apps: Vec<App> = Vec::with_capacity(rel.apps.len());
     let mut errors = Vec::new();
-    let found = par_map(&rel.apps, |entry| release::read_application(&entry.name, &entry.vsn, &search, &rel.incls));
+    let found = par_map(&rel.apps, |entry| release::read_application(&entry.name, &entry.vsn, &search, &rel.incls, opts.otp_major));
     for (entry, result) in rel.apps.iter().zip(found) {
         match result {
             Ok(mut app) if app.name == entry.name => {

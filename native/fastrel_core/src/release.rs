@@ -293,7 +293,7 @@ fn mandatory_applications(apps: &[RelApp]) -> Result<Vec<Term>, Term> {
 
 /// Finds and reads `Name.app` for one `.rel` entry (`read_application/4`).
 /// `Err` holds the inner reason of `{error_reading, {Name, Reason}}`.
-pub fn read_application(name: &str, vsn: &str, path: &SearchPath, incls: &[(String, Vec<String>)]) -> Result<App, Term> {
+pub fn read_application(name: &str, vsn: &str, path: &SearchPath, incls: &[(String, Vec<String>)], otp_major: u32) -> Result<App, Term> {
     let file = format!("{name}.app");
     let mut first_error: Option<Term> = None;
     for (i, dir) in path.dirs.iter().enumerate() {
@@ -302,7 +302,7 @@ pub fn read_application(name: &str, vsn: &str, path: &SearchPath, incls: &[(Stri
             None => Err(ReadFail::NotFound),
         };
         match found {
-            Ok((term, full)) => match parse_application(&term, &full, vsn, incls) {
+            Ok((term, full)) => match parse_application(&term, &full, vsn, incls, otp_major) {
                 Parsed::Ok(app) => return Ok(app),
                 Parsed::OtherVsn(other) => {
                     if first_error.is_none() {
@@ -339,14 +339,14 @@ const ITEMS: [&str; 13] = [
     "included_applications", "mod", "start_phases", "env", "maxT", "maxP",
 ];
 
-fn parse_application(term: &Term, full: &str, vsn: &str, incls: &[(String, Vec<String>)]) -> Parsed {
+fn parse_application(term: &Term, full: &str, vsn: &str, incls: &[(String, Vec<String>)], otp_major: u32) -> Parsed {
     let (name, dict) = match term.as_tuple() {
         Some([tag, Term::Atom(name), dict @ Term::List(_)]) if tag.is_atom("application") => (name, dict.as_list().unwrap_or(&[])),
         _ => return Parsed::Err(t([a("badly_formatted_application"), term.clone()])),
     };
     let mut values: Vec<Term> = Vec::with_capacity(ITEMS.len());
     for key in ITEMS {
-        match check_item(dict, key, full) {
+        match check_item(dict, key, full, otp_major) {
             Ok(v) => values.push(v),
             Err(reason) => return Parsed::Err(t([reason, term.clone()])),
         }
@@ -385,11 +385,17 @@ fn parse_application(term: &Term, full: &str, vsn: &str, incls: &[(String, Vec<S
     })
 }
 
+/// `L -- lists:usort(L)`: what is left after removing one occurrence of each name.
+fn duplicate_entries<'a>(list: &[&'a str]) -> Vec<&'a str> {
+    let mut seen = std::collections::HashSet::new();
+    list.iter().copied().filter(|x| !seen.insert(*x)).collect()
+}
+
 fn t_list_p(v: &Term) -> bool {
     v.as_list().is_some_and(|l| l.iter().all(|e| matches!(e.as_tuple(), Some([Term::Atom(_), _]))))
 }
 
-fn check_item(dict: &[Term], key: &str, full: &str) -> Result<Term, Term> {
+fn check_item(dict: &[Term], key: &str, full: &str, otp_major: u32) -> Result<Term, Term> {
     let found = dict.iter().find_map(|e| match e.as_tuple() {
         Some(items) if !items.is_empty() && items[0].is_atom(key) => Some(items),
         _ => None,
@@ -418,10 +424,18 @@ fn check_item(dict: &[Term], key: &str, full: &str) -> Result<Term, Term> {
             Err(()) => Err(badarg_exit(full, key, v)),
         },
         "applications" | "optional_applications" | "included_applications" | "registered" | "modules" => {
-            if v.atom_list().is_some() {
-                Ok(v.clone())
-            } else {
-                bad()
+            match v.atom_list() {
+                None => bad(),
+                // sasl 4.2.1 (OTP 26, OTP-18300) rejects duplicates in these lists.
+                Some(list) if otp_major >= 26 => {
+                    let dups = duplicate_entries(&list);
+                    if dups.is_empty() {
+                        Ok(v.clone())
+                    } else {
+                        Err(t([a("dupl_entry"), a(key), Term::List(dups.iter().map(|x| a(x)).collect())]))
+                    }
+                }
+                Some(_) => Ok(v.clone()),
             }
         }
         "start_phases" if v.is_atom("undefined") => Ok(v.clone()),
@@ -532,6 +546,15 @@ mod tests {
         assert_eq!(erl_join("a", "/abs"), "/abs");
         assert_eq!(erl_join("/", "x"), "/x");
         assert_eq!(erl_norm("/a/b/"), "/a/b");
+    }
+
+    #[test]
+    fn duplicates_in_app_lists_are_an_error_from_otp_26() {
+        let src = b"{application, d, [{vsn, \"1\"}, {description, \"d\"}, {modules, []}, {registered, [r, r]}, {applications, [kernel]}]}.";
+        let term = read_first_term(src, "d.app").unwrap();
+        assert!(matches!(parse_application(&term, "d.app", "1", &[], 25), Parsed::Ok(_)));
+        let Parsed::Err(e) = parse_application(&term, "d.app", "1", &[], 26) else { panic!("accepted on 26") };
+        assert_eq!(e.as_tuple().unwrap()[0], t([a("dupl_entry"), a("registered"), Term::list([a("r")])]));
     }
 
     #[test]
