@@ -1157,117 +1157,8 @@ mod tests {
 
     // ---- differential test against the running VM ----
 
-    /// A minimal External Term Format decoder for what the oracle writes, kept here so this
-    /// test does not depend on the crate's own codec.
-    struct Etf<'a> {
-        b: &'a [u8],
-        at: usize,
-    }
-
-    impl<'a> Etf<'a> {
-        fn decode(b: &'a [u8]) -> Term {
-            assert_eq!(b[0], 131, "not an ETF blob");
-            let mut d = Etf { b, at: 1 };
-            let t = d.term();
-            assert_eq!(d.at, b.len(), "trailing bytes");
-            t
-        }
-
-        fn take(&mut self, n: usize) -> &'a [u8] {
-            let s = &self.b[self.at..self.at + n];
-            self.at += n;
-            s
-        }
-
-        fn u8(&mut self) -> u8 {
-            self.take(1)[0]
-        }
-
-        fn u16(&mut self) -> usize {
-            u16::from_be_bytes(self.take(2).try_into().unwrap()) as usize
-        }
-
-        fn u32(&mut self) -> usize {
-            u32::from_be_bytes(self.take(4).try_into().unwrap()) as usize
-        }
-
-        fn terms(&mut self, n: usize) -> Vec<Term> {
-            (0..n).map(|_| self.term()).collect()
-        }
-
-        fn big(&mut self, n: usize) -> Term {
-            let sign = if self.u8() == 0 { num_bigint::Sign::Plus } else { num_bigint::Sign::Minus };
-            Term::int(BigInt::from_bytes_le(sign, self.take(n)))
-        }
-
-        fn term(&mut self) -> Term {
-            match self.u8() {
-                97 => Term::Int(i64::from(self.u8())),
-                98 => Term::Int(i64::from(i32::from_be_bytes(self.take(4).try_into().unwrap()))),
-                110 => {
-                    let n = self.u8() as usize;
-                    self.big(n)
-                }
-                111 => {
-                    let n = self.u32();
-                    self.big(n)
-                }
-                70 => Term::Float(f64::from_be_bytes(self.take(8).try_into().unwrap())),
-                100 => {
-                    let n = self.u16();
-                    Term::Atom(self.take(n).iter().map(|&c| char::from(c)).collect())
-                }
-                115 => {
-                    let n = self.u8() as usize;
-                    Term::Atom(self.take(n).iter().map(|&c| char::from(c)).collect())
-                }
-                118 => {
-                    let n = self.u16();
-                    Term::Atom(std::str::from_utf8(self.take(n)).unwrap().to_string())
-                }
-                119 => {
-                    let n = self.u8() as usize;
-                    Term::Atom(std::str::from_utf8(self.take(n)).unwrap().to_string())
-                }
-                104 => {
-                    let n = self.u8() as usize;
-                    Term::Tuple(self.terms(n))
-                }
-                105 => {
-                    let n = self.u32();
-                    Term::Tuple(self.terms(n))
-                }
-                106 => Term::nil(),
-                107 => {
-                    let n = self.u16();
-                    ints(&self.take(n).iter().map(|&c| i64::from(c)).collect::<Vec<_>>())
-                }
-                108 => {
-                    let n = self.u32();
-                    let items = self.terms(n);
-                    match self.term() {
-                        Term::List(t) if t.is_empty() => Term::List(items),
-                        tail => Term::Improper(items, Box::new(tail)),
-                    }
-                }
-                109 => {
-                    let n = self.u32();
-                    Term::Binary(self.take(n).to_vec())
-                }
-                77 => {
-                    let n = self.u32();
-                    let bits = self.u8();
-                    Term::Bits(self.take(n).to_vec(), bits)
-                }
-                116 => {
-                    let n = self.u32();
-                    // Kept in the order term_to_binary wrote, which for maps of up to 32 keys
-                    // is the order ~tp iterates in.
-                    Term::Map((0..n).map(|_| (self.term(), self.term())).collect())
-                }
-                tag => panic!("ETF tag {tag} not supported by the test decoder"),
-            }
-        }
+    fn oracle_decode(bytes: &[u8]) -> Term {
+        crate::etf::decode(bytes).expect("the oracle wrote valid ETF")
     }
 
     /// Maps whose pairs, as written by the VM, are not in `Term::map`'s order: a problem for
@@ -1337,7 +1228,7 @@ mod tests {
             for i in 1..=cases {
                 let etf = std::fs::read(dir.join(format!("{i}.etf"))).unwrap();
                 let want = std::fs::read_to_string(dir.join(format!("{i}.txt"))).unwrap();
-                let t = Etf::decode(&etf);
+                let t = oracle_decode(&etf);
                 map_notes += map_order_mismatches(&t);
                 let got = pretty(&t, unicode, otp);
                 if got != want {
@@ -1347,7 +1238,7 @@ mod tests {
             }
             let etf = std::fs::read(dir.join("floats.etf")).unwrap();
             let want = std::fs::read_to_string(dir.join("floats.txt")).unwrap();
-            let got = pretty(&Etf::decode(&etf), unicode, otp);
+            let got = pretty(&oracle_decode(&etf), unicode, otp);
             if got != want {
                 failures.push(format!("{range} floats: {}", first_difference(&want, &got)));
             }
@@ -1355,7 +1246,7 @@ mod tests {
             for name in ["r", "big"] {
                 let boot = std::fs::read(dir.join(format!("{name}.boot"))).unwrap();
                 let want = std::fs::read_to_string(dir.join(format!("{name}.script"))).unwrap();
-                let t = Etf::decode(&boot);
+                let t = oracle_decode(&boot);
                 let started = std::time::Instant::now();
                 let got = script_text(&t, unicode, otp);
                 let took = started.elapsed();

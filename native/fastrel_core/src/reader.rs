@@ -2498,85 +2498,8 @@ mod tests {
 
     // ---- differential testing against OTP -----------------------------------------------
 
-    /// Just enough of the external term format to read what the oracle writes.
-    struct Etf<'b> {
-        b: &'b [u8],
-        i: usize,
-    }
-
-    impl Etf<'_> {
-        fn decode(b: &[u8]) -> Term {
-            assert_eq!(b.first(), Some(&131), "not ETF");
-            let mut d = Etf { b, i: 1 };
-            let t = d.term();
-            assert_eq!(d.i, b.len(), "trailing bytes");
-            t
-        }
-
-        fn take(&mut self, n: usize) -> &[u8] {
-            let s = &self.b[self.i..self.i + n];
-            self.i += n;
-            s
-        }
-
-        fn uint(&mut self, n: usize) -> usize {
-            self.take(n).iter().fold(0, |acc, &b| acc << 8 | usize::from(b))
-        }
-
-        fn term(&mut self) -> Term {
-            let tag = self.uint(1);
-            match tag {
-                97 => Term::Int(self.uint(1) as i64),
-                98 => Term::Int(i64::from(self.uint(4) as u32 as i32)),
-                110 | 111 => {
-                    let n = self.uint(if tag == 110 { 1 } else { 4 });
-                    let sign = if self.uint(1) == 0 { num_bigint::Sign::Plus } else { num_bigint::Sign::Minus };
-                    Term::int(BigInt::from_bytes_le(sign, self.take(n)))
-                }
-                70 => Term::Float(f64::from_bits(self.uint(8) as u64)),
-                100 | 115 => {
-                    let n = self.uint(if tag == 100 { 2 } else { 1 });
-                    Term::Atom(self.take(n).iter().map(|&b| char::from(b)).collect())
-                }
-                118 | 119 => {
-                    let n = self.uint(if tag == 118 { 2 } else { 1 });
-                    Term::Atom(String::from_utf8(self.take(n).to_vec()).unwrap())
-                }
-                104 | 105 => {
-                    let n = self.uint(if tag == 104 { 1 } else { 4 });
-                    Term::Tuple((0..n).map(|_| self.term()).collect())
-                }
-                106 => Term::nil(),
-                107 => {
-                    let n = self.uint(2);
-                    Term::List(self.take(n).iter().map(|&b| Term::Int(i64::from(b))).collect())
-                }
-                108 => {
-                    let n = self.uint(4);
-                    let items: Vec<Term> = (0..n).map(|_| self.term()).collect();
-                    cons(items, self.term())
-                }
-                109 => {
-                    let n = self.uint(4);
-                    Term::Binary(self.take(n).to_vec())
-                }
-                77 => {
-                    let n = self.uint(4);
-                    let bits = self.uint(1) as u8;
-                    let data = self.take(n).to_vec();
-                    if bits == 8 {
-                        Term::Binary(data)
-                    } else {
-                        Term::Bits(data, bits)
-                    }
-                }
-                116 => {
-                    let n = self.uint(4);
-                    Term::map((0..n).map(|_| (self.term(), self.term())).collect())
-                }
-                _ => panic!("ETF tag {tag} at {}", self.i - 1),
-            }
-        }
+    fn oracle_decode(bytes: &[u8]) -> Term {
+        crate::etf::decode(bytes).expect("the oracle wrote valid ETF")
     }
 
     /// Exact structural equality: unlike `==`, floats compare by bit pattern, so a lost
@@ -2618,7 +2541,7 @@ mod tests {
             .map(|i| {
                 let base = dir.join(format!("case_{i:04}"));
                 let text = std::fs::read(base.with_extension("txt")).unwrap();
-                let expected = Etf::decode(&std::fs::read(base.with_extension("etf")).unwrap());
+                let expected = oracle_decode(&std::fs::read(base.with_extension("etf")).unwrap());
                 (base.with_extension("txt").display().to_string(), text, expected)
             })
             .collect();
