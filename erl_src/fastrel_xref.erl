@@ -17,7 +17,9 @@ undefined(AppDirs0, Path, XrefP) ->
                   true -> lists:usort(AppDirs0);
                   {true, Apps} -> lists:usort([AD || {A, _} = AD <- AppDirs0, lists:member(A, Apps)])
               end,
-    _ = xref:stop(?SERVER),
+    %% A server left by an interrupted call would make start fail; xref:stop/1 exits
+    %% when there is none, hence the catch.
+    _ = catch xref:stop(?SERVER),
     {ok, _} = xref:start(?SERVER, [{xref_mode, modules}]),
     try
         {ok, _} = xref:set_default(?SERVER, verbose, false),
@@ -28,7 +30,7 @@ undefined(AppDirs0, Path, XrefP) ->
         ok = xref:set_library_path(?SERVER, LibPath),
         add(AppDirs)
     after
-        xref:stop(?SERVER)
+        catch xref:stop(?SERVER)
     end.
 
 add([{App, Dir} | Rest]) ->

@@ -31,6 +31,8 @@
 -define(T_BEAM, {{2020, 6, 1}, {12, 0, 0}}).
 -define(T_OLD, {{2020, 5, 1}, {12, 0, 0}}).
 -define(T_NEW, {{2020, 7, 1}, {12, 0, 0}}).
+%% Preloaded modules some apps list; they have no .beam of their own in the app dir.
+-define(PRELOADED_PICKS, [zlib, prim_file, erts_internal, atomics]).
 
 %%% ================================================================ API
 
@@ -422,8 +424,10 @@ to_text(S) -> S.
 %%   exref      whether exref is among the options
 %%   injected   the deliberate fault, if any
 
-generate(Ctx, I) ->
+generate(Ctx0, I) ->
     Exref = I rem 97 =:= 5,
+    %% The compiler rejects module names beyond Latin-1, and exref needs compiled modules.
+    Ctx = Ctx0#{unicode_names := maps:get(unicode_names, Ctx0) andalso not Exref},
     Model0 = gen_release(Ctx),
     Model1 = gen_options(Ctx, Model0, Exref),
     Model2 = case chance(0.2) of
@@ -431,7 +435,7 @@ generate(Ctx, I) ->
                  false -> Model1
              end,
     Model3 = add_module_files(Ctx, Model2),
-    finish(Ctx, Model3#{exref => Exref}).
+    finish(Model3#{exref => Exref}).
 
 %% Logical release: user apps with dependencies and includes, OTP apps, entries.
 gen_release(Ctx) ->
@@ -464,7 +468,7 @@ gen_release(Ctx) ->
                 false -> Uses
             end,
     Layouts = gen_layouts(Names),
-    Apps = [gen_app(Ctx, A, maps:get(A, Vsns), maps:get(A, Uses1), maps:get(A, Incs), SaslIn,
+    Apps = [gen_app(A, maps:get(A, Vsns), maps:get(A, Uses1), maps:get(A, Incs), SaslIn,
                     maps:get(A, Layouts))
             || A <- Names],
     Otp = maps:get(otp, Ctx),
@@ -584,7 +588,7 @@ app_dir(Name, Vsn, Layout) ->
         root -> "."
     end.
 
-gen_app(_Ctx, Name, Vsn, Uses0, Incs, SaslIn, Layout) ->
+gen_app(Name, Vsn, Uses0, Incs, SaslIn, Layout) ->
     N = atom_to_list(Name),
     Base = [kernel || chance(0.95)] ++ [stdlib || chance(0.9)] ++ [sasl || SaslIn, chance(0.2)],
     Ghosts = [list_to_atom("ghost_" ++ N ++ "_" ++ integer_to_list(K)) || K <- lists:seq(1, 2), chance(0.08)],
@@ -632,7 +636,7 @@ gen_mods(N) ->
     Own = [list_to_atom(N ++ "_" ++ S) || S <- Suffixes, chance(0.3)],
     %% Preloaded modules are in no .app of the release, so listing one is legal and
     %% exercises their removal from the app's primLoad.
-    Pre = [pick([zlib, prim_file, erts_internal, atomics]) || chance(0.03)],
+    Pre = [pick(?PRELOADED_PICKS) || chance(0.03)],
     shuffle(Own) ++ Pre.
 
 gen_description() ->
@@ -964,9 +968,9 @@ add_item_last(#{content := {term, {application, N, Items}}} = A, K, V) ->
     A#{content := {term, {application, N, Items ++ [{K, V}]}}};
 add_item_last(A, _, _) -> A.
 
-update_item(#{content := {term, {application, N, Items}}} = A, K, Fun) ->
+update_item(#{content := {term, {application, _, Items}}} = A, K, Fun) ->
     Old = case lists:keyfind(K, 1, Items) of {K, L} -> L; false -> [] end,
-    set_item(A#{content := {term, {application, N, Items}}}, K, Fun(Old));
+    set_item(A, K, Fun(Old));
 update_item(A, _, _) -> A.
 
 del_item(#{content := {term, {application, N, Items}}} = A, K) ->
@@ -990,7 +994,7 @@ add_module_files(Ctx, #{opts := Opts, apps := Apps} = M) ->
                 lists:unzip(
                   [module_files(Ctx, Dir, Mod, Src, Exref, Missing, AllMods)
                    || #{dir := Dir, mods := Mods} = A <- Apps, not maps:is_key(fake, A),
-                      Mod <- Mods, not lists:member(Mod, [zlib, prim_file, erts_internal, atomics])]),
+                      Mod <- Mods, not lists:member(Mod, ?PRELOADED_PICKS)]),
             M#{files := maps:get(files, M) ++ lists:append(Files),
                mtimes := maps:get(mtimes, M) ++ lists:append(Times)}
     end.
@@ -1044,7 +1048,7 @@ exref_beam(Mod, AllMods) ->
 
 %%% ---------------------------------------------------------------- writing
 
-finish(_Ctx, M) ->
+finish(M) ->
     #{entries := Es, rel_head := {N, V, E}} = M,
     RelContent = case maps:get(rel_text, M, undefined) of
                      none -> none;
@@ -1092,7 +1096,7 @@ render_content({term, T}, {Style, Enc0}) ->
               true -> latin1;
               false -> utf8
           end,
-    Text = [header(Enc), pre_comments(Enc), Chars, trailer()],
+    Text = [bom(Enc), header(Enc), pre_comments(Enc), Chars, trailer()],
     Text1 = case Style =:= w andalso chance(0.15) of
                 %% ~w never puts a raw newline inside a literal, so CRLF is safe here
                 true -> crlf(lists:flatten(Text));
@@ -1136,6 +1140,9 @@ encode(Text, latin1) -> unicode:characters_to_binary(Text, unicode, latin1).
 crlf([$\n | T]) -> [$\r, $\n | crlf(T)];
 crlf([C | T]) -> [C | crlf(T)];
 crlf([]) -> [].
+
+bom(utf8) -> [16#FEFF || chance(0.003)];  % systools cannot read these at all
+bom(latin1) -> [].
 
 header(latin1) -> pick(["%% coding: latin-1\n", "%% -*- coding: latin-1 -*-\n", "% coding:latin-1\n"]);
 header(utf8) -> pick(["", "", "", "%% coding: utf-8\n", "%% -*- coding: utf-8 -*-\n"]).
@@ -1327,8 +1334,21 @@ gen_scalar() ->
         float -> gen_float();
         string -> gen_string();
         binary -> gen_binary();
-        special -> pick([fun erlang:abs/1, fun lists:map/2, fun 'Mod':'f f'/0, <<1:3>>, <<255, 7:5>>, {}, [[]], [""]])
+        %% External funs are legal literals in a .app but exotic: keep them rare enough
+        %% that they do not hide other differences.
+        special -> case rand:uniform() of
+                       R when R < 0.02 -> pick([fun erlang:abs/1, fun lists:map/2, fun 'Mod':'f f'/0]);
+                       R when R < 0.06 -> gen_big();
+                       _ -> pick([<<1:3>>, <<255, 7:5>>, {}, [[]], [""], [128, 159, 160], [0]])
+                   end
     end.
+
+%% Sizes where the external format changes representation: STRING_EXT holds at most
+%% 65535 elements, SMALL_TUPLE_EXT 255 elements.
+gen_big() ->
+    pick([lists:duplicate(65535, $a), lists:duplicate(65536, $b), lists:seq(1, 70000) -- [],
+          list_to_tuple(lists:seq(1, 255)), list_to_tuple(lists:duplicate(256, x)),
+          binary:copy(<<"0123456789">>, 7000), lists:duplicate(300, 1.5)]).
 
 gen_scalar_nonlist() ->
     case gen_scalar() of

@@ -279,6 +279,12 @@ impl<'a> Encoder<'a, '_> {
                 self.u32_len(pairs.len());
                 self.stack.push(Job::Pairs(pairs.iter()));
             }
+            Term::Export(module, function, arity) => {
+                self.out.push(tag::EXPORT);
+                self.atom(module);
+                self.atom(function);
+                self.out.extend([tag::SMALL_INTEGER, *arity]);
+            }
             Term::Opaque(bytes) => self.out.extend_from_slice(bytes),
         }
     }
@@ -703,9 +709,15 @@ impl<'a> Decoder<'a> {
                 return Ok(Step::Done(self.opaque(start)));
             }
             tag::EXPORT => {
-                self.atom()?;
-                self.atom()?;
-                self.small_int(start, "export")?; // arity
+                let module = self.atom()?;
+                let function = self.atom()?;
+                // Arity is a small integer in every encoder; anything else stays opaque.
+                if self.peek_is(tag::SMALL_INTEGER) {
+                    self.take(1)?;
+                    let arity = self.u8()?;
+                    return Ok(Step::Done(Term::Export(module, function, arity)));
+                }
+                self.small_int(start, "export")?;
                 return Ok(Step::Done(self.opaque(start)));
             }
             tag::NEW_FUN => {
@@ -875,6 +887,10 @@ impl<'a> Decoder<'a> {
         Ok(self.take(1)?[0])
     }
 
+    fn peek_is(&self, tag: u8) -> bool {
+        self.buf.get(self.pos) == Some(&tag)
+    }
+
     fn u16(&mut self) -> Result<u16, EtfError> {
         let b = self.take(2)?;
         Ok(u16::from_be_bytes([b[0], b[1]]))
@@ -928,6 +944,7 @@ mod tests {
                 (Term::Binary(x), Term::Binary(y)) => x == y,
                 (Term::Bits(x, n), Term::Bits(y, m)) => x == y && n == m,
                 (Term::Opaque(x), Term::Opaque(y)) => x == y,
+                (Term::Export(m1, f1, a1), Term::Export(m2, f2, a2)) => (m1, f1, a1) == (m2, f2, a2),
                 (Term::List(x), Term::List(y)) | (Term::Tuple(x), Term::Tuple(y)) => {
                     todo.extend(x.iter().zip(y));
                     x.len() == y.len()
@@ -1275,11 +1292,19 @@ mod tests {
             with_node(&[101], &[0, 0, 0, 9, 0]),
             with_node(&[114, 0, 1], &[0, 0, 0, 0, 9]),
             with_node(&[90, 0, 3], &[0, 0, 0, 0, 0, 1, 47, 141, 124, 160, 0, 1, 196, 129, 172, 32]),
-            b"\x71\x64\x00\x05lists\x64\x00\x03map\x61\x02".to_vec(),
             b"\x71\x77\x05lists\x77\x03map\x62\x00\x00\x00\x02".to_vec(),
             new_fun,
             old_fun,
         ]
+    }
+
+    #[test]
+    fn external_funs_are_terms_encoded_per_otp_release() {
+        let otp25 = b"\x83\x71\x64\x00\x05lists\x64\x00\x03map\x61\x02".to_vec();
+        let t = decode(&otp25).unwrap();
+        assert_same(&t, &Term::Export("lists".into(), "map".into(), 2));
+        assert_eq!(encode(&t, 25), otp25);
+        assert_eq!(encode(&t, 26), b"\x83\x71\x77\x05lists\x77\x03map\x61\x02".to_vec());
     }
 
     #[test]
@@ -1303,10 +1328,10 @@ mod tests {
     #[test]
     fn inconsistent_funs_and_pids_are_refused() {
         let samples = opaque_samples();
-        let mut new_fun = samples[10].clone();
+        let mut new_fun = samples[9].clone();
         new_fun[4] -= 1; // size one short of the contents
         assert_eq!(decode(&ext(&new_fun)), Err(EtfError::Malformed { what: "fun", offset: 1 }));
-        let mut new_fun = samples[10].clone();
+        let mut new_fun = samples[9].clone();
         new_fun[4] += 1;
         new_fun.push(0); // size one past the contents
         assert_eq!(decode(&ext(&new_fun)), Err(EtfError::Malformed { what: "fun", offset: 1 }));

@@ -343,6 +343,17 @@ impl Builder {
             Term::Int(i) => self.leaf(Kind::Leaf, |s| push_display(s, i)),
             Term::Big(b) => self.leaf(Kind::Leaf, |s| push_display(s, b)),
             Term::Float(f) => self.leaf(Kind::Leaf, |s| push_float(s, *f)),
+            Term::Export(m, f, arity) => {
+                let otp = self.otp_major;
+                self.leaf(Kind::Leaf, |s| {
+                    s.push_str("fun ");
+                    push_atom(s, m, otp);
+                    s.push(':');
+                    push_atom(s, f, otp);
+                    s.push('/');
+                    push_display(s, arity);
+                })
+            }
             Term::Opaque(_) => self.leaf(Kind::Leaf, |s| s.push_str("#Opaque<>")),
             Term::List(l) if l.is_empty() => self.leaf(Kind::Leaf, |s| s.push_str("[]")),
             Term::Tuple(l) if l.is_empty() => self.leaf(Kind::Leaf, |s| s.push_str("{}")),

@@ -1410,24 +1410,9 @@ fn make_map(mut pairs: Vec<(Term, Term)>) -> Term {
     Term::Map(out)
 }
 
-/// `fun M:F/A` as its external-format bytes (EXPORT_EXT with UTF-8 atoms), since a term
-/// can only hold a fun opaquely.
+/// `fun M:F/A`.
 fn export_fun(module: &str, function: &str, arity: u8) -> Term {
-    let mut b = vec![113];
-    for name in [module, function] {
-        let bytes = name.as_bytes();
-        match u8::try_from(bytes.len()) {
-            Ok(n) => b.extend([119, n]),
-            // At most 255 characters, so at most 1020 bytes.
-            Err(_) => {
-                b.push(118);
-                b.extend((bytes.len() as u16).to_be_bytes());
-            }
-        }
-        b.extend_from_slice(bytes);
-    }
-    b.extend([97, arity]);
-    Term::Opaque(b)
+    Term::Export(module.to_string(), function.to_string(), arity)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2086,9 +2071,8 @@ mod tests {
 
     #[test]
     fn funs() {
-        let expect = [113, 119, 5, b'l', b'i', b's', b't', b's', 119, 3, b'm', b'a', b'p', 97, 2].to_vec();
-        assert_eq!(read("fun lists:map/2."), Term::Opaque(expect));
-        assert!(matches!(read("{fun 'a b':'日'/0}."), Term::Tuple(v) if matches!(&v[0], Term::Opaque(_))));
+        assert_eq!(read("fun lists:map/2."), Term::Export("lists".into(), "map".into(), 2));
+        assert_eq!(read("{fun 'a b':'日'/0}."), Term::tuple([Term::Export("a b".into(), "日".into(), 0)]));
         for bad in ["fun m:f/256.", "fun f/1.", "fun M:f/1.", "fun m:F/1.", "fun m:f/A."] {
             assert_eq!(msg(&fails(bad, "parse", 1)), "bad term", "{bad}");
         }

@@ -30,7 +30,9 @@ pub enum Term {
     Bits(Vec<u8>, u8),
     /// A map; pairs kept sorted by key in map-key order, keys unique.
     Map(Vec<(Term, Term)>),
-    /// Pids, ports, references and funs: they never occur in release files, but a decoded
+    /// An external fun `fun Module:Function/Arity`, the one fun `file:consult/1` reads.
+    Export(String, String, u8),
+    /// Pids, ports, references and local funs: they never occur in release files, but a decoded
     /// `.boot` could hold one; kept as their raw external-format bytes (tag included).
     Opaque(Vec<u8>),
 }
@@ -150,7 +152,7 @@ impl Term {
         match self {
             Term::Int(_) | Term::Big(_) | Term::Float(_) => 0,
             Term::Atom(_) => 1,
-            Term::Opaque(_) => 2,
+            Term::Export(..) | Term::Opaque(_) => 2,
             Term::Tuple(_) => 3,
             Term::Map(_) => 4,
             Term::List(l) if l.is_empty() => 5,
@@ -243,6 +245,9 @@ fn cmp(a: &Term, b: &Term, exact: bool) -> Ordering {
             Ordering::Equal
         }),
         (Term::Binary(_) | Term::Bits(..), Term::Binary(_) | Term::Bits(..)) => bits_of(a).cmp(&bits_of(b)),
+        (Term::Export(m1, f1, a1), Term::Export(m2, f2, a2)) => (m1.as_bytes(), f1.as_bytes(), a1).cmp(&(m2.as_bytes(), f2.as_bytes(), a2)),
+        (Term::Export(..), Term::Opaque(_)) => Ordering::Less,
+        (Term::Opaque(_), Term::Export(..)) => Ordering::Greater,
         (Term::Opaque(x), Term::Opaque(y)) => x.cmp(y),
         _ if ca == 0 => num_cmp(a, b, exact),
         _ => {
