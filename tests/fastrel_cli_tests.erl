@@ -13,7 +13,8 @@ escript() ->
 
 scratch() ->
     {ok, Cwd} = file:get_cwd(),
-    Dir = filename:join([Cwd, "_build", "cli_tests", integer_to_list(erlang:unique_integer([positive]))]),
+    Dir = filename:join([Cwd, "_build", "cli_tests", os:getpid() ++ "-" ++ integer_to_list(erlang:unique_integer([positive]))]),
+    _ = file:del_dir_r(Dir),
     ok = filelib:ensure_path(Dir),
     Dir.
 

@@ -9,7 +9,7 @@
 %% A scratch directory holding a small release: kernel/stdlib/sasl of this OTP plus `myapp'.
 with_release(Fun) ->
     {ok, Cwd} = file:get_cwd(),
-    Dir = filename:join([Cwd, "_build", "relnif_tests", integer_to_list(erlang:unique_integer([positive]))]),
+    Dir = filename:join([Cwd, "_build", "relnif_tests", os:getpid() ++ "-" ++ integer_to_list(erlang:unique_integer([positive]))]),
     Ebin = filename:join(Dir, "lib/myapp-1.0/ebin"),
     ok = filelib:ensure_path(Ebin),
     App = {application, myapp,
