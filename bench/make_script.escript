@@ -2,11 +2,11 @@
 %% SPDX-License-Identifier: Apache-2.0
 %% Benchmark: relnif:make_script vs systools:make_script on a 34-application release built
 %% from the installed OTP applications (all but erts, erl_interface and jinterface; the
-%% extra ones as `load'). Both run in one VM, interleaved; prints warm medians of 25 runs,
+%% extra ones as `load'). Both run in one VM, interleaved; prints warm medians of 41 runs,
 %% the first call of each in a fresh VM, and the ratios.
 -mode(compile).
 
--define(RUNS, 25).
+-define(RUNS, 41).
 
 main(_) ->
     Top = filename:absname(filename:join(filename:dirname(escript:script_name()), "..")),

@@ -1,4 +1,4 @@
-//! Which `.app` files a directory holds, remembered between calls.
+//! Which `.app` files a directory holds, and what they parse to, remembered between calls.
 //!
 //! Finding an application means probing every directory of the search path before the one
 //! that holds it: for a 34-application release some 600 failed lookups per call, most of
@@ -7,11 +7,18 @@
 //! changes the directory's mtime. As git does for its index, a listing is only cached when
 //! the directory's mtime is at least two seconds older than the listing itself, so a
 //! change within the same (possibly coarse) mtime tick can never hide behind it.
+//!
+//! Parsed `.app` files are remembered the same way, by device and inode, revalidated by
+//! size, mtime and ctime (which no one can set back) from the `stat` the lookup makes
+//! anyway, and only once both times are two seconds older than the read.
 
 use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+
+use crate::release::ReadFail;
+use crate::term::Term;
 
 /// What a search-path directory can tell about the `.app` files in it.
 #[derive(Clone)]
@@ -71,6 +78,61 @@ pub(crate) fn app_names(dir: &str) -> AppNames {
     }
     map.insert(key, Entry { mtime, names: names.clone() });
     AppNames::Listed(names)
+}
+
+/// Identity and change stamp of a file, from one `stat`.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct FileStamp {
+    dev: u64,
+    ino: u64,
+    size: i64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileStamp {
+    pub(crate) fn of(st: &nix::sys::stat::FileStat) -> FileStamp {
+        FileStamp {
+            dev: st.st_dev as u64,
+            ino: st.st_ino as u64,
+            size: st.st_size as i64,
+            mtime: (st.st_mtime as i64, st.st_mtime_nsec as i64),
+            ctime: (st.st_ctime as i64, st.st_ctime_nsec as i64),
+        }
+    }
+
+    /// Returns true if and only if both times are old enough for a read to be trusted.
+    fn stable(&self) -> bool {
+        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let limit = now - STABLE_AFTER.as_secs() as i64;
+        self.mtime.0 < limit && self.ctime.0 < limit
+    }
+}
+
+type Parsed = Result<Arc<Term>, ReadFail>;
+
+static TERMS: Mutex<Option<HashMap<(u64, u64), (FileStamp, Parsed)>>> = Mutex::new(None);
+
+/// The remembered parse of the file with this stamp, if any.
+pub(crate) fn cached_term(stamp: &FileStamp) -> Option<Parsed> {
+    let cache = TERMS.lock().unwrap_or_else(|p| p.into_inner());
+    match cache.as_ref()?.get(&(stamp.dev, stamp.ino)) {
+        Some((s, parsed)) if s == stamp => Some(parsed.clone()),
+        _ => None,
+    }
+}
+
+/// Remembers a parse, if the file has been left alone long enough to trust its stamp.
+pub(crate) fn store_term(stamp: FileStamp, parsed: &Parsed) {
+    if !stamp.stable() {
+        return;
+    }
+    let mut cache = TERMS.lock().unwrap_or_else(|p| p.into_inner());
+    let map = cache.get_or_insert_with(HashMap::new);
+    if map.len() >= MAX_ENTRIES {
+        map.clear();
+    }
+    map.insert((stamp.dev, stamp.ino), (stamp, parsed.clone()));
 }
 
 #[cfg(test)]

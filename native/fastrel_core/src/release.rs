@@ -6,7 +6,8 @@
 
 use crate::reader::{read_first_term, ReadErrorKind};
 use crate::term::Term;
-use crate::dircache::{app_names, AppNames};
+use crate::dircache::{app_names, cached_term, store_term, AppNames, FileStamp};
+use std::sync::Arc;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -66,6 +67,7 @@ pub(crate) fn t<const N: usize>(items: [Term; N]) -> Term {
 }
 
 /// Why a term file could not be used.
+#[derive(Clone)]
 pub(crate) enum ReadFail {
     /// Not found on any of the directories (or unreadable).
     NotFound,
@@ -96,8 +98,27 @@ impl SearchPath {
 
     /// The contents of `file` in the `i`th directory, if it can be read.
     fn read_in(&self, i: usize, file: &str) -> Option<Vec<u8>> {
-        use nix::fcntl::{AtFlags, OFlag};
-        use std::io::Read;
+        let (dir, st) = self.stat_in(i, file)?;
+        read_at(dir, file, &st)
+    }
+
+    /// The first term of `file` in the `i`th directory, if it can be read. Parsed files
+    /// are remembered by identity and stamp (see [`crate::dircache`]), so an unchanged
+    /// `.app` is not read and parsed again on the next call.
+    fn term_in(&self, i: usize, file: &str) -> Option<Result<Arc<Term>, ReadFail>> {
+        let (dir, st) = self.stat_in(i, file)?;
+        let stamp = FileStamp::of(&st);
+        if let Some(hit) = cached_term(&stamp) {
+            return Some(hit);
+        }
+        let parsed = parse_bytes(&read_at(dir, file, &st)?, file).map(Arc::new);
+        store_term(stamp, &parsed);
+        Some(parsed)
+    }
+
+    /// The directory and `stat` of a regular file `file` in the `i`th directory.
+    fn stat_in(&self, i: usize, file: &str) -> Option<(&std::fs::File, nix::sys::stat::FileStat)> {
+        use nix::fcntl::AtFlags;
         use std::os::fd::AsFd;
         if file.ends_with(".app") {
             match self.apps[i].get_or_init(|| app_names(&self.dirs[i])) {
@@ -109,15 +130,19 @@ impl SearchPath {
         let dir = self.fds[i].get_or_init(|| open_dir(&self.dirs[i])).as_ref()?;
         // Probe with fstatat first: a miss then costs no open file description.
         let st = nix::sys::stat::fstatat(dir.as_fd(), file, AtFlags::empty()).ok()?;
-        if st.st_mode & nix::libc::S_IFMT != nix::libc::S_IFREG {
-            return None;
-        }
-        let fd = nix::fcntl::openat(dir.as_fd(), file, OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).ok()?;
-        let mut buf = Vec::with_capacity(st.st_size.max(0) as usize + 1);
-        // Through `take` so the read does not stat the file again for a size hint.
-        std::fs::File::from(fd).take(u64::MAX).read_to_end(&mut buf).ok()?;
-        Some(buf)
+        (st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFREG).then_some((dir, st))
     }
+}
+
+fn read_at(dir: &std::fs::File, file: &str, st: &nix::sys::stat::FileStat) -> Option<Vec<u8>> {
+    use nix::fcntl::OFlag;
+    use std::io::Read;
+    use std::os::fd::AsFd;
+    let fd = nix::fcntl::openat(dir.as_fd(), file, OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).ok()?;
+    let mut buf = Vec::with_capacity(st.st_size.max(0) as usize + 1);
+    // Through `take` so the read does not stat the file again for a size hint.
+    std::fs::File::from(fd).take(u64::MAX).read_to_end(&mut buf).ok()?;
+    Some(buf)
 }
 
 fn open_dir(dir: &str) -> Option<std::fs::File> {
@@ -297,8 +322,8 @@ pub fn read_application(name: &str, vsn: &str, path: &SearchPath, incls: &[(Stri
     let file = format!("{name}.app");
     let mut first_error: Option<Term> = None;
     for (i, dir) in path.dirs.iter().enumerate() {
-        let found = match path.read_in(i, &file) {
-            Some(bytes) => parse_bytes(&bytes, &file).map(|t| (t, erl_join(dir, &file))),
+        let found = match path.term_in(i, &file) {
+            Some(parsed) => parsed.map(|t| (t, erl_join(dir, &file))),
             None => Err(ReadFail::NotFound),
         };
         match found {

@@ -6,6 +6,9 @@
 
 use rustler::{Binary, Env, NewBinary};
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn bin<'a>(env: Env<'a>, bytes: &[u8]) -> Binary<'a> {
     let mut b = NewBinary::new(env, bytes.len());
     b.as_mut_slice().copy_from_slice(bytes);
