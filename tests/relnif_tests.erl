@@ -183,3 +183,19 @@ consult_reads_like_file_consult_test() ->
         ?assertEqual({ok, Terms}, relnif:consult("t.config")),
         ?assertEqual(file:consult("t.config"), relnif:consult("t.config"))
     end).
+
+edited_app_file_is_read_again_test() ->
+    %% relnif remembers parsed .app files between calls; an edit must still be seen.
+    with_release(fun(Dir) ->
+        {S1, R1} = both([{path, ["lib/*/ebin"]}]),
+        ?assertEqual({ok, relnif, []}, setelement(2, S1, relnif)),
+        ?assertEqual({ok, relnif, []}, R1),
+        AppFile = filename:join(Dir, "lib/myapp-1.0/ebin/myapp.app"),
+        {ok, [{application, myapp, Keys}]} = file:consult(AppFile),
+        Edited = {application, myapp, lists:keystore(description, 1, Keys, {description, "Edited"})},
+        ok = file:write_file(AppFile, u("~tp.~n", [Edited])),
+        {S2, R2} = both([{path, ["lib/*/ebin"]}]),
+        ?assertEqual(setelement(2, S2, relnif), R2),
+        ?assertEqual(read("sys/myrel.boot"), read("rn/myrel.boot")),
+        ?assertNotEqual(nomatch, binary:match(read("rn/myrel.script"), <<"Edited">>))
+    end).

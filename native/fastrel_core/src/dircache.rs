@@ -149,6 +149,24 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    fn stamp(ino: u64, size: i64, secs_ago: i64) -> FileStamp {
+        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
+        FileStamp { dev: u64::MAX, ino, size, mtime: (now - secs_ago, 0), ctime: (now - secs_ago, 0) }
+    }
+
+    #[test]
+    fn parses_are_reused_only_for_the_same_stable_stamp() {
+        let parsed: Parsed = Ok(Arc::new(Term::atom("x")));
+        store_term(stamp(1, 10, 60), &parsed);
+        assert!(cached_term(&stamp(1, 10, 60)).is_some());
+        // Same file, other size or times: a changed file is read again.
+        assert!(cached_term(&stamp(1, 11, 60)).is_none());
+        assert!(cached_term(&stamp(1, 10, 59)).is_none());
+        // A file changed within the last two seconds is never remembered.
+        store_term(stamp(2, 10, 0), &parsed);
+        assert!(cached_term(&stamp(2, 10, 0)).is_none());
+    }
+
     #[test]
     fn old_directories_are_listed_and_revalidated() {
         let dir = std::env::temp_dir().join(format!("fastrel-dircache-old-{}", std::process::id()));
