@@ -17,7 +17,6 @@ pub mod api;
 mod dircache;
 pub mod etf;
 pub mod make_script;
-
 mod order;
 pub mod pretty;
 mod reader;

@@ -2503,7 +2503,7 @@ mod tests {
 
     /// Runs the oracle escript; `None` (with a note) when there is no `escript`.
     fn oracle_cases(mode: &str, seed: u64, n: usize) -> Option<Vec<(String, Vec<u8>, Term)>> {
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/reader_oracle.escript");
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reader_oracle.escript");
         let dir = std::env::temp_dir().join(format!("fastrel_reader_oracle_{mode}_{}", std::process::id()));
         let run = std::process::Command::new("escript")
             .arg(&script)
