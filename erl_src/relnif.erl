@@ -36,7 +36,7 @@ make_script(RelName) ->
 -spec make_script(string(), [term()]) -> result().
 make_script(RelName, Opts) when is_list(RelName), is_list(Opts) ->
     case bad_options(Opts) of
-        [] -> run(flat_name(RelName), Opts);
+        [] -> run(RelName, Opts);
         Bad -> erlang:error({badarg, Bad}, [RelName, Opts])
     end;
 make_script(RelName, Opts) when is_list(Opts) ->
@@ -93,14 +93,17 @@ scheduler_probe() -> nif_scheduler_probe().
 
 %%% ---------------------------------------------------------------- make_script
 
-run(RelName, Opts) ->
-    Output = output_name(RelName, Opts),
+run(RelName0, Opts) ->
+    RelName = flat_name(RelName0),
+    Output = filename:flatten(output_name(RelName0, Opts)),
     Path = make_set(expand_path(option(path, Opts, [])) ++ code:get_path()),
     Base = [{rel_name, bin(RelName)}, {output, bin(Output)},
             {path, [bin(P) || P <- Path]},
             {mode, path_mode(Opts)},
-            {variables, [{bin(to_list(V)), bin(rm_trailing_slash(P))}
-                         || {V, P} <- option(variables, Opts, [])]},
+            %% systools matches prefixes with lists:prefix/2, which a deep list never
+            %% passes; such a variable can only fall through to $ROOT.
+            {variables, [{bin(filename:flatten(to_list(V))), bin(rm_trailing_slash(P))}
+                         || {V, P} <- option(variables, Opts, []), is_flat(P)]},
             {otp_major, otp_major()},
             {unicode_range, io:printable_range() =:= unicode},
             {cwd, bin(cwd())}
@@ -110,7 +113,20 @@ run(RelName, Opts) ->
                  false -> call(Base);
                  XrefP -> with_exref(Base, Path, XrefP)
              end,
-    report(refine(Result), Opts).
+    report(as_named(RelName0, RelName, refine(Result)), Opts).
+
+%% systools names the .rel in errors as `RelName ++ ".rel"`, deep list and all (the
+%% `erl -s relnif make_script rel` form passes `[rel]`).
+as_named(Name, Name, Result) -> Result;
+as_named(Deep, Flat, {error, Reason}) ->
+    File = Flat ++ ".rel",
+    {error, case Reason of
+                {not_found, File} -> {not_found, Deep ++ ".rel"};
+                {read, File} -> {read, Deep ++ ".rel"};
+                {parse, File, E} -> {parse, Deep ++ ".rel", E};
+                Other -> Other
+            end};
+as_named(_, _, Result) -> Result.
 
 call(Args) ->
     decode(nif_make_script(term_to_binary(Args))).
@@ -188,10 +204,16 @@ valid_option(O) when O =:= silent; O =:= local; O =:= src_tests; O =:= exref;
                      O =:= no_module_tests; O =:= no_dot_erlang -> true;
 valid_option({path, P}) when is_list(P) -> lists:all(fun is_list/1, P);
 valid_option({variables, V}) when is_list(V) -> valid_vars(V);
-valid_option({exref, Apps}) when is_list(Apps) -> lists:all(fun is_atom/1, Apps);
+valid_option({exref, Apps}) when is_list(Apps) -> atom_list(Apps);
 valid_option({outdir, D}) when is_list(D) -> true;
 valid_option({script_name, N}) when is_list(N) -> true;
 valid_option(_) -> false.
+
+atom_list([A | T]) when is_atom(A) -> atom_list(T);
+atom_list(L) -> L =:= [].
+
+is_flat([C | T]) when is_integer(C) -> is_flat(T);
+is_flat(L) -> L =:= [].
 
 valid_vars([]) -> true;
 valid_vars([{N, D} | T]) when (is_atom(N) orelse is_list(N)), is_list(D) -> valid_vars(T);

@@ -256,12 +256,20 @@ pub fn posix_name(e: &std::io::Error) -> &'static str {
     }
 }
 
-fn mtime_secs(p: &Path) -> Option<i64> {
-    let m = std::fs::metadata(p).ok()?.modified().ok()?;
-    Some(match m.duration_since(std::time::UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
-    })
+/// A file's mtime as the local-time tuple `file:read_file_info/1` gives, which is what
+/// systools compares: across a DST fall-back, local times do not follow UTC order.
+fn mtime_local(p: &Path) -> Option<[i32; 6]> {
+    use std::os::unix::fs::MetadataExt;
+    let secs: nix::libc::time_t = std::fs::metadata(p).ok()?.mtime();
+    // SAFETY: localtime_r only writes the tm we hand it; tm is plain data.
+    let tm = unsafe {
+        let mut tm: nix::libc::tm = std::mem::zeroed();
+        if nix::libc::localtime_r(&secs, &mut tm).is_null() {
+            return None;
+        }
+        tm
+    };
+    Some([tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec])
 }
 
 /// `src_tests`: every module needs a `.beam`; a missing or newer source is a warning.
@@ -273,11 +281,11 @@ fn src_tests(apps: &[App]) -> Result<Vec<Term>, Term> {
         for m in &app.modules {
             let mod_t = t([a(m), a(&app.name), s(&app.dir)]);
             let beam = release::erl_join(&app.dir, &format!("{m}.beam"));
-            let Some(beam_time) = mtime_secs(Path::new(&beam)) else {
+            let Some(beam_time) = mtime_local(Path::new(&beam)) else {
                 errors.push(t([a("error"), t([t([a("module_not_found"), a(&app.name), a(m)]), mod_t])]));
                 continue;
             };
-            let src = src_dirs.iter().find_map(|d| mtime_secs(Path::new(&release::erl_join(d, &format!("{m}.erl")))));
+            let src = src_dirs.iter().find_map(|d| mtime_local(Path::new(&release::erl_join(d, &format!("{m}.erl")))));
             match src {
                 None => warnings.push(t([a("warning"), t([a("source_not_found"), mod_t])])),
                 Some(st) if st > beam_time => warnings.push(t([a("warning"), t([a("obj_out_of_date"), mod_t])])),
@@ -298,7 +306,7 @@ fn source_dirs(dir: &str) -> Vec<String> {
     let Some(parent) = trimmed.strip_suffix("ebin").filter(|p| p.is_empty() || p.ends_with('/')) else {
         return vec![dir.to_string()];
     };
-    let parent = parent.trim_end_matches('/');
+    // "ebin" alone has no parent ("src"); "/ebin" has the root ("/src").
     let base = |x: &str| if parent.is_empty() { release::erl_norm(x) } else { release::erl_join(parent, x) };
     let guesses = [base("src"), base("src/e_src")];
     let mut found = Vec::new();
@@ -325,10 +333,8 @@ fn walk_dirs(dir: &Path, shown: &str, out: &mut Vec<String>, depth: u32) {
     }
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for e in entries.flatten() {
+        // filelib:wildcard("**") descends into dot-directories too.
         let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
-            continue;
-        }
         let p = e.path();
         if p.is_dir() {
             let shown_child = format!("{shown}/{name}");

@@ -96,12 +96,6 @@ impl SearchPath {
         }
     }
 
-    /// The contents of `file` in the `i`th directory, if it can be read.
-    fn read_in(&self, i: usize, file: &str) -> Option<Vec<u8>> {
-        let (dir, st) = self.stat_in(i, file)?;
-        read_at(dir, file, &st)
-    }
-
     /// The first term of `file` in the `i`th directory, if it can be read. Parsed files
     /// are remembered by identity and stamp (see [`crate::dircache`]), so an unchanged
     /// `.app` is not read and parsed again on the next call.
@@ -160,14 +154,23 @@ fn parse_bytes(bytes: &[u8], file: &str) -> Result<Term, ReadFail> {
 
 /// Reads the first term of `file`, searched like `file:path_open(Dirs, File, [read])`.
 /// Returns the term and the full name it was opened under.
-pub(crate) fn read_file(file: &str, path: &SearchPath) -> Result<(Term, String), ReadFail> {
+pub(crate) fn read_file(file: &str, dirs: &[String]) -> Result<(Term, String), ReadFail> {
     if file.starts_with('/') {
         let bytes = std::fs::read(file).map_err(|_| ReadFail::NotFound)?;
         return parse_bytes(&bytes, file).map(|t| (t, file.to_string()));
     }
-    for i in 0..path.dirs.len() {
-        if let Some(bytes) = path.read_in(i, file) {
-            return parse_bytes(&bytes, file).map(|t| (t, erl_join(&path.dirs[i], file)));
+    // file:path_open/3 moves on to the next directory only when the file is not there
+    // (enoent, enotdir); any other failure to open it (a directory, no permission, a
+    // symlink loop) ends the search.
+    for dir in dirs {
+        let full = erl_join(dir, file);
+        match std::fs::metadata(&full) {
+            Err(e) if matches!(e.raw_os_error(), Some(nix::libc::ENOENT | nix::libc::ENOTDIR)) => continue,
+            Ok(m) if m.is_file() => {
+                let bytes = std::fs::read(&full).map_err(|_| ReadFail::NotFound)?;
+                return parse_bytes(&bytes, file).map(|t| (t, full));
+            }
+            _ => return Err(ReadFail::NotFound),
         }
     }
     Err(ReadFail::NotFound)
@@ -206,7 +209,7 @@ pub fn read_release(rel_name: &str, path: &[String]) -> Result<(Release, Vec<Ter
     let mut dirs = Vec::with_capacity(path.len() + 1);
     dirs.push(".".to_string());
     dirs.extend_from_slice(path);
-    let term = match read_file(&file, &SearchPath::new(&dirs)) {
+    let term = match read_file(&file, &dirs) {
         Ok((term, _)) => term,
         Err(ReadFail::NotFound) => return Err(t([a("not_found"), s(&file)])),
         Err(ReadFail::Read) => return Err(t([a("read"), s(&file)])),
@@ -228,7 +231,9 @@ fn check_rel(term: &Term, file: &str) -> Result<(Release, Vec<Term>), Term> {
     if !erts_tag.is_atom("erts") {
         return Err(bad());
     }
-    let apps = apps.as_list().ok_or_else(bad)?;
+    if !matches!(apps, Term::List(_) | Term::Improper(..)) {
+        return Err(bad());
+    }
     let name = match string_p(name) {
         Ok(Some(n)) => n,
         Ok(None) => return Err(t([a("illegal_name"), name.clone()])),
@@ -244,6 +249,8 @@ fn check_rel(term: &Term, file: &str) -> Result<(Release, Vec<Term>), Term> {
         Ok(None) => return Err(t([a("illegal_form"), t([a("erts"), evsn.clone()])])),
         Err(()) => return Err(badarg_exit(file, "erts", evsn)),
     };
+    // is_list/1 lets an improper list through; systools then crashes walking it.
+    let Term::List(apps) = apps else { return Err(badarg_exit(file, "applications", apps)) };
     let mut illegal = Vec::new();
     let mut rel_apps = Vec::with_capacity(apps.len());
     let mut incls = Vec::new();

@@ -115,30 +115,40 @@ impl Term {
     /// The string this term spells, if it is a string in the sense of systools' `string_p`
     /// (`unicode:characters_to_list(X) =:= X`): a flat list of valid code points.
     ///
-    /// Returns `Err(())` when `characters_to_list` itself would raise `badarg` (an atom,
-    /// number, or a list holding a non-integer/negative integer), `Ok(None)` when it is a
-    /// term that is simply not a string (binary, tuple, deep list, invalid code point...).
+    /// Returns `Err(())` when `characters_to_list` itself would raise `badarg` (the term is
+    /// not chardata: an atom, number, tuple, map, or a list holding one, or an improper
+    /// tail that is not a binary), `Ok(None)` when it is chardata that is not a flat string
+    /// (a binary, nested lists, an integer that is no code point: the conversion stops
+    /// there with an error tuple).
     #[allow(clippy::result_unit_err)]
     pub fn string_p(&self) -> Result<Option<String>, ()> {
         match self {
             Term::List(l) => {
                 let mut s = String::with_capacity(l.len());
-                let mut ok = true;
+                let mut flat = true;
                 for e in l {
                     match e {
-                        Term::Int(i) if *i >= 0 => match u32::try_from(*i).ok().and_then(char::from_u32) {
-                            Some(c) => s.push(c),
-                            None => ok = false,
+                        Term::Int(i) => match u32::try_from(*i).ok().and_then(char::from_u32) {
+                            Some(c) if flat => s.push(c),
+                            Some(_) => {}
+                            // The conversion stops at the first non-code-point.
+                            None => return Ok(None),
                         },
-                        // Nested chardata is accepted by characters_to_list but then the
-                        // result differs from the input, so it is "not a string".
-                        Term::List(_) | Term::Binary(_) => ok = false,
+                        Term::Big(_) => return Ok(None),
+                        Term::List(_) | Term::Improper(..) => {
+                            flat = false;
+                            if !chardata(e)? {
+                                return Ok(None);
+                            }
+                        }
+                        Term::Binary(_) => flat = false,
                         _ => return Err(()),
                     }
                 }
-                Ok(if ok { Some(s) } else { None })
+                Ok(if flat { Some(s) } else { None })
             }
-            Term::Binary(_) | Term::Tuple(_) | Term::Map(_) | Term::Improper(..) | Term::Bits(..) => Ok(None),
+            Term::Improper(..) => chardata(self).map(|_| None),
+            Term::Binary(_) => Ok(None),
             _ => Err(()),
         }
     }
@@ -171,6 +181,37 @@ pub fn term_cmp(a: &Term, b: &Term) -> Ordering {
 /// always less than a float (keys compare exactly, `1 =/= 1.0`).
 pub fn map_key_cmp(a: &Term, b: &Term) -> Ordering {
     cmp(a, b, true)
+}
+
+/// Whether `t` converts with `unicode:characters_to_list/1`: `Err(())` where it would
+/// raise `badarg`, `Ok(false)` where it stops at an integer that is no code point.
+fn chardata(t: &Term) -> Result<bool, ()> {
+    let (items, tail) = match t {
+        Term::List(l) => (l.as_slice(), None),
+        Term::Improper(l, tail) => (l.as_slice(), Some(tail.as_ref())),
+        Term::Binary(_) => return Ok(true),
+        _ => return Err(()),
+    };
+    for e in items {
+        match e {
+            Term::Int(i) => {
+                if u32::try_from(*i).ok().and_then(char::from_u32).is_none() {
+                    return Ok(false);
+                }
+            }
+            Term::Big(_) => return Ok(false),
+            Term::List(_) | Term::Improper(..) | Term::Binary(_) => {
+                if !chardata(e)? {
+                    return Ok(false);
+                }
+            }
+            _ => return Err(()),
+        }
+    }
+    match tail {
+        None | Some(Term::Binary(_)) => Ok(true),
+        Some(_) => Err(()),
+    }
 }
 
 fn num_cmp(a: &Term, b: &Term, exact: bool) -> Ordering {
@@ -344,7 +385,15 @@ mod tests {
         assert_eq!(Term::atom("abc").string_p(), Err(()));
         assert_eq!(Term::Binary(b"x".to_vec()).string_p(), Ok(None));
         assert_eq!(Term::list([Term::Int(0xD800)]).string_p(), Ok(None));
+        assert_eq!(Term::list([Term::Int(-1)]).string_p(), Ok(None));
         assert_eq!(Term::list([Term::atom("x")]).string_p(), Err(()));
+        // Not chardata anywhere: characters_to_list raises.
+        assert_eq!(Term::tuple([Term::atom("a")]).string_p(), Err(()));
+        assert_eq!(Term::map(vec![]).string_p(), Err(()));
+        assert_eq!(Term::list([Term::list([Term::atom("a")])]).string_p(), Err(()));
+        assert_eq!(Term::Improper(vec![Term::Int(114)], Box::new(Term::atom("x"))).string_p(), Err(()));
+        // Nested, but chardata: converts to something else, so not a string.
+        assert_eq!(Term::list([Term::string("ab")]).string_p(), Ok(None));
     }
 
     #[test]
