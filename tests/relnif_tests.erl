@@ -199,3 +199,30 @@ edited_app_file_is_read_again_test() ->
         ?assertEqual(read("sys/myrel.boot"), read("rn/myrel.boot")),
         ?assertNotEqual(nomatch, binary:match(read("rn/myrel.script"), <<"Edited">>))
     end).
+
+%% Corner cases a review found; each must give what systools gives (any 'EXIT' matching
+%% any 'EXIT': systools' carry stack traces).
+review_regressions_test() ->
+    with_release(fun(Dir) ->
+        Vsn = fun(A) -> {ok, V} = application:get_key(A, vsn), V end,
+        Apps = [{kernel, Vsn(kernel)}, {stdlib, Vsn(stdlib)}, {sasl, Vsn(sasl)}],
+        W = fun(F, T) -> ok = file:write_file(filename:join(Dir, F), u("~tp.~n", [T])) end,
+        W("t1.rel", {release, {{a}, "1"}, {erts, "1"}, Apps}),
+        W("t2.rel", {release, {[-1], "1"}, {erts, "1"}, Apps}),
+        W("t3.rel", {release, {"r", "1"}, {erts, [99999999999999999999]}, Apps}),
+        W("t4.rel", {release, {"r", "1"}, {erts, "1"}, Apps ++ [{foo, [$1 | x]}]}),
+        ok = file:write_file("t5.rel", "{release,{\"r\",\"1\"},{erts,\"1\"},[{kernel,\"1\"}|foo]}.\n"),
+        ok = file:make_dir("t6.rel"),
+        ok = filelib:ensure_path("p"),
+        W("p/t6.rel", {release, {"r", "1"}, {erts, "1"}, Apps}),
+        Norm = fun({error, _, {'EXIT', _}}) -> exit;
+                  ({Tag, _, R}) -> {Tag, R};
+                  (X) -> X
+               end,
+        [?assertEqual({Rel, Norm(systools:make_script(Rel, Opts))}, {Rel, Norm(relnif:make_script(Rel, Opts))})
+         || {Rel, Opts} <- [{"t1", [silent]}, {"t2", [silent]}, {"t3", [silent]}, {"t4", [silent]},
+                            {"t5", [silent]}, {"t6", [silent, {path, ["p"]}]}, {[nonexist], [silent]}]],
+        %% File names may be deep lists holding atoms.
+        ?assertEqual({ok, relnif, []}, relnif:make_script("myrel", [silent, {path, ["lib/*/ebin"]}, {script_name, [q]}])),
+        ?assert(filelib:is_regular("q.boot"))
+    end).
