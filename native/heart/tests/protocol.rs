@@ -1,0 +1,193 @@
+//! heart driven over its pipes, as the VM drives it, against a victim process standing in
+//! for the VM. Every process started here is killed and reaped by PID.
+
+use std::io::{Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Heart {
+    child: Child,
+}
+
+impl Heart {
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Heart {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_heart"));
+        cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for var in ["HEART_COMMAND", "HEART_NO_KILL", "HEART_KILL_SIGNAL", "ERL_CRASH_DUMP_SECONDS", "HEART_DEBUG"] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(env.iter().copied());
+        let mut h = Heart { child: cmd.spawn().expect("heart starts") };
+        assert_eq!(h.read_frame(), vec![1], "startup ACK");
+        h
+    }
+
+    fn send(&mut self, frame: &[u8]) {
+        let mut out = (frame.len() as u16).to_be_bytes().to_vec();
+        out.extend_from_slice(frame);
+        self.child.stdin.as_mut().unwrap().write_all(&out).unwrap();
+    }
+
+    fn read_frame(&mut self) -> Vec<u8> {
+        let out = self.child.stdout.as_mut().unwrap();
+        let mut len = [0u8; 2];
+        out.read_exact(&mut len).unwrap();
+        let mut body = vec![0u8; u16::from_be_bytes(len) as usize];
+        out.read_exact(&mut body).unwrap();
+        body
+    }
+
+    /// Closes heart's stdin if asked, waits (bounded) for it to exit; returns status and stderr.
+    fn finish(mut self, close: bool) -> (i32, String) {
+        if close {
+            drop(self.child.stdin.take());
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut err = String::new();
+                self.child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+                return (status.code().unwrap_or(-1), err);
+            }
+            assert!(Instant::now() < deadline, "heart did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Heart {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Victim(Child);
+
+impl Victim {
+    fn start() -> Victim {
+        Victim(Command::new("sleep").arg("60").spawn().unwrap())
+    }
+    fn pid(&self) -> String {
+        self.0.id().to_string()
+    }
+    /// Waits (bounded) for the victim to die; returns the signal that killed it.
+    fn killed_by(&mut self) -> Option<i32> {
+        use std::os::unix::process::ExitStatusExt;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(s) = self.0.try_wait().unwrap() {
+                return s.signal();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+}
+
+impl Drop for Victim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn commands_round_trip_like_heart_erl_expects() {
+    let mut h = Heart::start(&["-pid", "0"], &[("HEART_COMMAND", "from env")]);
+    h.send(&[6]);
+    assert_eq!(h.read_frame(), b"\x07from env");
+    h.send(b"\x04echo hi");
+    assert_eq!(h.read_frame(), vec![1]);
+    h.send(&[6]);
+    assert_eq!(h.read_frame(), b"\x07echo hi");
+    h.send(&[5]);
+    assert_eq!(h.read_frame(), vec![1]);
+    h.send(&[6]);
+    assert_eq!(h.read_frame(), b"\x07from env");
+    // Unknown opcodes and oversized frames are ignored, as OTP's heart does.
+    h.send(&[42]);
+    h.send(&[4; 3000]);
+    h.send(&[2]);
+    h.send(&[6]);
+    assert_eq!(h.read_frame(), b"\x07from env");
+    h.send(&[3]);
+    let (status, err) = h.finish(false);
+    // OTP prints the pid it parsed, 0 included, and nothing else on a clean shutdown.
+    assert_eq!((status, err.as_str()), (0, "heart_beat_kill_pid = 0\n"));
+}
+
+#[test]
+fn long_env_command_is_still_answered() {
+    // OTP's heart sends nothing for a command of 2048+ bytes and heart:get_cmd/0 hangs.
+    let long = "x".repeat(3000);
+    let mut h = Heart::start(&[], &[("HEART_COMMAND", &long)]);
+    h.send(&[6]);
+    assert_eq!(h.read_frame().len(), 3001);
+}
+
+#[test]
+fn closed_without_command_does_not_kill() {
+    let mut victim = Victim::start();
+    let h = Heart::start(&["-ht", "11", "-pid", &victim.pid()], &[]);
+    let (status, err) = h.finish(true);
+    assert_eq!(status, 0);
+    assert!(err.starts_with("heart_beat_timeout = 11\nheart_beat_kill_pid = "), "{err}");
+    assert!(err.contains(": Erlang has closed.\r\n"), "{err}");
+    assert!(err.ends_with(": Would reboot. Terminating.\r\n"), "{err}");
+    assert_eq!(victim.0.try_wait().unwrap(), None, "the VM must not be killed without a command");
+}
+
+#[test]
+fn crash_kills_the_vm_at_once_and_runs_the_command() {
+    let dir = std::env::temp_dir().join(format!("heart-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let marker = dir.join("rebooted");
+    let mut victim = Victim::start();
+    let mut h = Heart::start(&["-pid", &victim.pid()], &[]);
+    h.send(format!("\x04echo rebooted > {}; exit 7", marker.display()).as_bytes());
+    assert_eq!(h.read_frame(), vec![1]);
+    let t0 = Instant::now();
+    h.send(&[8]);
+    assert_eq!(victim.killed_by(), Some(9));
+    let (status, err) = h.finish(false);
+    assert_eq!(status, 0);
+    assert!(std::fs::read_to_string(&marker).unwrap().starts_with("rebooted"));
+    // The raw wait status, as system(3) gives it: exit 7 -> 1792.
+    assert!(err.contains("; exit 7\" -> 1792. Terminating.\r\n"), "{err}");
+    assert!(err.contains("Erlang is crashing .. (waiting for crash dump file)"), "{err}");
+    // OTP's heart sleeps a second after the kill; ours goes on when the VM is gone.
+    assert!(t0.elapsed() < Duration::from_millis(900), "{:?}", t0.elapsed());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn no_kill_and_sigabrt_are_honoured() {
+    let mut victim = Victim::start();
+    let mut h = Heart::start(&["-pid", &victim.pid()], &[("HEART_COMMAND", "true"), ("HEART_NO_KILL", "TRUE")]);
+    h.send(&[8]);
+    let (_, err) = h.finish(false);
+    assert!(err.contains("Executed \"true\" -> 0. Terminating."), "{err}");
+    assert_eq!(victim.0.try_wait().unwrap(), None);
+
+    let mut victim = Victim::start();
+    let mut h = Heart::start(&["-pid", &victim.pid()], &[("HEART_COMMAND", "true"), ("HEART_KILL_SIGNAL", "SIGABRT")]);
+    h.send(&[8]);
+    assert_eq!(victim.killed_by(), Some(6));
+    let (_, err) = h.finish(false);
+    assert!(err.contains("kill signal SIGABRT requested"), "{err}");
+}
+
+#[test]
+fn missed_beats_time_out_at_the_deadline() {
+    let mut victim = Victim::start();
+    let mut h = Heart::start(&["-ht", "11", "-pid", &victim.pid()], &[("HEART_COMMAND", "true")]);
+    let t0 = Instant::now();
+    h.send(&[2]);
+    let (_, err) = h.finish(false);
+    let took = t0.elapsed();
+    assert!(err.contains("heart-beat time-out, no activity for 11 seconds"), "{err}");
+    // OTP declares it on a 5-second grid (up to ~T+6 s); ours at T.
+    assert!(took >= Duration::from_secs(11) && took < Duration::from_millis(12_500), "{took:?}");
+    assert!(victim.0.try_wait().unwrap().is_some(), "the hung VM is killed");
+}
