@@ -49,6 +49,13 @@ command("script2boot", [Script]) ->
         ok -> 0;
         {error, relnif, R} -> fail(relnif:format_error(R))
     end;
+command("erts-overlay", [Dir]) ->
+    case fastrel_overlay:create(Dir) of
+        {ok, Erl} ->
+            io:format("Run nodes with fastrel's heart through:~n  ~ts -heart ...~n", [Erl]),
+            0;
+        {error, Reason} -> fail(fastrel_overlay:format_error(Reason))
+    end;
 command(Cmd, _) ->
     case command_help(Cmd) of
         undefined -> usage_error("unknown command: " ++ Cmd);
@@ -138,6 +145,7 @@ usage() ->
     "  script REL          write REL.script and REL.boot (as systools:make_script/2)\n"
     "  boot2script FILE    print the script text of a .boot file\n"
     "  script2boot FILE    write FILE.boot from FILE.script (as systools:script2boot/1)\n"
+    "  erts-overlay DIR    an `erl' in DIR whose nodes run fastrel's heart\n"
     "  help CMD            describe a command\n"
     "\n"
     "Options: --help, --version\n".
@@ -167,5 +175,11 @@ command_help("script2boot") ->
     "usage: fastrel script2boot FILE.script\n"
     "\n"
     "Writes FILE.boot from FILE.script, as systools:script2boot/1.\n";
+command_help("erts-overlay") ->
+    "usage: fastrel erts-overlay DIR\n"
+    "\n"
+    "Creates DIR/bin, links to this ERTS's programs with fastrel's heart in place of\n"
+    "OTP's, and DIR/erl, which starts nodes with that bin directory. The system's ERTS is\n"
+    "not modified: `DIR/erl -heart ...' runs fastrel's heart, plain `erl' still OTP's.\n";
 command_help(_) ->
     undefined.

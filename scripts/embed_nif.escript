@@ -1,13 +1,16 @@
 #!/usr/bin/env escript
 %% SPDX-License-Identifier: Apache-2.0
-%% Adds the NIF library to an escript's archive as fastrel/priv/relnif_nif.so:
-%% rebar3 escriptize packs only ebin/, and relnif extracts the library from here.
-main([Escript, So]) ->
+%% Adds files of priv/ (the NIF library, the heart binary) to an escript's archive as
+%% fastrel/priv/<name>: rebar3 escriptize packs only ebin/, and fastrel extracts them.
+main([Escript | PrivFiles]) ->
     {ok, Sections} = escript:extract(Escript, []),
     {archive, Zip} = lists:keyfind(archive, 1, Sections),
-    {ok, Files} = zip:extract(Zip, [memory]),
-    {ok, SoBin} = file:read_file(So),
-    Entry = "fastrel/priv/relnif_nif.so",
-    {ok, {_, NewZip}} = zip:create("fastrel.zip", lists:keystore(Entry, 1, Files, {Entry, SoBin}), [memory]),
+    {ok, Files0} = zip:extract(Zip, [memory]),
+    Files = lists:foldl(fun(F, Acc) ->
+                                {ok, Bin} = file:read_file(F),
+                                Entry = "fastrel/priv/" ++ filename:basename(F),
+                                lists:keystore(Entry, 1, Acc, {Entry, Bin})
+                        end, Files0, PrivFiles),
+    {ok, {_, NewZip}} = zip:create("fastrel.zip", Files, [memory]),
     ok = escript:create(Escript, lists:keystore(archive, 1, Sections, {archive, NewZip})),
     ok = file:change_mode(Escript, 8#755).

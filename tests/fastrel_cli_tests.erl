@@ -115,3 +115,13 @@ boot2script_and_script2boot_test() ->
     ?assertEqual({ok, Boot}, file:read_file(filename:join(Dir, "counter.boot"))),
     {1, _, E} = run(Dir, ["boot2script", "nope.boot"]),
     ?assertMatch(<<"fastrel: Cannot open \"nope.boot\"", _/binary>>, E).
+
+erts_overlay_installs_fastrels_heart_test() ->
+    Dir = scratch(),
+    {0, Out, _} = run(Dir, ["erts-overlay", "ovl"]),
+    ?assertNotEqual(nomatch, binary:match(Out, <<"ovl/erl -heart">>)),
+    {ok, Ours} = file:read_file("priv/heart"),
+    ?assertEqual({ok, Ours}, file:read_file(filename:join(Dir, "ovl/bin/heart"))),
+    ?assert(filelib:is_regular(filename:join(Dir, "ovl/erl"))),
+    {ok, Target} = file:read_link(filename:join(Dir, "ovl/bin/erlexec")),
+    ?assertEqual(filename:join([code:root_dir(), "erts-" ++ erlang:system_info(version), "bin", "erlexec"]), Target).

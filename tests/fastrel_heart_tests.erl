@@ -1,0 +1,102 @@
+%% SPDX-License-Identifier: Apache-2.0
+%% Real nodes (`erl -heart') run through `fastrel_overlay': the heart they start must be
+%% fastrel's, and it must behave like OTP's towards kernel's heart.erl. Every test is
+%% bounded in time and kills what it started by PID.
+-module(fastrel_heart_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+scratch() ->
+    {ok, Cwd} = file:get_cwd(),
+    Dir = filename:join([Cwd, "_build", "heart_tests", os:getpid() ++ "-" ++ integer_to_list(erlang:unique_integer([positive]))]),
+    _ = file:del_dir_r(Dir),
+    ok = filelib:ensure_path(Dir),
+    Dir.
+
+%% Starts `Erl -heart -noshell -eval Eval' with Env; the node writes "VmPid HeartPid" to
+%% Dir/pids before running Then. Returns {VmPid, HeartPid} as strings.
+start_node(Erl, Dir, Env, Then) ->
+    Pids = filename:join(Dir, "pids"),
+    Eval = lists:flatten(io_lib:format(
+             "{os_pid, H} = erlang:port_info(whereis(heart_port), os_pid), "
+             "ok = file:write_file(~p, io_lib:format(\"~~s ~~p\", [os:getpid(), H])), ~s",
+             [Pids, Then])),
+    _Port = open_port({spawn_executable, Erl},
+                      [{args, ["-heart", "-noshell", "-eval", Eval]}, {env, Env}, {cd, Dir},
+                       exit_status, stderr_to_stdout, binary]),
+    ok = wait_until(fun() -> filelib:is_regular(Pids) end, 15000),
+    {ok, Bin} = file:read_file(Pids),
+    [Vm, Heart] = string:lexemes(binary_to_list(Bin), " "),
+    {Vm, Heart}.
+
+wait_until(F, Ms) when Ms =< 0 -> case F() of true -> ok; false -> timeout end;
+wait_until(F, Ms) ->
+    case F() of
+        true -> ok;
+        false -> timer:sleep(50), wait_until(F, Ms - 50)
+    end.
+
+alive(OsPid) -> filelib:is_dir("/proc/" ++ OsPid).
+
+cleanup(Pids) ->
+    [os:cmd("kill -9 " ++ P ++ " 2>/dev/null") || P <- Pids, alive(P)],
+    ok.
+
+overlay(Dir) ->
+    {ok, Erl} = fastrel_overlay:create(filename:join(Dir, "ovl")),
+    Erl.
+
+the_running_heart_is_fastrels_and_restarts_a_killed_vm_test_() ->
+    {timeout, 60, fun() ->
+        Dir = scratch(),
+        Erl = overlay(Dir),
+        Marker = filename:join(Dir, "rebooted"),
+        {Vm, Heart} = start_node(Erl, Dir, [{"HEART_COMMAND", "touch " ++ Marker}], "ok"),
+        try
+            ?assertEqual({ok, filename:join([Dir, "ovl", "bin", "heart"])}, file:read_link("/proc/" ++ Heart ++ "/exe")),
+            T0 = erlang:monotonic_time(millisecond),
+            "" = os:cmd("kill -9 " ++ Vm),
+            ?assertEqual(ok, wait_until(fun() -> filelib:is_regular(Marker) end, 10000)),
+            %% OTP's heart waits out a 1-s poll at least; ours runs the command at once.
+            ?assert(erlang:monotonic_time(millisecond) - T0 < 3000),
+            ?assertEqual(ok, wait_until(fun() -> not alive(Heart) end, 10000))
+        after
+            cleanup([Vm, Heart])
+        end
+    end}.
+
+clean_stop_runs_no_command_test_() ->
+    {timeout, 60, fun() ->
+        Dir = scratch(),
+        Erl = overlay(Dir),
+        Marker = filename:join(Dir, "rebooted"),
+        {Vm, Heart} = start_node(Erl, Dir, [{"HEART_COMMAND", "touch " ++ Marker}], "init:stop()"),
+        try
+            ?assertEqual(ok, wait_until(fun() -> not alive(Vm) andalso not alive(Heart) end, 15000)),
+            timer:sleep(500),
+            ?assertNot(filelib:is_regular(Marker))
+        after
+            cleanup([Vm, Heart])
+        end
+    end}.
+
+set_get_clear_cmd_round_trip_on_a_real_node_test_() ->
+    {timeout, 60, fun() ->
+        Dir = scratch(),
+        Erl = overlay(Dir),
+        Out = filename:join(Dir, "result"),
+        Long = lists:duplicate(160, $x),
+        Then = lists:flatten(io_lib:format(
+                 "R = [heart:set_cmd(\"echo hi\"), heart:get_cmd(), heart:clear_cmd(), heart:get_cmd(), "
+                 "heart:set_cmd(~p), heart:get_cmd(), heart:set_cmd(lists:duplicate(2047, $y))], "
+                 "file:write_file(~p, term_to_binary(R)), init:stop()", [Long, Out])),
+        {Vm, Heart} = start_node(Erl, Dir, [{"HEART_COMMAND", false}], Then),
+        try
+            ?assertEqual(ok, wait_until(fun() -> filelib:is_regular(Out) andalso not alive(Vm) end, 15000)),
+            {ok, Bin} = file:read_file(Out),
+            ?assertMatch([ok, {ok, "echo hi"}, ok, {ok, []}, ok, {ok, Long}, {error, {bad_cmd, _}}],
+                         binary_to_term(Bin))
+        after
+            cleanup([Vm, Heart])
+        end
+    end}.
