@@ -2,10 +2,58 @@
 
 use std::io::Write;
 
-/// Writes one timestamped message to stderr.
+/// Writes one timestamped message to stderr, in the format `HEART_LOG_FORMAT` asks for:
+/// OTP's by default, `iso8601` for an ISO-8601 UTC time in its place, or `json` for one
+/// JSON object per line (for log shippers).
 pub fn say(prog: &str, text: &str) {
-    let line = format!("{prog}: {}: {text}\r\n", ctime_now());
+    let line = match std::env::var("HEART_LOG_FORMAT").as_deref() {
+        Ok("iso8601") => format!("{prog}: {}: {text}\r\n", iso8601_now()),
+        Ok("json") => format!(
+            "{{\"time\":\"{}\",\"program\":{},\"message\":{}}}\n",
+            iso8601_now(),
+            json_string(prog),
+            json_string(text)
+        ),
+        _ => format!("{prog}: {}: {text}\r\n", ctime_now()),
+    };
     let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Now in UTC as `2026-11-23T19:43:48.123Z`.
+fn iso8601_now() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = now.as_secs() as nix::libc::time_t;
+    // SAFETY: gmtime_r only writes the tm we hand it.
+    let tm = unsafe {
+        let mut tm: nix::libc::tm = std::mem::zeroed();
+        nix::libc::gmtime_r(&secs, &mut tm);
+        tm
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        now.subsec_millis()
+    )
 }
 
 /// Writes text as is (the argument echoes OTP prints without a prefix).
@@ -27,4 +75,20 @@ fn ctime_now() -> String {
     // SAFETY: ctime_r returned a NUL-terminated string inside buf.
     let s = unsafe { std::ffi::CStr::from_ptr(p) };
     s.to_string_lossy().trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_escape_what_they_must() {
+        assert_eq!(json_string("Executed \"a\\b\" -> 0\n"), "\"Executed \\\"a\\\\b\\\" -> 0\\u000a\"");
+    }
+
+    #[test]
+    fn iso8601_has_the_expected_shape() {
+        let t = iso8601_now();
+        assert_eq!((t.len(), &t[4..5], &t[10..11], &t[23..]), (24, "-", "T", "Z"));
+    }
 }

@@ -8,7 +8,9 @@
 //! waited out.
 
 mod args;
+mod budget;
 mod log;
+mod notify;
 mod reboot;
 mod wire;
 
@@ -29,7 +31,7 @@ fn main() -> ExitCode {
     notes.iter().for_each(|n| log::raw(n));
     let mut stdout = std::io::stdout();
     wire::write_frame(&mut stdout, op::ACK, &[]);
-    let mut state = State { command: Vec::new(), last_beat: Instant::now() };
+    let mut state = State { command: Vec::new(), last_beat: Instant::now(), notifier: notify::Notifier::from_env() };
     let reason = match run(&args, &mut state, &prog) {
         Ok(()) => return ExitCode::SUCCESS, // SHUT_DOWN: exit quietly, kill nothing.
         Err(reason) => reason,
@@ -42,6 +44,8 @@ struct State {
     /// The command set with `heart:set_cmd/1`; empty means `HEART_COMMAND`.
     command: Vec<u8>,
     last_beat: Instant,
+    /// systemd and watchdog-device keep-alives, petted on each heartbeat.
+    notifier: notify::Notifier,
 }
 
 /// The main loop: `Ok` on SHUT_DOWN, `Err(reason)` when the VM must be rebooted.
@@ -79,8 +83,14 @@ fn run(args: &args::Args, state: &mut State, prog: &str) -> Result<(), Reason> {
         }
         let payload = &frame[1..];
         match frame[0] {
-            op::BEAT => state.last_beat = Instant::now(),
-            op::SHUT_DOWN => return Ok(()),
+            op::BEAT => {
+                state.last_beat = Instant::now();
+                state.notifier.beat();
+            }
+            op::SHUT_DOWN => {
+                state.notifier.stopping();
+                return Ok(());
+            }
             op::SET_CMD => {
                 // Like OTP's, the command ends at an embedded NUL.
                 state.command = payload.split(|b| *b == 0).next().unwrap_or(&[]).to_vec();

@@ -40,6 +40,13 @@ pub fn reboot(prog: &str, reason: Reason, pid: Option<i32>, command: Option<Stri
             kill_old_erlang(prog, reason, pid);
         }
     }
+    if let Some(budget) = crate::budget::Budget::from_env() {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        if let Err(why) = budget.take(now) {
+            say(prog, &why);
+            return 0;
+        }
+    }
     let status = std::process::Command::new("/bin/sh").arg("-c").arg(&command).status();
     // system(3) reports the raw wait status; OTP prints that, not the exit code.
     let raw = status.map_or(-1, |s| std::os::unix::process::ExitStatusExt::into_raw(s));

@@ -191,3 +191,47 @@ fn missed_beats_time_out_at_the_deadline() {
     assert!(took >= Duration::from_secs(11) && took < Duration::from_millis(12_500), "{took:?}");
     assert!(victim.0.try_wait().unwrap().is_some(), "the hung VM is killed");
 }
+
+#[test]
+fn systemd_hears_ready_then_watchdog_then_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = std::env::temp_dir().join(format!("heart-notify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("notify.sock");
+    let sock = UnixDatagram::bind(&path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut h = Heart::start(&[], &[("NOTIFY_SOCKET", path.to_str().unwrap()), ("WATCHDOG_USEC", "30000000")]);
+    let mut buf = [0u8; 64];
+    let mut next = || {
+        let n = sock.recv(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    h.send(&[2]);
+    assert_eq!(next(), "READY=1");
+    h.send(&[2]);
+    assert_eq!(next(), "WATCHDOG=1");
+    h.send(&[3]);
+    assert_eq!(next(), "STOPPING=1");
+    h.finish(false);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn restart_budget_stops_a_crash_loop() {
+    let dir = std::env::temp_dir().join(format!("heart-budget-it-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let marker = dir.join("runs");
+    let cmd = format!("echo run >> {}", marker.display());
+    let env = [("HEART_COMMAND", cmd.as_str()), ("HEART_MAX_RESTARTS", "1"), ("HEART_STATE_DIR", dir.to_str().unwrap()), ("HEART_LOG_FORMAT", "json")];
+    let mut h = Heart::start(&[], &env);
+    h.send(&[8]);
+    let (_, err) = h.finish(false);
+    assert!(err.contains("\"message\":\"Executed \\\"echo run >>"), "{err}");
+    let mut h = Heart::start(&[], &env);
+    h.send(&[8]);
+    let (status, err) = h.finish(false);
+    assert_eq!(status, 0);
+    assert!(err.contains("Restart budget spent: 1 restarts within 3600 seconds"), "{err}");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "run\n", "the command ran once");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
