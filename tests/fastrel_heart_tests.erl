@@ -100,3 +100,42 @@ set_get_clear_cmd_round_trip_on_a_real_node_test_() ->
             cleanup([Vm, Heart])
         end
     end}.
+
+hung_vm_is_killed_at_the_timeout_test_() ->
+    {timeout, 60, fun() ->
+        Dir = scratch(),
+        Erl = overlay(Dir),
+        Marker = filename:join(Dir, "rebooted"),
+        {Vm, Heart} = start_node(Erl, Dir, [{"HEART_COMMAND", "touch " ++ Marker}, {"HEART_BEAT_TIMEOUT", "11"}], "ok"),
+        try
+            "" = os:cmd("kill -STOP " ++ Vm),
+            T0 = erlang:monotonic_time(millisecond),
+            ?assertEqual(ok, wait_until(fun() -> filelib:is_regular(Marker) end, 25000)),
+            Took = erlang:monotonic_time(millisecond) - T0,
+            %% Declared at the 11-s deadline (OTP's heart: on a 5-s grid, up to ~17 s).
+            ?assert(Took >= 10000 andalso Took < 13500),
+            ?assertNot(alive(Vm) andalso not zombie(Vm))
+        after
+            cleanup([Vm, Heart])
+        end
+    end}.
+
+reboot_runs_the_command_set_by_heart_erl_test_() ->
+    {timeout, 60, fun() ->
+        Dir = scratch(),
+        Erl = overlay(Dir),
+        Marker = filename:join(Dir, "rebooted"),
+        Then = lists:flatten(io_lib:format("ok = heart:set_cmd(~p), init:reboot()", ["touch " ++ Marker])),
+        {Vm, Heart} = start_node(Erl, Dir, [{"HEART_COMMAND", false}], Then),
+        try
+            ?assertEqual(ok, wait_until(fun() -> filelib:is_regular(Marker) end, 15000))
+        after
+            cleanup([Vm, Heart])
+        end
+    end}.
+
+zombie(OsPid) ->
+    case file:read_file("/proc/" ++ OsPid ++ "/stat") of
+        {ok, Stat} -> lists:member(<<"Z">>, binary:split(Stat, <<" ">>, [global]));
+        _ -> false
+    end.
