@@ -139,3 +139,20 @@ zombie(OsPid) ->
         {ok, Stat} -> lists:member(<<"Z">>, binary:split(Stat, <<" ">>, [global]));
         _ -> false
     end.
+
+crashing_vm_gets_its_dump_written_then_restarted_test_() ->
+    {timeout, 60, fun() ->
+        Dir = scratch(),
+        Erl = overlay(Dir),
+        Marker = filename:join(Dir, "rebooted"),
+        Dump = filename:join(Dir, "erl_crash.dump"),
+        Env = [{"HEART_COMMAND", "touch " ++ Marker}, {"ERL_CRASH_DUMP_SECONDS", "10"}, {"ERL_CRASH_DUMP", Dump}],
+        {Vm, Heart} = start_node(Erl, Dir, Env, "erlang:halt(\"fastrel heart test crash\")"),
+        try
+            ?assertEqual(ok, wait_until(fun() -> filelib:is_regular(Marker) end, 20000)),
+            {ok, DumpText} = file:read_file(Dump),
+            ?assertNotEqual(nomatch, binary:match(DumpText, <<"fastrel heart test crash">>))
+        after
+            cleanup([Vm, Heart])
+        end
+    end}.

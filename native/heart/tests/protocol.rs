@@ -235,3 +235,29 @@ fn restart_budget_stops_a_crash_loop() {
     assert_eq!(std::fs::read_to_string(&marker).unwrap(), "run\n", "the command ran once");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn crash_dump_wait_ends_when_the_vm_closes_the_pipe() {
+    let mut h = Heart::start(&[], &[("ERL_CRASH_DUMP_SECONDS", "30"), ("HEART_DEBUG", "")]);
+    h.send(&[8]);
+    std::thread::sleep(Duration::from_millis(200));
+    let t0 = Instant::now();
+    let (status, err) = h.finish(true);
+    assert_eq!(status, 0);
+    assert!(t0.elapsed() < Duration::from_secs(5), "waited {:?}", t0.elapsed());
+    assert!(err.starts_with("heart: debug is ON!\r\n"), "{err}");
+    assert!(err.contains(": Waiting for dump - timeout set to 30 seconds.\r\n"), "{err}");
+    assert!(err.ends_with(": Would reboot. Terminating.\r\n"), "{err}");
+}
+
+#[test]
+fn crash_dump_wait_is_bounded_by_its_timeout() {
+    let mut victim = Victim::start();
+    let mut h = Heart::start(&["-pid", &victim.pid()], &[("ERL_CRASH_DUMP_SECONDS", "1"), ("HEART_COMMAND", "true")]);
+    let t0 = Instant::now();
+    h.send(&[8]);
+    assert_eq!(victim.killed_by(), Some(9));
+    let waited = t0.elapsed();
+    assert!(waited >= Duration::from_millis(900) && waited < Duration::from_secs(4), "{waited:?}");
+    h.finish(false);
+}
