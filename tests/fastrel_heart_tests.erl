@@ -156,3 +156,18 @@ crashing_vm_gets_its_dump_written_then_restarted_test_() ->
             cleanup([Vm, Heart])
         end
     end}.
+
+cleared_command_leaves_the_node_down_test_() ->
+    {timeout, 60, fun() ->
+        Dir = scratch(),
+        Erl = overlay(Dir),
+        Marker = filename:join(Dir, "rebooted"),
+        Then = lists:flatten(io_lib:format("ok = heart:set_cmd(~p), ok = heart:clear_cmd(), init:reboot()", ["touch " ++ Marker])),
+        {Vm, Heart} = start_node(Erl, Dir, [{"HEART_COMMAND", false}], Then),
+        try
+            ?assertEqual(ok, wait_until(fun() -> not alive(Heart) andalso not alive(Vm) end, 15000)),
+            ?assertNot(filelib:is_regular(Marker))
+        after
+            cleanup([Vm, Heart])
+        end
+    end}.
