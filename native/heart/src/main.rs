@@ -12,9 +12,11 @@ mod budget;
 mod log;
 mod notify;
 mod reboot;
+mod session;
 mod wire;
 
 use reboot::Reason;
+use session::{Action, Event, Session};
 use std::io::Read;
 use std::os::fd::AsFd;
 use std::process::ExitCode;
@@ -29,27 +31,16 @@ fn main() -> ExitCode {
     }
     let (args, notes) = args::parse(&argv[1..]);
     notes.iter().for_each(|n| log::raw(n));
-    let mut stdout = std::io::stdout();
-    wire::write_frame(&mut stdout, op::ACK, &[]);
-    let mut state = State { command: Vec::new(), last_beat: Instant::now(), notifier: notify::Notifier::from_env() };
-    let reason = match run(&args, &mut state, &prog) {
-        Ok(()) => return ExitCode::SUCCESS, // SHUT_DOWN: exit quietly, kill nothing.
-        Err(reason) => reason,
-    };
-    let command = if state.command.is_empty() { std::env::var("HEART_COMMAND").ok() } else { Some(String::from_utf8_lossy(&state.command).into_owned()) };
-    ExitCode::from(reboot::reboot(&prog, reason, args.pid, command))
+    let mut session = Session::new(std::env::var("HEART_COMMAND").ok());
+    match event_loop(&args, &mut session, &prog) {
+        None => ExitCode::SUCCESS, // SHUT_DOWN: exit quietly, kill nothing.
+        Some(reason) => ExitCode::from(reboot::reboot(&prog, reason, args.pid, session.command())),
+    }
 }
 
-struct State {
-    /// The command set with `heart:set_cmd/1`; empty means `HEART_COMMAND`.
-    command: Vec<u8>,
-    last_beat: Instant,
-    /// systemd and watchdog-device keep-alives, petted on each heartbeat.
-    notifier: notify::Notifier,
-}
-
-/// The main loop: `Ok` on SHUT_DOWN, `Err(reason)` when the VM must be rebooted.
-fn run(args: &args::Args, state: &mut State, prog: &str) -> Result<(), Reason> {
+/// Waits for frames and the heartbeat deadline, hands each event to the session and
+/// carries out its actions. Returns the reason to reboot, or `None` on SHUT_DOWN.
+fn event_loop(args: &args::Args, session: &mut Session, prog: &str) -> Option<Reason> {
     let timeout = Duration::from_secs(args.timeout_secs);
     // Unbuffered: poll() must see every byte not yet handled, so nothing may sit in a
     // userspace buffer between frames.
@@ -57,63 +48,37 @@ fn run(args: &args::Args, state: &mut State, prog: &str) -> Result<(), Reason> {
     let mut stdin = std::mem::ManuallyDrop::new(unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(0) });
     let stdin = &mut *stdin;
     let mut stdout = std::io::stdout();
+    let mut notifier = notify::Notifier::from_env();
+    let mut last_beat = Instant::now();
+    wire::write_frame(&mut stdout, op::ACK, &[]);
     loop {
-        let left = (state.last_beat + timeout).saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            let secs = state.last_beat.elapsed().as_secs();
-            log::say(prog, &format!("heart-beat time-out, no activity for {secs} seconds"));
-            return Err(Reason::Timeout);
-        }
-        if !readable(&*stdin, left) {
+        let left = (last_beat + timeout).saturating_duration_since(Instant::now());
+        let event = if left.is_zero() {
+            Event::Deadline(last_beat.elapsed().as_secs())
+        } else if !readable(&*stdin, left) {
             continue;
-        }
-        let frame = match wire::read_frame(stdin) {
-            Ok(Some(f)) => f,
-            Ok(None) => {
-                log::say(prog, "Erlang has closed.");
-                return Err(Reason::Closed);
-            }
-            Err(_) => {
-                log::say(prog, "error in read_message.");
-                return Err(Reason::Error);
+        } else {
+            match wire::read_frame(stdin) {
+                Ok(Some(frame)) => Event::Frame(frame),
+                Ok(None) => Event::Eof,
+                Err(_) => Event::ReadError,
             }
         };
-        if frame.is_empty() || frame.len() > wire::MAX_FRAME {
-            continue;
-        }
-        let payload = &frame[1..];
-        match frame[0] {
-            op::BEAT => {
-                state.last_beat = Instant::now();
-                state.notifier.beat();
+        for action in session.step(event) {
+            match action {
+                Action::Reply(opcode, payload) => wire::write_frame(&mut stdout, opcode, &payload),
+                Action::Log(text) => log::say(prog, &text),
+                Action::Beat => {
+                    last_beat = Instant::now();
+                    notifier.beat();
+                }
+                Action::WaitForDump => wait_for_dump(prog, &*stdin),
+                Action::Stop => {
+                    notifier.stopping();
+                    return None;
+                }
+                Action::Reboot(reason) => return Some(reason),
             }
-            op::SHUT_DOWN => {
-                state.notifier.stopping();
-                return Ok(());
-            }
-            op::SET_CMD => {
-                // Like OTP's, the command ends at an embedded NUL.
-                state.command = payload.split(|b| *b == 0).next().unwrap_or(&[]).to_vec();
-                wire::write_frame(&mut stdout, op::ACK, &[]);
-            }
-            op::CLEAR_CMD => {
-                state.command.clear();
-                wire::write_frame(&mut stdout, op::ACK, &[]);
-            }
-            op::GET_CMD => {
-                // OTP sends nothing for a command of 2048 bytes or more, leaving heart:get_cmd/0
-                // blocked; every length fits a {packet,2} reply, so always answer.
-                let env = std::env::var("HEART_COMMAND").unwrap_or_default();
-                let cmd = if state.command.is_empty() { env.as_bytes() } else { &state.command };
-                let cmd = cmd.split(|b| *b == 0).next().unwrap_or(&[]);
-                wire::write_frame(&mut stdout, op::HEART_CMD, cmd);
-            }
-            op::PREPARING_CRASH => {
-                log::say(prog, "Erlang is crashing .. (waiting for crash dump file)");
-                wait_for_dump(prog, &*stdin);
-                return Err(Reason::Crashing);
-            }
-            _ => {}
         }
     }
 }

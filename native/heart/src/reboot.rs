@@ -49,7 +49,7 @@ pub fn reboot(prog: &str, reason: Reason, pid: Option<i32>, command: Option<Stri
     }
     let status = std::process::Command::new("/bin/sh").arg("-c").arg(&command).status();
     // system(3) reports the raw wait status; OTP prints that, not the exit code.
-    let raw = status.map_or(-1, |s| std::os::unix::process::ExitStatusExt::into_raw(s));
+    let raw = status.map_or(-1, std::os::unix::process::ExitStatusExt::into_raw);
     say(prog, &format!("Executed \"{command}\" -> {raw}. Terminating."));
     0
 }
