@@ -42,97 +42,24 @@ cleanup(Pids) ->
     [os:cmd("kill -9 " ++ P ++ " 2>/dev/null") || P <- Pids, alive(P)],
     ok.
 
-overlay(Dir) ->
-    {ok, Erl} = fastrel_overlay:create(filename:join(Dir, "ovl")),
-    Erl.
-
-the_running_heart_is_fastrels_and_restarts_a_killed_vm_test_() ->
+%% One bounded test on a real node started through a fresh overlay. Setup(Dir, Marker)
+%% gives the node's environment and what it evaluates once up; Check gets the node's
+%% and heart's OS pids, the directory and the marker file a reboot command may touch.
+node_test(Setup, Check) ->
     {timeout, 60, fun() ->
         Dir = scratch(),
-        Erl = overlay(Dir),
+        {ok, Erl} = fastrel_overlay:create(filename:join(Dir, "ovl")),
         Marker = filename:join(Dir, "rebooted"),
-        {Vm, Heart} = start_node(Erl, Dir, [{"HEART_COMMAND", "touch " ++ Marker}], "ok"),
+        {Env, Then} = Setup(Dir, Marker),
+        {Vm, Heart} = start_node(Erl, Dir, Env, Then),
         try
-            ?assertEqual({ok, filename:join([Dir, "ovl", "bin", "heart"])}, file:read_link("/proc/" ++ Heart ++ "/exe")),
-            T0 = erlang:monotonic_time(millisecond),
-            "" = os:cmd("kill -9 " ++ Vm),
-            ?assertEqual(ok, wait_until(fun() -> filelib:is_regular(Marker) end, 10000)),
-            %% OTP's heart waits out a 1-s poll at least; ours runs the command at once.
-            ?assert(erlang:monotonic_time(millisecond) - T0 < 3000),
-            ?assertEqual(ok, wait_until(fun() -> not alive(Heart) end, 10000))
+            Check(#{vm => Vm, heart => Heart, dir => Dir, marker => Marker})
         after
             cleanup([Vm, Heart])
         end
     end}.
 
-clean_stop_runs_no_command_test_() ->
-    {timeout, 60, fun() ->
-        Dir = scratch(),
-        Erl = overlay(Dir),
-        Marker = filename:join(Dir, "rebooted"),
-        {Vm, Heart} = start_node(Erl, Dir, [{"HEART_COMMAND", "touch " ++ Marker}], "init:stop()"),
-        try
-            ?assertEqual(ok, wait_until(fun() -> not alive(Vm) andalso not alive(Heart) end, 15000)),
-            timer:sleep(500),
-            ?assertNot(filelib:is_regular(Marker))
-        after
-            cleanup([Vm, Heart])
-        end
-    end}.
-
-set_get_clear_cmd_round_trip_on_a_real_node_test_() ->
-    {timeout, 60, fun() ->
-        Dir = scratch(),
-        Erl = overlay(Dir),
-        Out = filename:join(Dir, "result"),
-        Long = lists:duplicate(160, $x),
-        Then = lists:flatten(io_lib:format(
-                 "R = [heart:set_cmd(\"echo hi\"), heart:get_cmd(), heart:clear_cmd(), heart:get_cmd(), "
-                 "heart:set_cmd(~p), heart:get_cmd(), heart:set_cmd(lists:duplicate(2047, $y))], "
-                 "file:write_file(~p, term_to_binary(R)), init:stop()", [Long, Out])),
-        {Vm, Heart} = start_node(Erl, Dir, [{"HEART_COMMAND", false}], Then),
-        try
-            ?assertEqual(ok, wait_until(fun() -> filelib:is_regular(Out) andalso not alive(Vm) end, 15000)),
-            {ok, Bin} = file:read_file(Out),
-            ?assertMatch([ok, {ok, "echo hi"}, ok, {ok, []}, ok, {ok, Long}, {error, {bad_cmd, _}}],
-                         binary_to_term(Bin))
-        after
-            cleanup([Vm, Heart])
-        end
-    end}.
-
-hung_vm_is_killed_at_the_timeout_test_() ->
-    {timeout, 60, fun() ->
-        Dir = scratch(),
-        Erl = overlay(Dir),
-        Marker = filename:join(Dir, "rebooted"),
-        {Vm, Heart} = start_node(Erl, Dir, [{"HEART_COMMAND", "touch " ++ Marker}, {"HEART_BEAT_TIMEOUT", "11"}], "ok"),
-        try
-            "" = os:cmd("kill -STOP " ++ Vm),
-            T0 = erlang:monotonic_time(millisecond),
-            ?assertEqual(ok, wait_until(fun() -> filelib:is_regular(Marker) end, 25000)),
-            Took = erlang:monotonic_time(millisecond) - T0,
-            %% Declared at the 11-s deadline (OTP's heart: on a 5-s grid, up to ~17 s).
-            ?assert(Took >= 10000 andalso Took < 13500),
-            ?assertNot(alive(Vm) andalso not zombie(Vm))
-        after
-            cleanup([Vm, Heart])
-        end
-    end}.
-
-reboot_runs_the_command_set_by_heart_erl_test_() ->
-    {timeout, 60, fun() ->
-        Dir = scratch(),
-        Erl = overlay(Dir),
-        Marker = filename:join(Dir, "rebooted"),
-        Then = lists:flatten(io_lib:format("ok = heart:set_cmd(~p), init:reboot()", ["touch " ++ Marker])),
-        {Vm, Heart} = start_node(Erl, Dir, [{"HEART_COMMAND", false}], Then),
-        try
-            ?assertEqual(ok, wait_until(fun() -> filelib:is_regular(Marker) end, 15000))
-        after
-            cleanup([Vm, Heart])
-        end
-    end}.
+touch(Marker) -> [{"HEART_COMMAND", "touch " ++ Marker}].
 
 zombie(OsPid) ->
     case file:read_file("/proc/" ++ OsPid ++ "/stat") of
@@ -140,34 +67,85 @@ zombie(OsPid) ->
         _ -> false
     end.
 
+the_running_heart_is_fastrels_and_restarts_a_killed_vm_test_() ->
+    node_test(fun(_, Marker) -> {touch(Marker), "ok"} end,
+              fun(#{vm := Vm, heart := Heart, dir := Dir, marker := Marker}) ->
+                      ?assertEqual({ok, filename:join([Dir, "ovl", "bin", "heart"])},
+                                   file:read_link("/proc/" ++ Heart ++ "/exe")),
+                      T0 = erlang:monotonic_time(millisecond),
+                      "" = os:cmd("kill -9 " ++ Vm),
+                      ?assertEqual(ok, wait_until(fun() -> filelib:is_regular(Marker) end, 10000)),
+                      %% OTP's heart waits out a 1-s poll at least; ours runs the command at once.
+                      ?assert(erlang:monotonic_time(millisecond) - T0 < 3000),
+                      ?assertEqual(ok, wait_until(fun() -> not alive(Heart) end, 10000))
+              end).
+
+clean_stop_runs_no_command_test_() ->
+    node_test(fun(_, Marker) -> {touch(Marker), "init:stop()"} end,
+              fun(#{vm := Vm, heart := Heart, marker := Marker}) ->
+                      ?assertEqual(ok, wait_until(fun() -> not alive(Vm) andalso not alive(Heart) end, 15000)),
+                      timer:sleep(500),
+                      ?assertNot(filelib:is_regular(Marker))
+              end).
+
+set_get_clear_cmd_round_trip_on_a_real_node_test_() ->
+    Long = lists:duplicate(160, $x),
+    node_test(fun(Dir, _) ->
+                      Then = io_lib:format(
+                               "R = [heart:set_cmd(\"echo hi\"), heart:get_cmd(), heart:clear_cmd(), heart:get_cmd(), "
+                               "heart:set_cmd(~p), heart:get_cmd(), heart:set_cmd(lists:duplicate(2047, $y))], "
+                               "file:write_file(~p, term_to_binary(R)), init:stop()",
+                               [Long, filename:join(Dir, "result")]),
+                      {[{"HEART_COMMAND", false}], lists:flatten(Then)}
+              end,
+              fun(#{vm := Vm, dir := Dir}) ->
+                      Out = filename:join(Dir, "result"),
+                      ?assertEqual(ok, wait_until(fun() -> filelib:is_regular(Out) andalso not alive(Vm) end, 15000)),
+                      {ok, Bin} = file:read_file(Out),
+                      ?assertMatch([ok, {ok, "echo hi"}, ok, {ok, []}, ok, {ok, Long}, {error, {bad_cmd, _}}],
+                                   binary_to_term(Bin))
+              end).
+
+hung_vm_is_killed_at_the_timeout_test_() ->
+    node_test(fun(_, Marker) -> {[{"HEART_BEAT_TIMEOUT", "11"} | touch(Marker)], "ok"} end,
+              fun(#{vm := Vm, marker := Marker}) ->
+                      "" = os:cmd("kill -STOP " ++ Vm),
+                      T0 = erlang:monotonic_time(millisecond),
+                      ?assertEqual(ok, wait_until(fun() -> filelib:is_regular(Marker) end, 25000)),
+                      Took = erlang:monotonic_time(millisecond) - T0,
+                      %% Declared at the 11-s deadline (OTP's heart: on a 5-s grid, up to ~17 s).
+                      ?assert(Took >= 10000 andalso Took < 13500),
+                      ?assertNot(alive(Vm) andalso not zombie(Vm))
+              end).
+
+reboot_runs_the_command_set_by_heart_erl_test_() ->
+    node_test(fun(_, Marker) ->
+                      {[{"HEART_COMMAND", false}],
+                       lists:flatten(io_lib:format("ok = heart:set_cmd(~p), init:reboot()", ["touch " ++ Marker]))}
+              end,
+              fun(#{marker := Marker}) ->
+                      ?assertEqual(ok, wait_until(fun() -> filelib:is_regular(Marker) end, 15000))
+              end).
+
 crashing_vm_gets_its_dump_written_then_restarted_test_() ->
-    {timeout, 60, fun() ->
-        Dir = scratch(),
-        Erl = overlay(Dir),
-        Marker = filename:join(Dir, "rebooted"),
-        Dump = filename:join(Dir, "erl_crash.dump"),
-        Env = [{"HEART_COMMAND", "touch " ++ Marker}, {"ERL_CRASH_DUMP_SECONDS", "10"}, {"ERL_CRASH_DUMP", Dump}],
-        {Vm, Heart} = start_node(Erl, Dir, Env, "erlang:halt(\"fastrel heart test crash\")"),
-        try
-            ?assertEqual(ok, wait_until(fun() -> filelib:is_regular(Marker) end, 20000)),
-            {ok, DumpText} = file:read_file(Dump),
-            ?assertNotEqual(nomatch, binary:match(DumpText, <<"fastrel heart test crash">>))
-        after
-            cleanup([Vm, Heart])
-        end
-    end}.
+    node_test(fun(Dir, Marker) ->
+                      Env = [{"ERL_CRASH_DUMP_SECONDS", "10"}, {"ERL_CRASH_DUMP", filename:join(Dir, "erl_crash.dump")}
+                             | touch(Marker)],
+                      {Env, "erlang:halt(\"fastrel heart test crash\")"}
+              end,
+              fun(#{dir := Dir, marker := Marker}) ->
+                      ?assertEqual(ok, wait_until(fun() -> filelib:is_regular(Marker) end, 20000)),
+                      {ok, DumpText} = file:read_file(filename:join(Dir, "erl_crash.dump")),
+                      ?assertNotEqual(nomatch, binary:match(DumpText, <<"fastrel heart test crash">>))
+              end).
 
 cleared_command_leaves_the_node_down_test_() ->
-    {timeout, 60, fun() ->
-        Dir = scratch(),
-        Erl = overlay(Dir),
-        Marker = filename:join(Dir, "rebooted"),
-        Then = lists:flatten(io_lib:format("ok = heart:set_cmd(~p), ok = heart:clear_cmd(), init:reboot()", ["touch " ++ Marker])),
-        {Vm, Heart} = start_node(Erl, Dir, [{"HEART_COMMAND", false}], Then),
-        try
-            ?assertEqual(ok, wait_until(fun() -> not alive(Heart) andalso not alive(Vm) end, 15000)),
-            ?assertNot(filelib:is_regular(Marker))
-        after
-            cleanup([Vm, Heart])
-        end
-    end}.
+    node_test(fun(_, Marker) ->
+                      {[{"HEART_COMMAND", false}],
+                       lists:flatten(io_lib:format("ok = heart:set_cmd(~p), ok = heart:clear_cmd(), init:reboot()",
+                                                   ["touch " ++ Marker]))}
+              end,
+              fun(#{vm := Vm, heart := Heart, marker := Marker}) ->
+                      ?assertEqual(ok, wait_until(fun() -> not alive(Heart) andalso not alive(Vm) end, 15000)),
+                      ?assertNot(filelib:is_regular(Marker))
+              end).

@@ -40,15 +40,20 @@ pub fn parse(argv: &[String]) -> (Args, Vec<String>) {
     (args, notes)
 }
 
-/// C `scanf("%i")`: optional whitespace and sign, `0x` hex, leading `0` octal, trailing
-/// garbage ignored.
-fn scan_i(s: &str) -> Option<i64> {
+/// Leading whitespace and an optional sign, as scanf skips and reads them.
+fn sign(s: &str) -> (bool, &str) {
     let s = s.trim_start();
-    let (neg, s) = match s.as_bytes().first() {
+    match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
         _ => (false, s),
-    };
+    }
+}
+
+/// C `scanf("%i")`: optional whitespace and sign, `0x` hex, leading `0` octal, trailing
+/// garbage ignored.
+fn scan_i(s: &str) -> Option<i64> {
+    let (neg, s) = sign(s);
     let (radix, digits) = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         (16, h)
     } else if s.len() > 1 && s.starts_with('0') {
@@ -66,12 +71,7 @@ fn scan_i(s: &str) -> Option<i64> {
 
 /// C `scanf("%lu")`: decimal, optional whitespace and sign (a minus wraps, as in C).
 fn scan_lu(s: &str) -> Option<u64> {
-    let s = s.trim_start();
-    let (neg, s) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
+    let (neg, s) = sign(s);
     let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let v: u64 = s[..end].parse().ok()?;
     Some(if neg { v.wrapping_neg() } else { v })
