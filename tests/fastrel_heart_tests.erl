@@ -149,3 +149,32 @@ cleared_command_leaves_the_node_down_test_() ->
                       ?assertEqual(ok, wait_until(fun() -> not alive(Heart) andalso not alive(Vm) end, 15000)),
                       ?assertNot(filelib:is_regular(Marker))
               end).
+
+%% heart_SUITE's kill_pid: the node opens a second heart that never gets a beat; that heart
+%% must SIGKILL the node after its timeout.
+second_heart_kills_a_silent_node_test_() ->
+    node_test(fun(_, _) ->
+                      {[{"HEART_COMMAND", "nickeNyfikenFarEttJobb"}],
+                       "open_port({spawn, \"heart -ht 11 -pid \" ++ os:getpid()}, [{packet, 2}])"}
+              end,
+              fun(#{vm := Vm}) ->
+                      ?assertEqual(ok, wait_until(fun() -> not alive(Vm) orelse zombie(Vm) end, 25000))
+              end).
+
+%% heart_SUITE's heart_no_kill: with HEART_NO_KILL=TRUE that heart times out and exits,
+%% and the node lives on.
+no_kill_heart_leaves_the_node_alive_test_() ->
+    node_test(fun(Dir, _) ->
+                      Then = io_lib:format(
+                               "P = open_port({spawn, \"heart -ht 11 -pid \" ++ os:getpid()}, "
+                               "[{packet, 2}, exit_status, {env, [{\"HEART_NO_KILL\", \"TRUE\"}]}]), "
+                               "receive {P, {exit_status, S}} -> file:write_file(~p, integer_to_list(S)) end, "
+                               "init:stop()", [filename:join(Dir, "exited")]),
+                      {[{"HEART_COMMAND", false}], lists:flatten(Then)}
+              end,
+              fun(#{vm := Vm, dir := Dir}) ->
+                      Exited = filename:join(Dir, "exited"),
+                      ?assertEqual(ok, wait_until(fun() -> filelib:is_regular(Exited) end, 25000)),
+                      ?assertEqual({ok, <<"0">>}, file:read_file(Exited)),
+                      ?assertEqual(ok, wait_until(fun() -> not alive(Vm) end, 10000))
+              end).
