@@ -52,7 +52,11 @@ command("script2boot", [Script]) ->
 command("erts-overlay", [Dir]) ->
     case fastrel_overlay:create(Dir) of
         {ok, Erl} ->
-            io:format("Run nodes with fastrel's heart through:~n  ~ts -heart ...~n", [Erl]),
+            Bin = filename:join(filename:dirname(Erl), "bin"),
+            io:format("Run nodes with fastrel's heart through:~n  ~ts -heart ...~n"
+                      "Detached and logged, with fastrel's run_erl (attach with ~ts/to_erl PIPE_DIR/):~n"
+                      "  ~ts/run_erl -daemon PIPE_DIR/ LOG_DIR \"exec ~ts -heart ...\"~n",
+                      [Erl, Bin, Bin, Erl]),
             0;
         {error, Reason} -> fail(fastrel_overlay:format_error(Reason))
     end;
@@ -145,7 +149,7 @@ usage() ->
     "  script REL          write REL.script and REL.boot (as systools:make_script/2)\n"
     "  boot2script FILE    print the script text of a .boot file\n"
     "  script2boot FILE    write FILE.boot from FILE.script (as systools:script2boot/1)\n"
-    "  erts-overlay DIR    an `erl' in DIR whose nodes run fastrel's heart\n"
+    "  erts-overlay DIR    an `erl' in DIR whose nodes run fastrel's heart, run_erl, to_erl\n"
     "  help CMD            describe a command\n"
     "\n"
     "Options: --help, --version\n".
@@ -178,8 +182,9 @@ command_help("script2boot") ->
 command_help("erts-overlay") ->
     "usage: fastrel erts-overlay DIR\n"
     "\n"
-    "Creates DIR/bin, links to this ERTS's programs with fastrel's heart in place of\n"
-    "OTP's, and DIR/erl, which starts nodes with that bin directory. The system's ERTS is\n"
-    "not modified: `DIR/erl -heart ...' runs fastrel's heart, plain `erl' still OTP's.\n";
+    "Creates DIR/bin, links to this ERTS's programs with fastrel's heart, run_erl and\n"
+    "to_erl in place of OTP's, and DIR/erl, which starts nodes with that bin directory.\n"
+    "The system's ERTS is not modified: `DIR/erl -heart ...' runs fastrel's heart,\n"
+    "`DIR/bin/run_erl' and `DIR/bin/to_erl' are fastrel's; plain `erl' is still OTP's.\n";
 command_help(_) ->
     undefined.

@@ -1,14 +1,16 @@
 %% SPDX-License-Identifier: Apache-2.0
-%% @doc A private ERTS `bin' directory for `erl -heart' with fastrel's heart, leaving the
-%% system's ERTS untouched.
+%% @doc A private ERTS `bin' directory whose `heart', `run_erl' and `to_erl' are fastrel's,
+%% leaving the system's ERTS untouched.
 %%
 %% `erl' execs `$BINDIR/erlexec', which puts `$BINDIR' first in `PATH'; heart.erl then
 %% spawns `heart' through that `PATH'. So a directory holding links to every ERTS program
 %% except `heart', fastrel's `heart' itself, and an `erl' that points `BINDIR' there makes
-%% the VM run fastrel's heart, with nothing else changed.
+%% the VM run fastrel's heart, with nothing else changed. `run_erl' and `to_erl' are
+%% replaced the same way, so `DIR/bin/run_erl -daemon ... "exec DIR/erl ..."' is all
+%% fastrel's.
 -module(fastrel_overlay).
 
--export([create/1, heart_binary/0, format_error/1]).
+-export([create/1, heart_binary/0, program_binary/1, programs/0, format_error/1]).
 
 %% @doc Creates (or refreshes) the overlay in `Dir'; returns the `erl' to run.
 -spec create(file:filename()) -> {ok, file:filename()} | {error, {?MODULE, term()}}.
@@ -20,9 +22,12 @@ create(Dir0) ->
     try
         ok(filelib:ensure_path(Bin), {mkdir, Bin}),
         {ok, Names} = ok(file:list_dir(ErtsBin), {list, ErtsBin}),
-        [link(filename:join(ErtsBin, N), filename:join(Bin, N)) || N <- Names, N =/= "heart"],
-        {ok, Heart} = ok(heart_binary(), heart_binary),
-        install(filename:join(Bin, "heart"), Heart),
+        Ours = programs(),
+        [link(filename:join(ErtsBin, N), filename:join(Bin, N)) || N <- Names, not lists:member(N, Ours)],
+        [begin
+             {ok, Prog} = ok(program_binary(P), {binary, P}),
+             install(filename:join(Bin, P), Prog)
+         end || P <- Ours],
         Erl = filename:join(Dir, "erl"),
         install(Erl, erl_script(Root, Bin)),
         {ok, Erl}
@@ -30,14 +35,23 @@ create(Dir0) ->
         throw:Reason -> {error, {?MODULE, Reason}}
     end.
 
-%% @doc The bytes of fastrel's heart: from the application's priv dir, or from the escript.
+%% @doc The ERTS programs fastrel replaces.
+-spec programs() -> [string()].
+programs() -> ["heart", "run_erl", "to_erl"].
+
+%% @doc The bytes of fastrel's heart.
 -spec heart_binary() -> {ok, binary()} | {error, not_found}.
-heart_binary() ->
+heart_binary() -> program_binary("heart").
+
+%% @doc The bytes of one of fastrel's programs: from the application's priv dir, or from
+%% the escript.
+-spec program_binary(string()) -> {ok, binary()} | {error, not_found}.
+program_binary(Name) ->
     Priv = code:priv_dir(fastrel),
-    case is_list(Priv) andalso file:read_file(filename:join(Priv, "heart")) of
+    case is_list(Priv) andalso file:read_file(filename:join(Priv, Name)) of
         {ok, Bin} -> {ok, Bin};
         _ ->
-            InArchive = filename:join([escript_name(), "fastrel", "priv", "heart"]),
+            InArchive = filename:join([escript_name(), "fastrel", "priv", Name]),
             case erl_prim_loader:get_file(InArchive) of
                 {ok, Bin, _} -> {ok, Bin};
                 error -> {error, not_found}
@@ -49,7 +63,7 @@ escript_name() ->
 
 erl_script(Root, Bin) ->
     ["#!/bin/sh\n",
-     "# erl through a private BINDIR whose heart is fastrel's (fastrel erts-overlay).\n",
+     "# erl through a private BINDIR whose heart, run_erl and to_erl are fastrel's (fastrel erts-overlay).\n",
      "ROOTDIR=", sh_quote(Root), "\n",
      "BINDIR=", sh_quote(Bin), "\n",
      "EMU=beam\nPROGNAME=erl\nexport EMU ROOTDIR BINDIR PROGNAME\n",
@@ -75,8 +89,8 @@ ok({error, Why}, What) -> throw({What, Why}).
 %% @doc One sentence per failure.
 -spec format_error({?MODULE, term()} | term()) -> string().
 format_error({?MODULE, Reason}) -> format_error(Reason);
-format_error({heart_binary, not_found}) ->
-    "fastrel's heart binary is missing (build with rebar3 compile or rebar3 escriptize)";
+format_error({{binary, Name}, not_found}) ->
+    "fastrel's " ++ Name ++ " binary is missing (build with rebar3 compile or rebar3 escriptize)";
 format_error({What, Why}) when is_atom(What) ->
     lists:flatten(io_lib:format("cannot ~p: ~ts", [What, file:format_error(Why)]));
 format_error({{What, Path}, Why}) ->

@@ -120,8 +120,10 @@ erts_overlay_installs_fastrels_heart_test() ->
     Dir = scratch(),
     {0, Out, _} = run(Dir, ["erts-overlay", "ovl"]),
     ?assertNotEqual(nomatch, binary:match(Out, <<"ovl/erl -heart">>)),
-    {ok, Ours} = file:read_file("priv/heart"),
-    ?assertEqual({ok, Ours}, file:read_file(filename:join(Dir, "ovl/bin/heart"))),
+    [begin
+         {ok, Ours} = file:read_file("priv/" ++ P),
+         ?assertEqual({ok, Ours}, file:read_file(filename:join(Dir, "ovl/bin/" ++ P)))
+     end || P <- ["heart", "run_erl", "to_erl"]],
     ?assert(filelib:is_regular(filename:join(Dir, "ovl/erl"))),
     {ok, Target} = file:read_link(filename:join(Dir, "ovl/bin/erlexec")),
     ?assertEqual(filename:join([code:root_dir(), "erts-" ++ erlang:system_info(version), "bin", "erlexec"]), Target).

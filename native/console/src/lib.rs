@@ -1,0 +1,134 @@
+//! What `run_erl` and `to_erl` share: how FIFOs in a pipe directory are named and numbered,
+//! how to tell a live pipe from a stale one, the protocol's fixed bytes, and C-style time
+//! text. Both programs must agree with OTP's on all of it, so it lives in one place.
+
+#![deny(missing_docs)]
+
+use nix::fcntl::{open, OFlag};
+use nix::sys::stat::Mode;
+use std::time::SystemTime;
+
+/// Names in a pipe directory start with this; `erlang.pipe.<N>.r` and `.w` follow.
+pub const PIPE_PREFIX: &str = "erlang.pipe";
+/// run_erl's answer to the attach handshake (protocol v1-0).
+pub const BANNER: &[u8] = b"[run_erl v1-0]\n";
+/// to_erl's first byte in OTP 25: ^L. OTP 28's to_erl sends `ESC l` instead.
+pub const HANDSHAKE: u8 = 0x0c;
+/// The handshake of newer to_erl programs (OTP PR #8943).
+pub const HANDSHAKE_ESC: &[u8] = b"\x1bl";
+
+/// C's `atoi`: optional leading whitespace, an optional sign, then digits; anything else
+/// ends the number, and no digits give 0. Both programs number pipes with it.
+pub fn atoi(s: &str) -> i64 {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut n: i64 = 0;
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+    }
+    if neg { -n } else { n }
+}
+
+/// The pipe numbers found in `dir` (which ends in `/`), as OTP reads them: every entry
+/// whose name starts with `erlang.pipe`, numbered by `atoi` of what follows the next
+/// character. Duplicates (`.r` and `.w`) are removed; the result is sorted.
+pub fn pipe_numbers(dir: &str) -> std::io::Result<Vec<i64>> {
+    let mut found: Vec<i64> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            name.strip_prefix(PIPE_PREFIX).map(|rest| atoi(rest.get(1..).unwrap_or("")))
+        })
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    Ok(found)
+}
+
+/// `<dir>erlang.pipe.<n>`, or `<dir>erlang.pipe` for 0 (what to_erl falls back to).
+pub fn pipe_base(dir: &str, n: i64) -> String {
+    if n > 0 { format!("{dir}{PIPE_PREFIX}.{n}") } else { format!("{dir}{PIPE_PREFIX}") }
+}
+
+/// Whether some process has the FIFO at `path` open for reading: opening it for writing
+/// without blocking succeeds only then (ENXIO otherwise). For `<base>.w` that reader is a
+/// run_erl, so this tells a live pipe from one a killed run_erl left behind.
+pub fn has_reader(path: &str) -> bool {
+    open(path, OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty()).is_ok()
+}
+
+/// Broken-down `now`, local or UTC.
+fn broken_down(utc: bool) -> nix::libc::tm {
+    let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let t = secs as nix::libc::time_t;
+    // SAFETY: tm is plain old data; the _r functions only write into it.
+    let mut tm: nix::libc::tm = unsafe { std::mem::zeroed() };
+    unsafe {
+        if utc { nix::libc::gmtime_r(&t, &mut tm) } else { nix::libc::localtime_r(&t, &mut tm) };
+    }
+    tm
+}
+
+/// `strftime(format)` of now into at most 256 bytes, as run_erl's stamps are made. `None`
+/// when the result does not fit or is empty (C's strftime returns 0 for both).
+pub fn strftime_now(format: &str, utc: bool) -> Option<String> {
+    let tm = broken_down(utc);
+    let fmt = std::ffi::CString::new(format).ok()?;
+    let mut buf = [0u8; 256];
+    // SAFETY: buf is 256 writable bytes, fmt is NUL-terminated, tm is initialised.
+    let n = unsafe { nix::libc::strftime(buf.as_mut_ptr().cast(), buf.len(), fmt.as_ptr(), &tm) };
+    (n > 0).then(|| String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+/// `ctime()` of now without its newline: `Mon Nov 23 19:45:58 2026`.
+pub fn ctime_now() -> String {
+    strftime_now("%a %b %e %H:%M:%S %Y", false).unwrap_or_default()
+}
+
+/// Now as ISO-8601 with milliseconds, in UTC (`Z`) or local time with its offset.
+pub fn iso8601_now(utc: bool) -> String {
+    let ms = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.subsec_millis()).unwrap_or(0);
+    let date = strftime_now("%Y-%m-%dT%H:%M:%S", utc).unwrap_or_default();
+    let zone = if utc { "Z".to_string() } else { strftime_now("%z", false).unwrap_or_default() };
+    format!("{date}.{ms:03}{zone}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atoi_reads_like_c() {
+        assert_eq!(atoi("7.r"), 7);
+        assert_eq!(atoi(" 12abc"), 12);
+        assert_eq!(atoi("-3"), -3);
+        assert_eq!(atoi("r"), 0);
+        assert_eq!(atoi(""), 0);
+    }
+
+    #[test]
+    fn pipe_numbers_follow_otp_naming() {
+        let dir = std::env::temp_dir().join(format!("fastrel-console-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in ["erlang.pipe.1.r", "erlang.pipe.1.w", "erlang.pipe.12.w", "erlang.pipex", "other.3"] {
+            std::fs::write(dir.join(name), b"").unwrap();
+        }
+        let d = format!("{}/", dir.display());
+        assert_eq!(pipe_numbers(&d).unwrap(), vec![0, 1, 12]);
+        assert_eq!(pipe_base(&d, 12), format!("{d}erlang.pipe.12"));
+        assert_eq!(pipe_base(&d, 0), format!("{d}erlang.pipe"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn time_texts_have_their_shapes() {
+        assert_eq!(ctime_now().len(), 24);
+        let iso = iso8601_now(true);
+        assert!(iso.ends_with('Z') && iso.len() == 24, "{iso}");
+        assert_eq!(strftime_now("", true), None);
+    }
+}

@@ -1,0 +1,108 @@
+//! run_erl: a drop-in for OTP's run_erl. Runs a command (normally `exec erl ...`) on a pty,
+//! logs its console to rotating `erlang.log.N` files and lets `to_erl` attach through the
+//! FIFOs `erlang.pipe.N.r/.w`. Differences from OTP's are fixes: `-daemon` reports start-up
+//! failures and exits non-zero, a child's exit is never missed, FIFOs are removed on every
+//! way out, and the log is made durable per burst instead of per write (`RUN_ERL_SYNC`).
+
+mod args;
+mod child;
+mod config;
+mod ctrl;
+mod daemon;
+mod fifo;
+mod log;
+mod relay;
+mod report;
+
+use nix::sys::signal::{raise, signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use relay::{End, Relay};
+use report::Fatal;
+use std::os::fd::AsRawFd;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    let Some(args) = args::parse(&argv[1..]) else {
+        eprint!("{}", args::USAGE);
+        return ExitCode::from(1);
+    };
+    match run(&argv[0], args) {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            report::fatal(&f);
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(prog: &str, args: args::Args) -> Result<u8, Fatal> {
+    report::set_status_file(&args.log_dir);
+    let mut warnings = Vec::new();
+    let cfg = config::from_env(|k| std::env::var(k).ok(), &mut warnings).map_err(|t| Fatal::new(250, t))?;
+    warnings.iter().for_each(|w| report::error(&Fatal::new(240, w.clone())));
+    if args.daemon && args.command.is_empty() {
+        return Err(Fatal::new(230, "No command given to run (run_erl -daemon pipe_dir/ log_dir \"command\")."));
+    }
+    // Everything that can fail is set up before detaching, so -daemon can still say so.
+    let fifos = fifo::Fifos::create(&args.pipe)?;
+    let ready = (|| {
+        let log = log::Log::open(&args.log_dir, &cfg)?;
+        let pty = child::open_pty()?;
+        Ok::<_, Fatal>((log, pty))
+    })();
+    let (log, pty) = ready.inspect_err(|_| fifos.unlink())?;
+    let command = child::Command::new(&args.command);
+    let reply = args.daemon.then(|| {
+        let fd = daemon::detach(&[pty.master.as_raw_fd(), log.raw_fd()]);
+        report::detach(prog);
+        report::set_reply(fd.as_raw_fd());
+        fd
+    });
+    let pid = child::spawn(&pty, &command, cfg.disable_flowcntrl, args.sleepy)
+        .inspect_err(|_| fifos.unlink())?;
+    // The shell is running (or has reported that it could not run): the caller may go.
+    std::mem::forget(reply);
+    report::end_reply();
+
+    // SAFETY: ignoring SIGPIPE installs no handler; a gone to_erl shows up as EPIPE.
+    unsafe { let _ = signal(Signal::SIGPIPE, SigHandler::SigIgn); }
+    let mut mask = SigSet::empty();
+    [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT, Signal::SIGQUIT].iter().for_each(|s| mask.add(*s));
+    if !args.daemon {
+        mask.add(Signal::SIGHUP);
+    }
+    let _ = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None);
+    let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).map_err(|e| Fatal::errno(600, "Cannot watch signals", e))?;
+    let mut relay = Relay::new(pty, fifos, log, pid, signals, cfg.alive, cfg.activity)?;
+    let end = relay.run();
+    if matches!(end, End::Signal(_) | End::Abandoned) {
+        relay.drain_rest();
+    }
+    relay.log.sync();
+    relay.fifos.unlink();
+    match end {
+        End::Eof => Ok(0),
+        End::Closed => {
+            report::error(&Fatal::new(645, "Erlang closed the connection."));
+            Ok(1)
+        }
+        End::Abandoned => {
+            report::error(&Fatal::new(660, "The command exited but a process it started still holds the terminal; leaving it."));
+            Ok(1)
+        }
+        End::Signal(sig) => {
+            // Die of the same signal, as OTP's run_erl would have, now that the log is
+            // complete and the FIFOs are gone.
+            drop(relay);
+            // SAFETY: restoring the default action installs no handler.
+            unsafe { let _ = signal(sig, SigHandler::SigDfl); }
+            let mut one = SigSet::empty();
+            one.add(sig);
+            let _ = sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&one), None);
+            let _ = raise(sig);
+            Ok(128 + sig as u8)
+        }
+        End::Fatal(f) => Err(f),
+    }
+}
