@@ -261,3 +261,41 @@ fn crash_dump_wait_is_bounded_by_its_timeout() {
     assert!(waited >= Duration::from_millis(900) && waited < Duration::from_secs(4), "{waited:?}");
     h.finish(false);
 }
+
+#[test]
+fn watchdog_device_is_petted_per_beat_and_disarmed_only_on_a_clean_stop() {
+    // A regular file stands in for /dev/watchdog: heart opens it for writing without
+    // truncating, so every write lands after the previous one and the file is the log.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("heart-watchdog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dev = dir.join("watchdog");
+    let read = || std::fs::read(&dev).unwrap();
+
+    std::fs::write(&dev, b"").unwrap();
+    let mut h = Heart::start(&[], &[("HEART_WATCHDOG_PATH", dev.to_str().unwrap())]);
+    assert_eq!(read(), b"", "nothing before the first beat");
+    h.send(&[2]);
+    h.send(&[2]);
+    h.send(&[2]);
+    // Frames are handled in order: once GET_CMD is answered, the beats have been.
+    h.send(&[6]);
+    assert_eq!(h.read_frame(), vec![7]);
+    assert_eq!(read(), b"\0\0\0", "one keep-alive byte per beat");
+    h.send(&[5]);
+    assert_eq!(h.read_frame(), vec![1]);
+    assert_eq!(read(), b"\0\0\0", "only beats pet the watchdog");
+    h.send(&[3]);
+    let (status, _) = h.finish(false);
+    assert_eq!(status, 0);
+    assert_eq!(read(), b"\0\0\0V", "SHUT_DOWN ends with the magic close");
+
+    // The VM going away is not a clean stop: the watchdog stays armed so it can fire.
+    std::fs::write(&dev, b"").unwrap();
+    let mut h = Heart::start(&[], &[("HEART_WATCHDOG_PATH", dev.to_str().unwrap())]);
+    h.send(&[2]);
+    let (status, err) = h.finish(true);
+    assert_eq!(status, 0);
+    assert!(err.ends_with(": Would reboot. Terminating.\r\n"), "{err}");
+    assert_eq!(read(), b"\0");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
