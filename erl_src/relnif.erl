@@ -8,7 +8,7 @@
 %% `systools_make'; `format_error/1' gives systools' texts.
 -module(relnif).
 
--export([make_script/1, make_script/2, script2boot/1, script2boot_silent/1, boot2script/1, boot2script/2,
+-export([make_script/1, make_script/2, make_tar/1, make_tar/2, script2boot/1, script2boot_silent/1, boot2script/1, boot2script/2,
          format_error/1, format_warning/1, consult/1, nif_path/0, scheduler_probe/0]).
 
 -on_load(init/0).
@@ -42,6 +42,31 @@ make_script(RelName, Opts) when is_list(RelName), is_list(Opts) ->
 make_script(RelName, Opts) when is_list(Opts) ->
     erlang:error({badarg, RelName}, [RelName, Opts]);
 make_script(RelName, Opts) ->
+    erlang:error({badarg, Opts}, [RelName, Opts]).
+
+%% @doc As `systools:make_tar/1'.
+-spec make_tar(string() | [atom()]) -> result().
+make_tar([RelName | Opts]) when is_atom(RelName) ->
+    make_tar([RelName], Opts);
+make_tar(RelName) when is_list(RelName) ->
+    make_tar(RelName, []);
+make_tar(RelName) ->
+    erlang:error({badarg, RelName}, [RelName]).
+
+%% @doc As `systools:make_tar/2', with the same options and results, plus:
+%% `{compression_level, 0..9}' (default 6, systools' level) and `{reproducible, true}'
+%% (also on when `SOURCE_DATE_EPOCH' is set): sorted entries, every mtime set to
+%% `SOURCE_DATE_EPOCH' (or 0), owner 0/0, so two runs give the same bytes. Compression
+%% runs on every core; the tar inside is systools', the gzip stream is not byte-identical.
+-spec make_tar(string(), [term()]) -> result().
+make_tar(RelName, Opts) when is_list(RelName), is_list(Opts) ->
+    case [O || O <- Opts, not valid_tar_option(O)] of
+        [] -> run_tar(RelName, Opts);
+        Bad -> erlang:error({badarg, Bad}, [RelName, Opts])
+    end;
+make_tar(RelName, Opts) when is_list(Opts) ->
+    erlang:error({badarg, RelName}, [RelName, Opts]);
+make_tar(RelName, Opts) ->
     erlang:error({badarg, Opts}, [RelName, Opts]).
 
 %% @doc As `systools:script2boot/1': `File.script' to `File.boot'.
@@ -114,6 +139,67 @@ run(RelName0, Opts) ->
                  XrefP -> with_exref(Base, Path, XrefP)
              end,
     report(as_named(RelName0, RelName, refine(Result)), Opts).
+
+run_tar(RelName0, Opts) ->
+    RelName = flat_name(RelName0),
+    TarFile = filename:flatten(tar_name(RelName0, Opts)) ++ ".tar.gz",
+    UserPath = make_set(expand_path(option(path, Opts, []))),
+    Path = make_set(UserPath ++ code:get_path()),
+    Erts = case get_flag(erts, Opts) of
+               {erts, E} when is_list(E) -> [{erts, bin(rm_trailing_slash(filename:flatten(E)))}];
+               _ -> []
+           end,
+    Base = [{rel_name, bin(RelName)}, {output, bin(TarFile)}, {tar_file, bin(TarFile)},
+            {path, [bin(P) || P <- Path]},
+            {sys_path, [bin(P) || P <- UserPath]},
+            {mode, path_mode(Opts)},
+            {variables, [{bin(filename:flatten(to_list(V))), bin(rm_trailing_slash(P))}
+                         || {V, P} <- option(variables, Opts, []), is_flat(P)]},
+            {dirs, [bin(atom_to_list(D)) || D <- option(dirs, Opts, [])]},
+            {extra_files, [{bin(filename:flatten(F)), bin(filename:flatten(T))}
+                           || {F, T} <- option(extra_files, Opts, [])]},
+            {var_tar, case get_flag(var_tar, Opts) of {var_tar, V} -> V; false -> include end},
+            {erts_all, lists:member(erts_all, Opts)},
+            {compression_level, case get_flag(compression_level, Opts) of {_, L} -> L; false -> 6 end},
+            {otp_major, otp_major()},
+            {unicode_range, io:printable_range() =:= unicode},
+            {cwd, bin(cwd())}
+            | Erts ++ reproducible(Opts)
+              ++ [{F, lists:member(F, Opts)} || F <- [src_tests, no_warn_sasl, warnings_as_errors]]],
+    Result = case xref_apps(Opts) of
+                 false -> tar_call(Base);
+                 XrefP ->
+                     case call([{check_only, true} | Base]) of
+                         {checked, _, AppDirs} ->
+                             case fastrel_xref:undefined(AppDirs, Path, XrefP) of
+                                 {ok, XrefWarnings} -> tar_call([{extra_warnings, XrefWarnings} | Base]);
+                                 {error, Errors} -> {error, {modules, Errors}}
+                             end;
+                         Other -> Other
+                     end
+             end,
+    report(as_named(RelName0, RelName, refine(Result)), Opts).
+
+tar_call(Args) ->
+    decode(nif_make_tar(term_to_binary(Args))).
+
+tar_name(RelName, Opts) ->
+    case get_flag(outdir, Opts) of
+        {outdir, Dir} when is_list(Dir), Dir =/= "" -> filename:join(Dir, filename:basename(RelName));
+        _ -> RelName
+    end.
+
+reproducible(Opts) ->
+    Epoch = case os:getenv("SOURCE_DATE_EPOCH") of
+                false -> false;
+                S -> try list_to_integer(string:trim(S)) catch _:_ -> false end
+            end,
+    case {get_flag(reproducible, Opts), Epoch} of
+        {{reproducible, true}, false} -> [{reproducible, 0}];
+        {{reproducible, false}, _} -> [];
+        {_, N} when is_integer(N), N >= 0 -> [{reproducible, N}];
+        _ -> []
+    end.
 
 %% systools names the .rel in errors as `RelName ++ ".rel"`, deep list and all (the
 %% `erl -s relnif make_script rel` form passes `[rel]`).
@@ -208,6 +294,22 @@ valid_option({exref, Apps}) when is_list(Apps) -> atom_list(Apps);
 valid_option({outdir, D}) when is_list(D) -> true;
 valid_option({script_name, N}) when is_list(N) -> true;
 valid_option(_) -> false.
+
+%% systools' check_args_tar/1, plus fastrel's compression_level and reproducible.
+valid_tar_option(O) when O =:= silent; O =:= src_tests; O =:= exref; O =:= otp_build;
+                         O =:= warnings_as_errors; O =:= no_warn_sasl; O =:= no_module_tests;
+                         O =:= erts_all -> true;
+valid_tar_option({path, P}) when is_list(P) -> lists:all(fun is_list/1, P);
+valid_tar_option({variables, V}) when is_list(V) -> valid_vars(V);
+valid_tar_option({exref, Apps}) when is_list(Apps) -> atom_list(Apps);
+valid_tar_option({outdir, D}) when is_list(D) -> true;
+valid_tar_option({dirs, Ds}) when is_list(Ds) -> atom_list(Ds);
+valid_tar_option({erts, D}) when is_list(D) -> true;
+valid_tar_option({var_tar, V}) when V =:= include; V =:= ownfile; V =:= omit -> true;
+valid_tar_option({extra_files, F}) when is_list(F) -> true;
+valid_tar_option({compression_level, L}) when is_integer(L), L >= 0, L =< 9 -> true;
+valid_tar_option({reproducible, B}) when is_boolean(B) -> true;
+valid_tar_option(_) -> false.
 
 atom_list([A | T]) when is_atom(A) -> atom_list(T);
 atom_list(L) -> L =:= [].
@@ -370,6 +472,8 @@ fmt_error({bad_boot, File, Why}) ->
     io_lib:format("Cannot decode boot file ~tp - ~ts~n", [File, Why]);
 fmt_error({bad_options, Why}) ->
     io_lib:format("Internal error: options not understood by the NIF (~ts)~n", [Why]);
+fmt_error({tar_error, What}) ->
+    form_tar_err(What);
 fmt_error({warnings_treated_as_errors, Warnings}) ->
     io_lib:format("Warnings being treated as errors:~n~ts",
                   [[form_warn("", W) || W <- Warnings]]);
@@ -377,6 +481,14 @@ fmt_error(List) when is_list(List) ->
     fmt_errors(List);
 fmt_error(E) ->
     io_lib:format("~tp~n", [E]).
+
+form_tar_err({open, File, Error}) ->
+    io_lib:format("Cannot open tar file ~ts - ~ts~n", [File, erl_tar:format_error(Error)]);
+form_tar_err({add, boot, RelName, enoent}) ->
+    io_lib:format("Cannot find file start.boot or ~ts to add to tar file - ~ts~n",
+                  [RelName, erl_tar:format_error(enoent)]);
+form_tar_err({add, File, Error}) ->
+    io_lib:format("Cannot add file ~ts to tar file - ~ts~n", [File, erl_tar:format_error(Error)]).
 
 mod_error(fastrel_reader, What) -> What;
 mod_error(Mod, What) -> Mod:format_error(What).
@@ -390,6 +502,8 @@ form_err({error_reading, {Name, What}}) ->
     io_lib:format("~p: ~ts~n", [Name, form_reading(What)]);
 form_err({module_not_found, App, Mod}) ->
     io_lib:format("~w: Module (~w) not found~n", [App, Mod]);
+form_err({error_add_appl, {Name, {tar_error, What}}}) ->
+    io_lib:format("~p: ~ts~n", [Name, form_tar_err(What)]);
 form_err(E) ->
     io_lib:format("~tp~n", [E]).
 
@@ -537,6 +651,7 @@ from_escript_archive() ->
     end.
 
 nif_make_script(_Args) -> erlang:nif_error(nif_not_loaded).
+nif_make_tar(_Args) -> erlang:nif_error(nif_not_loaded).
 nif_script2boot(_File, _Otp) -> erlang:nif_error(nif_not_loaded).
 nif_boot2script(_File, _Otp, _Unicode) -> erlang:nif_error(nif_not_loaded).
 nif_consult(_File) -> erlang:nif_error(nif_not_loaded).

@@ -142,3 +142,63 @@ pub fn script2boot_etf(file: &str, otp_major: u32) -> Vec<u8> {
 pub fn boot2script_etf(file: &str, otp_major: u32, unicode_range: bool) -> Vec<u8> {
     result_etf(boot2script(file, otp_major, unicode_range).map(|s| Term::Binary(s.into_bytes())))
 }
+
+/// `make_tar`: ETF options in (those of `make_script` plus the tar ones), ETF
+/// `{ok, Warnings} | {error, Reason}` out.
+pub fn make_tar_etf(input: &[u8]) -> Vec<u8> {
+    let result = match etf::decode(input) {
+        Err(e) => Err(bad_options(&e.to_string())),
+        Ok(term) => tar_options_from_term(&term).and_then(|o| crate::make_tar::make_tar(&o)),
+    };
+    etf::encode(&match result {
+        Ok(w) => t([a("ok"), Term::List(w)]),
+        Err(reason) => t([a("error"), reason]),
+    }, 25)
+}
+
+fn tar_options_from_term(term: &Term) -> Result<crate::make_tar::TarOptions, Term> {
+    use crate::make_tar::{TarOptions, VarTar};
+    let base = options_from_term(term)?;
+    let items = term.as_list().ok_or_else(|| bad_options("not a list"))?;
+    let get = |k: &str| {
+        items.iter().find_map(|i| match i.as_tuple() {
+            Some([key, v]) if key.is_atom(k) => Some(v),
+            _ => None,
+        })
+    };
+    let strings = |k: &str| -> Result<Vec<String>, Term> {
+        match get(k) {
+            None => Ok(Vec::new()),
+            Some(v) => v.as_list().ok_or_else(|| bad_options(k))?.iter().map(|x| text(x).ok_or_else(|| bad_options(k))).collect(),
+        }
+    };
+    let mut extra_files = Vec::new();
+    for pair in get("extra_files").and_then(Term::as_list).unwrap_or_default() {
+        match pair.as_tuple() {
+            Some([f, to]) => extra_files.push((text(f).ok_or_else(|| bad_options("extra_files"))?, text(to).ok_or_else(|| bad_options("extra_files"))?)),
+            _ => return Err(bad_options("extra_files")),
+        }
+    }
+    Ok(TarOptions {
+        tar_file: get("tar_file").and_then(text).ok_or_else(|| bad_options("tar_file"))?,
+        sys_path: strings("sys_path")?,
+        dirs: strings("dirs")?,
+        erts: get("erts").and_then(text),
+        erts_all: get("erts_all").is_some_and(|v| v.is_atom("true")),
+        var_tar: match get("var_tar").and_then(Term::as_atom) {
+            Some("ownfile") => VarTar::Ownfile,
+            Some("omit") => VarTar::Omit,
+            _ => VarTar::Include,
+        },
+        extra_files,
+        level: match get("compression_level") {
+            Some(Term::Int(l)) if (0..=9).contains(l) => *l as u32,
+            _ => 6,
+        },
+        reproducible: match get("reproducible") {
+            Some(Term::Int(t)) if *t >= 0 => Some(*t as u64),
+            _ => None,
+        },
+        base,
+    })
+}

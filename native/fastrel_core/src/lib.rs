@@ -4,7 +4,8 @@
 //! fuzzed on its own; the NIF crate is only a table of contents over it. The pieces:
 //! a reader for Erlang term text (what `file:consult/1` reads), a byte-exact External Term
 //! Format codec (what `term_to_binary/1` writes), the `~tp` pretty-printer, and
-//! `make_script`, a reimplementation of `systools:make_script/2`.
+//! `make_script` and `make_tar`, reimplementations of `systools:make_script/2` and
+//! `systools:make_tar/2` (the tar writer and parallel gzip are in `tar` and `pgzip`).
 //!
 //! ```
 //! use fastrel_core::{read_first_term, etf};
@@ -17,6 +18,9 @@ pub mod api;
 mod dircache;
 pub mod etf;
 pub mod make_script;
+pub mod make_tar;
+pub mod pgzip;
+pub mod tar;
 mod order;
 pub mod pretty;
 mod reader;

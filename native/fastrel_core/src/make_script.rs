@@ -67,9 +67,18 @@ impl Outcome {
     }
 }
 
-/// Runs `make_script`. `Err` holds the systools error reason (the `E` of
-/// `{error, systools_make, E}`).
-pub fn make_script(opts: &Options) -> Result<Outcome, Term> {
+/// A release read and checked, as both `make_script` and `make_tar` need it.
+pub(crate) struct Prepared {
+    pub rel: release::Release,
+    pub apps: Vec<App>,
+    /// Indices into `apps`, in start order.
+    pub sorted: Vec<usize>,
+    pub warnings: Vec<Term>,
+}
+
+/// systools' shared front end (`get_release`): the `.rel`, every `.app`, the checks, the
+/// start order and the warnings (`no_warn_sasl` applied).
+pub(crate) fn prepare(opts: &Options) -> Result<Prepared, Term> {
     let (rel, mut warnings) = release::read_release(&opts.rel_name, &opts.path)?;
     let search = release::SearchPath::new(&opts.path);
     let mut apps: Vec<App> = Vec::with_capacity(rel.apps.len());
@@ -105,12 +114,24 @@ pub fn make_script(opts: &Options) -> Result<Outcome, Term> {
             warnings.remove(i);
         }
     }
+    Ok(Prepared { rel, apps, sorted, warnings })
+}
+
+/// `warnings_as_errors` with warnings: systools' error, the `{warning, W}` wrappers off.
+pub(crate) fn warnings_error(warnings: &[Term]) -> Term {
+    let inner = warnings.iter().map(|w| w.as_tuple().map(|x| x[1].clone()).unwrap_or_else(|| w.clone())).collect();
+    t([a("warnings_treated_as_errors"), Term::List(inner)])
+}
+
+/// Runs `make_script`. `Err` holds the systools error reason (the `E` of
+/// `{error, systools_make, E}`).
+pub fn make_script(opts: &Options) -> Result<Outcome, Term> {
+    let Prepared { rel, apps, sorted, warnings } = prepare(opts)?;
     if opts.check_only {
         return Ok(Outcome::Checked(warnings, apps.iter().map(|x| (x.name.clone(), x.dir.clone())).collect()));
     }
     if opts.warnings_as_errors && !warnings.is_empty() {
-        let inner = warnings.iter().map(|w| w.as_tuple().map(|x| x[1].clone()).unwrap_or_else(|| w.clone())).collect();
-        return Err(t([a("warnings_treated_as_errors"), Term::List(inner)]));
+        return Err(warnings_error(&warnings));
     }
     let ordered: Vec<&App> = sorted.iter().map(|&i| &apps[i]).collect();
     let cfg = ScriptConfig {

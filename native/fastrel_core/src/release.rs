@@ -21,7 +21,6 @@ pub struct RelApp {
 
 /// A checked `.rel` file.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // erts_vsn is for make_tar.
 pub struct Release {
     pub name: String,
     pub vsn: String,

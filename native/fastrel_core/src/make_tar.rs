@@ -1,0 +1,257 @@
+//! `systools:make_tar/2` without the VM: the same front end as `make_script`, then one
+//! streaming pass that reads each file once and compresses on every core.
+//!
+//! Entries, their order, names, modes and error terms are systools' (spec: `systools.md`
+//! §6). The bytes of the `.tar.gz` differ (parallel deflate), the tar inside does not,
+//! except with `reproducible` (sorted directory listings, one mtime, owner 0/0).
+
+use crate::make_script::{self, posix_name, Options, Prepared};
+use crate::pgzip::ParGz;
+use crate::release::{a, erl_dirname, s, t, App};
+use crate::tar::{AddError, Normalise, TarWriter};
+use crate::term::Term;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+/// What to do with the tarballs of applications under a `{variables, ...}` prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VarTar {
+    /// Packed into the main tarball as `Var.tar.gz` (systools' default).
+    Include,
+    /// Left beside it, in the current directory.
+    Ownfile,
+    /// Not written at all.
+    Omit,
+}
+
+/// `make_tar`'s options beyond the front end's.
+#[derive(Clone, Debug)]
+pub struct TarOptions {
+    /// The front end's options (release name, search path, variables, checks).
+    pub base: Options,
+    /// The tarball to write (`Name.tar.gz` or under `outdir`).
+    pub tar_file: String,
+    /// Where the boot file, `relup` and `sys.config` are looked for after the `.rel`'s
+    /// directory and `.`: the expanded `{path, ...}` only.
+    pub sys_path: Vec<String>,
+    /// `{dirs, [D]}`: extra application sub-directories to pack.
+    pub dirs: Vec<String>,
+    /// `{erts, Dir}`: pack `Dir/erts-Vsn/bin`.
+    pub erts: Option<String>,
+    /// With `erts`: keep the development tools systools leaves out.
+    pub erts_all: bool,
+    /// `{var_tar, ...}`.
+    pub var_tar: VarTar,
+    /// `{extra_files, [{From, To}]}`.
+    pub extra_files: Vec<(String, String)>,
+    /// Deflate level, 0..=9 (systools: 6).
+    pub level: u32,
+    /// Fixed mtime for every entry, sorted listings, owner 0/0.
+    pub reproducible: Option<u64>,
+}
+
+const ERTS_LEFT_OUT: [&str; 5] = ["typer", "dialyzer", "ct_run", "yielding_c_fun", "erlc"];
+
+type Tar = TarWriter<ParGz<BufWriter<File>>>;
+
+fn add_error(e: AddError) -> Term {
+    let p = s(&e.path);
+    t([a("tar_error"), t([a("add"), p.clone(), t([p, a(posix_name(&e.error))])])])
+}
+
+/// Runs `make_tar`: `Ok(warnings)` or the systools error reason.
+pub fn make_tar(opts: &TarOptions) -> Result<Vec<Term>, Term> {
+    let prep = make_script::prepare(&opts.base)?;
+    if opts.base.warnings_as_errors && !prep.warnings.is_empty() {
+        return Err(make_script::warnings_error(&prep.warnings));
+    }
+    let tmp = format!("{}.tmp{}", opts.tar_file, std::process::id());
+    let result = write_tar(opts, &prep, &tmp).and_then(|()| {
+        std::fs::rename(&tmp, &opts.tar_file).map_err(|e| t([a("close"), s(&opts.tar_file), a(posix_name(&e))]))
+    });
+    if result.is_err() {
+        // Nothing half-written is left as if it were good.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map(|()| prep.warnings)
+}
+
+fn open_tar(path: &str, shown: &str, opts: &TarOptions) -> Result<Tar, Term> {
+    let f = File::create(path).map_err(|e| {
+        t([a("tar_error"), t([a("open"), s(shown), t([s(shown), a(posix_name(&e))])])])
+    })?;
+    let norm = Normalise { reproducible: opts.reproducible };
+    Ok(TarWriter::new(ParGz::new(BufWriter::with_capacity(1 << 20, f), opts.level), norm))
+}
+
+fn close_tar(tar: Tar, shown: &str) -> Result<(), Term> {
+    let closed = tar.finish().and_then(|gz| gz.finish()).and_then(|mut w| {
+        w.flush()?;
+        w.into_inner().map_err(|e| e.into_error())
+    });
+    closed.map(drop).map_err(|e| t([a("close"), s(shown), a(posix_name(&e))]))
+}
+
+/// The variable an application falls under, with the path between prefix and `Name-Vsn`.
+fn variable_of<'a>(app: &App, vars: &'a [(String, String)]) -> Option<(&'a str, Vec<String>)> {
+    for (var, prefix) in vars {
+        let Some(rest) = app.dir.strip_prefix(prefix.as_str()) else { continue };
+        let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
+        let n = parts.len();
+        let named = |p: &str| p == app.name || p == format!("{}-{}", app.name, app.vsn);
+        if n >= 2 && parts[n - 1] == "ebin" && named(parts[n - 2]) {
+            return Some((var, parts[..n - 2].iter().map(|p| p.to_string()).collect()));
+        }
+    }
+    None
+}
+
+fn write_tar(opts: &TarOptions, prep: &Prepared, tmp: &str) -> Result<(), Term> {
+    let mut tar = open_tar(tmp, &opts.tar_file, opts)?;
+    let vars = &opts.base.variables;
+    let mut errors = Vec::new();
+    for &i in &prep.sorted {
+        let app = &prep.apps[i];
+        if variable_of(app, vars).is_none() {
+            if let Err(e) = add_app(&mut tar, app, &format!("lib/{}-{}", app.name, app.vsn), &opts.dirs) {
+                errors.push(t([a("error_add_appl"), t([a(&app.name), add_error(e)])]));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Term::List(errors));
+    }
+    if opts.var_tar != VarTar::Omit {
+        for (var, _) in vars {
+            let file = format!("{var}.tar.gz");
+            let mut vtar = open_tar(&file, &file, opts)?;
+            for &i in &prep.sorted {
+                let app = &prep.apps[i];
+                if let Some((v, rest)) = variable_of(app, vars) {
+                    if v == var {
+                        let mut root: Vec<String> = rest;
+                        root.push(format!("{}-{}", app.name, app.vsn));
+                        add_app(&mut vtar, app, &root.join("/"), &opts.dirs)
+                            .map_err(|e| Term::list([t([a("error_add_appl"), t([a(&app.name), add_error(e)])])]))?;
+                    }
+                }
+            }
+            close_tar(vtar, &file)?;
+            if opts.var_tar == VarTar::Include {
+                let added = tar.add(Path::new(&file), &file).map_err(add_error);
+                let _ = std::fs::remove_file(&file);
+                added?;
+            }
+        }
+    }
+    add_system_files(&mut tar, opts, prep)?;
+    if let Some(dir) = &opts.erts {
+        let bin = format!("{dir}/erts-{}/bin", prep.rel.erts_vsn);
+        let mut names: Vec<String> = std::fs::read_dir(&bin)
+            .map_err(|e| t([t([a("badmatch"), t([a("error"), a(posix_name(&e))])]), Term::list([t([a("file"), s(&bin)])])]))?
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| opts.erts_all || !ERTS_LEFT_OUT.contains(&n.as_str()))
+            .collect();
+        if opts.reproducible.is_some() {
+            names.sort();
+        }
+        for n in names {
+            tar.add(&Path::new(&bin).join(&n), &format!("erts-{}/bin/{n}", prep.rel.erts_vsn)).map_err(add_error)?;
+        }
+    }
+    for (from, to) in &opts.extra_files {
+        tar.add(Path::new(from), to).map_err(add_error)?;
+    }
+    close_tar(tar, &opts.tar_file)
+}
+
+/// One application: `priv`, the `{dirs, ...}`, the `.app`, then each module's `.beam` in
+/// `.app` order. Nothing else from `ebin`.
+fn add_app(tar: &mut Tar, app: &App, to: &str, dirs: &[String]) -> Result<(), AddError> {
+    let app_dir = Path::new(&app.dir);
+    let a_dir = if app_dir.file_name().is_some_and(|n| n == "ebin") { app_dir.parent().unwrap_or(app_dir) } else { app_dir };
+    let privdir = a_dir.join("priv");
+    if privdir.is_dir() {
+        tar.add(&privdir, &format!("{to}/priv"))?;
+    }
+    for d in dirs {
+        let extra = a_dir.join(d);
+        if extra.is_dir() {
+            // systools swallows errors inside these directories.
+            let _ = tar.add(&extra, &format!("{to}/{d}"));
+        }
+    }
+    tar.add(&app_dir.join(format!("{}.app", app.name)), &format!("{to}/ebin/{}.app", app.name))?;
+    for m in &app.modules {
+        tar.add(&app_dir.join(format!("{m}.beam")), &format!("{to}/ebin/{m}.beam"))?;
+    }
+    Ok(())
+}
+
+fn first_in(dirs: &[String], name: &str) -> Option<String> {
+    dirs.iter().map(|d| format!("{d}/{name}")).find(|p| Path::new(p).is_file())
+}
+
+fn invalid(what: &str, why: Term) -> Term {
+    t([a("tar_error"), t([a("add"), s(what), Term::list([why])])])
+}
+
+/// The terms of a file systools checks before packing, or its `[invalid_format]` /
+/// `[{error, E}]` reason.
+fn consult(path: &str, what: &str) -> Result<Vec<Term>, Term> {
+    let bytes = std::fs::read(path).map_err(|e| invalid(what, t([a("error"), a(posix_name(&e))])))?;
+    crate::read_all_terms(&bytes, path).map_err(|e| invalid(what, t([a("error"), crate::release::parse_error_term(e.line, &e.kind.to_string())])))
+}
+
+fn is_list(t: &Term) -> bool {
+    matches!(t, Term::List(_))
+}
+
+fn add_system_files(tar: &mut Tar, opts: &TarOptions, prep: &Prepared) -> Result<(), Term> {
+    let name = &opts.base.rel_name;
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let vsn = &prep.rel.vsn;
+    let rel_dir = erl_dirname(name);
+    let mut sys = Vec::new();
+    if rel_dir != "." {
+        sys.push(rel_dir);
+    }
+    sys.push(".".to_string());
+    sys.extend(opts.sys_path.iter().cloned());
+    let rel_file = format!("{name}.rel");
+    tar.add(Path::new(&rel_file), &format!("releases/{base}.rel")).map_err(add_error)?;
+    tar.add(Path::new(&rel_file), &format!("releases/{vsn}/{base}.rel")).map_err(add_error)?;
+    let boot = first_in(&sys, "start.boot")
+        .or_else(|| first_in(&sys, &format!("{base}.boot")))
+        .ok_or_else(|| t([a("tar_error"), t([a("add"), a("boot"), s(name), a("enoent")])]))?;
+    tar.add(Path::new(&boot), &format!("releases/{vsn}/start.boot")).map_err(add_error)?;
+    if let Some(relup) = first_in(&sys, "relup") {
+        let ok = match consult(&relup, "relup")?.as_slice() {
+            [Term::Tuple(x)] if x.len() == 3 => {
+                x[0].string_p().ok().flatten().is_some_and(|v| !v.is_empty()) && is_list(&x[1]) && is_list(&x[2])
+            }
+            _ => false,
+        };
+        if !ok {
+            return Err(invalid("relup", a("invalid_format")));
+        }
+        tar.add(Path::new(&relup), &format!("releases/{vsn}/relup")).map_err(add_error)?;
+    }
+    if let Some(src) = first_in(&sys, "sys.config.src") {
+        tar.add(Path::new(&src), &format!("releases/{vsn}/sys.config.src")).map_err(add_error)?;
+    } else if let Some(cfg) = first_in(&sys, "sys.config") {
+        let ok = match consult(&cfg, "sys.config")?.as_slice() {
+            [Term::List(items)] => items.iter().all(|i| match i {
+                Term::Tuple(x) => x.len() == 2 && matches!(x[0], Term::Atom(_)) && is_list(&x[1]),
+                other => other.string_p().ok().flatten().is_some(),
+            }),
+            _ => false,
+        };
+        if !ok {
+            return Err(invalid("sys.config", a("invalid_format")));
+        }
+        tar.add(Path::new(&cfg), &format!("releases/{vsn}/sys.config")).map_err(add_error)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,233 @@
+//! A tar writer producing what `erl_tar` writes for `systools:make_tar`: ustar headers with
+//! the file-type bits in the mode, empty user/group names, a 7-digit checksum, a name
+//! split into prefix/name when it is ASCII and too long, a PAX `path` record otherwise,
+//! directories only when empty, symlinks followed, entries in `readdir` order (sorted
+//! when reproducible), and two zero blocks at the end.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+const BLOCK: usize = 512;
+
+/// How entry metadata is written.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Normalise {
+    /// Fixed mtime, owner 0/0 and sorted directory listings (two runs, same bytes).
+    pub reproducible: Option<u64>,
+}
+
+/// A tar stream over any writer.
+pub struct TarWriter<W: Write> {
+    out: W,
+    norm: Normalise,
+}
+
+/// Why an entry could not be added: the source path and the OS error.
+#[derive(Debug)]
+pub struct AddError {
+    /// The file or directory being added.
+    pub path: String,
+    /// What the OS said.
+    pub error: io::Error,
+}
+
+fn octal(field: &mut [u8], value: u64) -> bool {
+    let digits = format!("{value:o}");
+    let width = field.len() - 1;
+    if digits.len() > width {
+        return false;
+    }
+    let padded = format!("{digits:0>width$}");
+    field[..width].copy_from_slice(padded.as_bytes());
+    true
+}
+
+/// `name` in ustar's split form (`prefix`, `name`), as erl_tar splits it, if it can be.
+fn split_ustar(name: &str) -> Option<(&str, String)> {
+    if name.len() <= 100 || !name.is_ascii() {
+        return None;
+    }
+    let parts: Vec<&str> = name.split('/').filter(|p| !p.is_empty()).collect();
+    let last = *parts.last()?;
+    if last.len() >= 100 {
+        return None;
+    }
+    let prefix = parts[..parts.len() - 1].join("/");
+    (prefix.len() <= 155).then_some((last, prefix))
+}
+
+/// One PAX record, its length prefix counted in characters first and then, if the UTF-8
+/// bytes differ, recounted once in bytes (erl_tar's arithmetic).
+fn pax_record(key: &str, value: &str) -> Vec<u8> {
+    let base = key.chars().count() + value.chars().count() + 3;
+    let len = base + base.to_string().len();
+    let rec = format!("{len} {key}={value}\n");
+    if rec.len() == len {
+        rec.into_bytes()
+    } else {
+        format!("{} {key}={value}\n", rec.len()).into_bytes()
+    }
+}
+
+impl<W: Write> TarWriter<W> {
+    /// A tar stream into `out`.
+    pub fn new(out: W, norm: Normalise) -> TarWriter<W> {
+        TarWriter { out, norm }
+    }
+
+    fn header(&mut self, name: &str, mode: u32, uid: u64, gid: u64, size: u64, mtime: u64, typeflag: u8) -> io::Result<()> {
+        let (uid, gid, mtime) = match self.norm.reproducible {
+            Some(t) => (0, 0, t),
+            None => (uid, gid, mtime),
+        };
+        let mut b = [0u8; BLOCK];
+        let mut pax: Vec<(&str, String)> = Vec::new();
+        if name.len() > 100 || !name.is_ascii() {
+            match split_ustar(name) {
+                Some((last, prefix)) => {
+                    b[..last.len()].copy_from_slice(last.as_bytes());
+                    b[345..345 + prefix.len()].copy_from_slice(prefix.as_bytes());
+                }
+                None => pax.push(("path", name.to_string())),
+            }
+        } else {
+            b[..name.len()].copy_from_slice(name.as_bytes());
+        }
+        octal(&mut b[100..108], u64::from(mode));
+        if !octal(&mut b[108..116], uid) {
+            pax.push(("uid", uid.to_string()));
+        }
+        if !octal(&mut b[116..124], gid) {
+            pax.push(("gid", gid.to_string()));
+        }
+        if !octal(&mut b[124..136], size) {
+            pax.push(("size", size.to_string()));
+        }
+        octal(&mut b[136..148], mtime);
+        b[156] = typeflag;
+        b[257..263].copy_from_slice(b"ustar\0");
+        b[263..265].copy_from_slice(b"00");
+        octal(&mut b[329..337], 0);
+        octal(&mut b[337..345], 0);
+        let sum: u64 = b[..148].iter().chain(&b[156..]).map(|&x| u64::from(x)).sum::<u64>() + 8 * 32;
+        octal(&mut b[148..156], sum);
+        if !pax.is_empty() {
+            pax.sort();
+            let data: Vec<u8> = pax.iter().flat_map(|(k, v)| pax_record(k, v)).collect();
+            let (dir, base) = match name.rfind('/') {
+                Some(i) => (&name[..i], &name[i + 1..]),
+                None => ("", name),
+            };
+            let pax_name = if dir.is_empty() { format!("PaxHeaders.0/{base}") } else { format!("{dir}/PaxHeaders.0/{base}") };
+            let mut ascii: String = pax_name.chars().filter(char::is_ascii).collect();
+            if ascii.len() > 100 {
+                ascii.truncate(99);
+            }
+            self.header(&ascii, 0o100644, 0, 0, data.len() as u64, mtime, b'x')?;
+            self.out.write_all(&data)?;
+            self.pad(data.len() as u64)?;
+        }
+        self.out.write_all(&b)
+    }
+
+    fn pad(&mut self, len: u64) -> io::Result<()> {
+        let rest = (BLOCK - (len % BLOCK as u64) as usize) % BLOCK;
+        self.out.write_all(&[0u8; BLOCK][..rest])
+    }
+
+    /// Adds a file or (recursively) a directory at `to`, following symlinks.
+    pub fn add(&mut self, from: &Path, to: &str) -> Result<(), AddError> {
+        let err = |e: io::Error| AddError { path: from.to_string_lossy().into_owned(), error: e };
+        let meta = fs::metadata(from).map_err(err)?;
+        let mtime = meta.mtime().max(0) as u64;
+        if meta.is_dir() {
+            let mut names: Vec<std::ffi::OsString> = fs::read_dir(from).map_err(err)?.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+            if self.norm.reproducible.is_some() {
+                names.sort();
+            }
+            if names.is_empty() {
+                return self.header(&format!("{to}/"), meta.mode(), u64::from(meta.uid()), u64::from(meta.gid()), 0, mtime, b'5').map_err(err);
+            }
+            for n in names {
+                self.add(&from.join(&n), &format!("{to}/{}", n.to_string_lossy()))?;
+            }
+            return Ok(());
+        }
+        if !meta.is_file() {
+            use std::os::unix::fs::FileTypeExt;
+            let ft = meta.file_type();
+            let flag = if ft.is_char_device() { b'3' } else if ft.is_block_device() { b'4' } else { b'6' };
+            return self.header(to, meta.mode(), u64::from(meta.uid()), u64::from(meta.gid()), 0, mtime, flag).map_err(err);
+        }
+        let mut file = fs::File::open(from).map_err(err)?;
+        self.header(to, meta.mode(), u64::from(meta.uid()), u64::from(meta.gid()), meta.len(), mtime, b'0').map_err(err)?;
+        // Exactly the size in the header, even if the file changes while it is read.
+        let copied = io::copy(&mut (&mut file).take(meta.len()), &mut self.out).map_err(err)?;
+        if copied < meta.len() {
+            io::copy(&mut io::repeat(0).take(meta.len() - copied), &mut self.out).map_err(err)?;
+        }
+        self.pad(meta.len()).map_err(err)
+    }
+
+    /// Adds `data` as a regular file (mode 0644 plus type bits).
+    pub fn add_bytes(&mut self, to: &str, data: &[u8], mtime: u64) -> io::Result<()> {
+        self.header(to, 0o100644, 0, 0, data.len() as u64, mtime, b'0')?;
+        self.out.write_all(data)?;
+        self.pad(data.len() as u64)
+    }
+
+    /// Writes the end-of-archive blocks and returns the inner writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.out.write_all(&[0u8; 2 * BLOCK])?;
+        Ok(self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header_of(name: &str) -> Vec<u8> {
+        let mut w = TarWriter::new(Vec::new(), Normalise { reproducible: Some(0) });
+        w.header(name, 0o100644, 0, 0, 0, 0, b'0').unwrap();
+        w.out
+    }
+
+    #[test]
+    fn header_fields_are_erl_tars() {
+        let h = header_of("lib/a-1/ebin/a.app");
+        assert_eq!(&h[100..108], b"0100644\0");
+        assert_eq!(&h[124..136], b"00000000000\0");
+        assert_eq!(&h[257..265], b"ustar\x0000");
+        assert_eq!(&h[265..329], &[0u8; 64][..], "no user or group names");
+        assert_eq!(&h[329..345], b"0000000\x000000000\0");
+        let sum: u64 = h[..148].iter().chain(&h[156..]).map(|&x| u64::from(x)).sum::<u64>() + 256;
+        assert_eq!(std::str::from_utf8(&h[148..155]).unwrap(), format!("{sum:07o}"));
+        assert_eq!(h[155], 0);
+    }
+
+    #[test]
+    fn long_ascii_names_split_and_others_get_pax() {
+        let long = format!("{}/{}", "d".repeat(60), "f".repeat(60));
+        let h = header_of(&long);
+        assert_eq!(h.len(), 512);
+        assert_eq!(&h[..60], "f".repeat(60).as_bytes());
+        assert_eq!(&h[345..405], "d".repeat(60).as_bytes());
+        let h = header_of("tree/d1/ünï.txt");
+        assert_eq!(h.len(), 3 * 512, "pax header, its data, then the entry");
+        assert!(h.starts_with(b"tree/d1/PaxHeaders.0/n.txt\0"));
+        assert_eq!(h[156], b'x');
+        assert!(h[512..].starts_with("24 path=tree/d1/ünï.txt\n".as_bytes()) || h[512..].starts_with("26 path=tree/d1/ünï.txt\n".as_bytes()));
+        assert_eq!(&h[1024..1030], &[0u8; 6], "the real header has no name");
+    }
+
+    #[test]
+    fn pax_length_is_recounted_in_bytes() {
+        assert_eq!(pax_record("path", "abc"), b"12 path=abc\n");
+        // Counted in characters (9), then once in bytes (10): the record ends up 11 bytes
+        // long, as erl_tar writes it.
+        assert_eq!(pax_record("path", "ü"), "10 path=ü\n".as_bytes());
+    }
+}
