@@ -391,6 +391,11 @@ refine({error_reading, {App, {parse_error, {File, Line, Msg}}}}) ->
         {ok, {L, _Mod, Err}} -> {error_reading, {App, {parse_error, {File, L, Err}}}};
         none -> {error_reading, {App, {parse_error, {File, Line, Msg}}}}
     end;
+refine({tar_error, {add, What, [{error, {fastrel_consult, File}}]}} = Ours) ->
+    case file:consult(File) of
+        {error, E} -> {tar_error, {add, What, [{error, E}]}};
+        _ -> Ours
+    end;
 refine(L) when is_list(L) -> [refine(E) || E <- L];
 refine(Other) -> Other.
 

@@ -201,7 +201,9 @@ fn invalid(what: &str, why: Term) -> Term {
 /// `[{error, E}]` reason.
 fn consult(path: &str, what: &str) -> Result<Vec<Term>, Term> {
     let bytes = std::fs::read(path).map_err(|e| invalid(what, t([a("error"), a(posix_name(&e))])))?;
-    crate::read_all_terms(&bytes, path).map_err(|e| invalid(what, t([a("error"), crate::release::parse_error_term(e.line, &e.kind.to_string())])))
+    // A syntax error is reported by the caller, which re-reads the file with file:consult
+    // to give systools' own erl_parse term.
+    crate::read_all_terms(&bytes, path).map_err(|_| invalid(what, t([a("error"), t([a("fastrel_consult"), s(path)])])))
 }
 
 fn is_list(t: &Term) -> bool {
