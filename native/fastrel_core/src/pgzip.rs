@@ -49,18 +49,14 @@ impl<W: Write> ParGz<W> {
         };
         let level = self.level;
         let mut results: Vec<io::Result<Vec<u8>>> = (0..n).map(|_| Ok(Vec::new())).collect();
+        // Contiguous runs of blocks per worker; each block only reads its predecessor.
+        let per = n.div_ceil(self.threads.min(n));
         std::thread::scope(|scope| {
-            let mut slots: Vec<&mut io::Result<Vec<u8>>> = results.iter_mut().collect();
-            let workers = self.threads.min(n);
-            let mut per_worker: Vec<Vec<(usize, &mut io::Result<Vec<u8>>)>> = (0..workers).map(|_| Vec::new()).collect();
-            for (i, slot) in slots.drain(..).enumerate() {
-                per_worker[i % workers].push((i, slot));
-            }
-            for jobs in per_worker {
-                let blocks = &blocks;
-                let dict_for = &dict_for;
+            for (w, slots) in results.chunks_mut(per).enumerate() {
+                let (blocks, dict_for) = (&blocks, &dict_for);
                 scope.spawn(move || {
-                    for (i, slot) in jobs {
+                    for (j, slot) in slots.iter_mut().enumerate() {
+                        let i = w * per + j;
                         *slot = deflate_block(blocks[i], dict_for(i), level, last && i == n - 1);
                     }
                 });

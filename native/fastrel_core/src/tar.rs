@@ -18,6 +18,24 @@ pub struct Normalise {
     pub reproducible: Option<u64>,
 }
 
+/// What a header says about an entry besides its name.
+#[derive(Clone, Copy)]
+struct Meta {
+    /// With the file-type bits, as erl_tar writes it.
+    mode: u32,
+    uid: u64,
+    gid: u64,
+    size: u64,
+    mtime: u64,
+    typeflag: u8,
+}
+
+impl Meta {
+    fn of(m: &fs::Metadata, size: u64, typeflag: u8) -> Meta {
+        Meta { mode: m.mode(), uid: u64::from(m.uid()), gid: u64::from(m.gid()), size, mtime: m.mtime().max(0) as u64, typeflag }
+    }
+}
+
 /// A tar stream over any writer.
 pub struct TarWriter<W: Write> {
     out: W,
@@ -77,10 +95,11 @@ impl<W: Write> TarWriter<W> {
         TarWriter { out, norm }
     }
 
-    fn header(&mut self, name: &str, mode: u32, uid: u64, gid: u64, size: u64, mtime: u64, typeflag: u8) -> io::Result<()> {
+    fn header(&mut self, name: &str, meta: Meta) -> io::Result<()> {
+        let Meta { mode, size, typeflag, .. } = meta;
         let (uid, gid, mtime) = match self.norm.reproducible {
             Some(t) => (0, 0, t),
-            None => (uid, gid, mtime),
+            None => (meta.uid, meta.gid, meta.mtime),
         };
         let mut b = [0u8; BLOCK];
         let mut pax: Vec<(&str, String)> = Vec::new();
@@ -125,7 +144,7 @@ impl<W: Write> TarWriter<W> {
             if ascii.len() > 100 {
                 ascii.truncate(99);
             }
-            self.header(&ascii, 0o100644, 0, 0, data.len() as u64, mtime, b'x')?;
+            self.header(&ascii, Meta { mode: 0o100644, uid: 0, gid: 0, size: data.len() as u64, mtime, typeflag: b'x' })?;
             self.out.write_all(&data)?;
             self.pad(data.len() as u64)?;
         }
@@ -141,14 +160,13 @@ impl<W: Write> TarWriter<W> {
     pub fn add(&mut self, from: &Path, to: &str) -> Result<(), AddError> {
         let err = |e: io::Error| AddError { path: from.to_string_lossy().into_owned(), error: e };
         let meta = fs::metadata(from).map_err(err)?;
-        let mtime = meta.mtime().max(0) as u64;
         if meta.is_dir() {
             let mut names: Vec<std::ffi::OsString> = fs::read_dir(from).map_err(err)?.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
             if self.norm.reproducible.is_some() {
                 names.sort();
             }
             if names.is_empty() {
-                return self.header(&format!("{to}/"), meta.mode(), u64::from(meta.uid()), u64::from(meta.gid()), 0, mtime, b'5').map_err(err);
+                return self.header(&format!("{to}/"), Meta::of(&meta, 0, b'5')).map_err(err);
             }
             for n in names {
                 self.add(&from.join(&n), &format!("{to}/{}", n.to_string_lossy()))?;
@@ -159,23 +177,16 @@ impl<W: Write> TarWriter<W> {
             use std::os::unix::fs::FileTypeExt;
             let ft = meta.file_type();
             let flag = if ft.is_char_device() { b'3' } else if ft.is_block_device() { b'4' } else { b'6' };
-            return self.header(to, meta.mode(), u64::from(meta.uid()), u64::from(meta.gid()), 0, mtime, flag).map_err(err);
+            return self.header(to, Meta::of(&meta, 0, flag)).map_err(err);
         }
         let mut file = fs::File::open(from).map_err(err)?;
-        self.header(to, meta.mode(), u64::from(meta.uid()), u64::from(meta.gid()), meta.len(), mtime, b'0').map_err(err)?;
+        self.header(to, Meta::of(&meta, meta.len(), b'0')).map_err(err)?;
         // Exactly the size in the header, even if the file changes while it is read.
         let copied = io::copy(&mut (&mut file).take(meta.len()), &mut self.out).map_err(err)?;
         if copied < meta.len() {
             io::copy(&mut io::repeat(0).take(meta.len() - copied), &mut self.out).map_err(err)?;
         }
         self.pad(meta.len()).map_err(err)
-    }
-
-    /// Adds `data` as a regular file (mode 0644 plus type bits).
-    pub fn add_bytes(&mut self, to: &str, data: &[u8], mtime: u64) -> io::Result<()> {
-        self.header(to, 0o100644, 0, 0, data.len() as u64, mtime, b'0')?;
-        self.out.write_all(data)?;
-        self.pad(data.len() as u64)
     }
 
     /// Writes the end-of-archive blocks and returns the inner writer.
@@ -191,7 +202,7 @@ mod tests {
 
     fn header_of(name: &str) -> Vec<u8> {
         let mut w = TarWriter::new(Vec::new(), Normalise { reproducible: Some(0) });
-        w.header(name, 0o100644, 0, 0, 0, 0, b'0').unwrap();
+        w.header(name, Meta { mode: 0o100644, uid: 0, gid: 0, size: 0, mtime: 0, typeflag: b'0' }).unwrap();
         w.out
     }
 
