@@ -1,14 +1,14 @@
 #!/usr/bin/env escript
 %% SPDX-License-Identifier: Apache-2.0
-%% Adds files of priv/ (the NIF library, the heart binary) to an escript's archive as
-%% fastrel/priv/<name>: rebar3 escriptize packs only ebin/, and fastrel extracts them.
+%% Adds files of priv/ (the NIF library, heart, run_erl, to_erl, templates) to an
+%% escript's archive as fastrel/priv/...: rebar3 escriptize packs only ebin/.
 main([Escript | PrivFiles]) ->
     {ok, Sections} = escript:extract(Escript, []),
     {archive, Zip} = lists:keyfind(archive, 1, Sections),
     {ok, Files0} = zip:extract(Zip, [memory]),
     Files = lists:foldl(fun(F, Acc) ->
                                 {ok, Bin} = file:read_file(F),
-                                Entry = "fastrel/priv/" ++ filename:basename(F),
+                                Entry = "fastrel/" ++ F,
                                 lists:keystore(Entry, 1, Acc, {Entry, Bin})
                         end, Files0, PrivFiles),
     {ok, {_, NewZip}} = zip:create("fastrel.zip", Files, [memory]),

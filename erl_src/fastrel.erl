@@ -1,0 +1,14 @@
+%% SPDX-License-Identifier: Apache-2.0
+%% @doc The rebar3 plugin: `rebar3 fastrel release' and `rebar3 fastrel tar'.
+%%
+%% Install without hex: `{project_plugins, [fastrel]}' with fastrel's source in
+%% `_checkouts/fastrel', or `{project_plugins, [{fastrel, {git, "file:///path/to/fastrel",
+%% {branch, "main"}}}]}' (see the README).
+-module(fastrel).
+
+-export([init/1]).
+
+-spec init(term()) -> {ok, term()}.
+init(State0) ->
+    {ok, State1} = fastrel_prv_release:init(State0),
+    fastrel_prv_tar:init(State1).

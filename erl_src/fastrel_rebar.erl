@@ -1,0 +1,68 @@
+%% SPDX-License-Identifier: Apache-2.0
+%% @doc What the `fastrel_prv_*' providers share: reading rebar3's state into the plain
+%% terms `fastrel_release' takes, and reporting in rebar3's style.
+-module(fastrel_rebar).
+
+-export([opts/0, tar_opts/0, release/1, tar/1]).
+
+-spec opts() -> [tuple()].
+opts() ->
+    [{relname, $n, "relname", atom, "Release to build (default: the first configured)."},
+     {output_dir, $o, "output-dir", string, "Where releases go (default: _build/PROFILE/rel)."}].
+
+-spec tar_opts() -> [tuple()].
+tar_opts() ->
+    [{reproducible, undefined, "reproducible", boolean, "Sorted entries, fixed mtime (SOURCE_DATE_EPOCH or 0), owner 0/0."},
+     {compression_level, undefined, "compression-level", integer, "gzip level 0..9 (default 6, as systools)."}].
+
+-spec release(term()) -> {ok, term()} | {error, term()}.
+release(State) ->
+    case fastrel_release:assemble(config(State), env(State)) of
+        {ok, R} ->
+            rebar_api:info("Release successfully assembled: ~ts", [maps:get(dir, R)]),
+            {ok, rebar_state:set(State, fastrel_release, R)};
+        {error, {fastrel_release, _} = E} -> {error, {fastrel_prv_release, E}}
+    end.
+
+-spec tar(term()) -> {ok, term()} | {error, term()}.
+tar(State) ->
+    R = rebar_state:get(State, fastrel_release),
+    {Args, _} = rebar_state:command_parsed_args(State),
+    Extra = [{reproducible, true} || proplists:get_value(reproducible, Args, false)]
+            ++ [{compression_level, L} || L <- [proplists:get_value(compression_level, Args)], is_integer(L)],
+    case fastrel_release:tar(R, Extra) of
+        {ok, Tar} ->
+            rebar_api:info("Tarball successfully created: ~ts", [Tar]),
+            {ok, State};
+        {error, E} -> {error, {fastrel_prv_tar, E}}
+    end.
+
+%% The relx section, or relx.config when it is empty (rebar3's rule); the prod profile
+%% means `{mode, prod}' first, as rebar3 adds it.
+config(State) ->
+    Relx = case rebar_state:get(State, relx, []) of
+               [] ->
+                   File = filename:join(rebar_dir:root_dir(State), "relx.config"),
+                   case file:consult(File) of
+                       {ok, Terms} -> Terms;
+                       _ -> []
+                   end;
+               C -> C
+           end,
+    case lists:member(prod, rebar_state:current_profiles(State)) of
+        true -> [{mode, prod} | Relx];
+        false -> Relx
+    end.
+
+env(State) ->
+    {Args, _} = rebar_state:command_parsed_args(State),
+    Base = rebar_dir:base_dir(State),
+    Apps = [{binary_to_atom(rebar_app_info:name(A)), rebar_app_info:out_dir(A)}
+            || A <- rebar_state:project_apps(State) ++ rebar_state:all_deps(State)],
+    Profile = lists:join("+", [atom_to_list(P) || P <- rebar_state:current_profiles(State)]),
+    #{apps => Apps,
+      output_dir => proplists:get_value(output_dir, Args, filename:join(Base, "rel")),
+      root_dir => rebar_dir:root_dir(State),
+      relname => proplists:get_value(relname, Args),
+      overlay_vars_values => [{profile_string, lists:flatten(Profile)}, {base_dir, Base}],
+      log => fun(F, A) -> rebar_api:info(F, A) end}.

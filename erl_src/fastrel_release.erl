@@ -1,0 +1,628 @@
+%% SPDX-License-Identifier: Apache-2.0
+%% @doc Assembles a release from a relx configuration (the `{relx, [...]}' section of
+%% rebar.config, or relx.config) into relx's layout, and packs it with `relnif:make_tar'.
+%%
+%% The layout is relx's (`bin/', `releases/VSN/', `releases/RELEASES',
+%% `releases/start_erl.data', `lib/APP-VSN/', `erts-VSN/'), so deploy tooling and
+%% `release_handler' keep working. What differs: the start script is fastrel's, and
+%% fastrel's heart, run_erl and to_erl are in `fastrel/bin/' (and in place of OTP's in a
+%% bundled `erts-VSN/bin/'), so daemons run on them even without a bundled ERTS.
+%%
+%% No rebar3 module is used here: the providers (`fastrel_prv_*') hand over the
+%% applications rebar3 built, and everything else comes from the configuration.
+-module(fastrel_release).
+
+-export([assemble/2, tar/2, format_error/1, supported_keys/0]).
+
+-include_lib("kernel/include/file.hrl").
+
+-type env() :: #{apps := [{atom(), file:filename()}],
+                 output_dir := file:filename(),
+                 root_dir := file:filename(),
+                 relname => atom() | undefined,
+                 overlay_vars_values => [{atom(), term()}],
+                 log => fun((string(), list()) -> ok)}.
+-type release() :: #{name := atom(), vsn := string(), dir := file:filename(),
+                     erts_vsn := string(), include_erts := boolean(), system_libs := boolean(),
+                     include_src := boolean(), overlay_targets := [string()]}.
+-export_type([env/0, release/0]).
+
+%% Keys read below; anything else in the configuration is reported by name.
+-define(KEYS, [release, default_release, mode, dev_mode, include_erts, system_libs, include_src,
+               debug_info, extended_start_script, generate_start_script, include_nodetool,
+               include_start_scripts_for, vm_args, vm_args_src, sys_config, sys_config_src,
+               overlay, overlay_vars, overlay_vars_values, exclude_apps, exclude_modules,
+               lib_dirs, output_dir, check_for_undefined_functions, src_tests, exref,
+               warnings_as_errors]).
+
+%% @doc The relx keys this assembler understands.
+-spec supported_keys() -> [atom()].
+supported_keys() -> ?KEYS.
+
+%% @doc Builds the release `Env' asks for (or the first one configured) under
+%% `output_dir/NAME'. Returns it, with the unsupported keys found (already logged).
+-spec assemble([term()], env()) -> {ok, release()} | {error, {?MODULE, term()}}.
+assemble(Config0, Env) ->
+    try
+        Config = expand(Config0),
+        {Name, Vsn, Goals, PerRel} = pick_release(Config, maps:get(relname, Env, undefined)),
+        C = fold_config(Config ++ PerRel),
+        [log(Env, "Unsupported relx keys (ignored): ~p", [Unknown]) || Unknown <- [unknown_keys(Config0)], Unknown =/= []],
+        case {maps:get(warnings_as_errors, C, false), unknown_keys(Config0)} of
+            {true, [_ | _] = U} -> throw({unsupported_keys, U});
+            _ -> ok
+        end,
+        Index = app_index(Env, C),
+        Apps = resolve(Goals, Index, C),
+        build(Name, resolve_vsn(Vsn, Env), Apps, C, Env)
+    catch
+        throw:Reason -> {error, {?MODULE, Reason}}
+    end.
+
+%%% ---------------------------------------------------------------- configuration
+
+%% `{mode, M}' and `{dev_mode, B}' stand for several keys, expanded in place (relx's
+%% expand_mode), so later keys still override them.
+expand(Config) ->
+    lists:flatmap(fun({mode, dev}) -> [{include_src, true}, {debug_info, keep}, {include_erts, false}, {dev_mode, true}];
+                     ({mode, prod}) -> [{include_src, false}, {debug_info, strip}, {include_erts, true}, {dev_mode, false}];
+                     ({mode, minimal}) -> [{include_src, false}, {debug_info, strip}, {include_erts, false}, {dev_mode, false}];
+                     ({dev_mode, true}) -> [{include_src, true}, {debug_info, keep}, {include_erts, false}, {dev_mode, true}];
+                     (Other) -> [Other]
+                  end, Config).
+
+unknown_keys(Config) ->
+    lists:usort([element(1, T) || T <- Config, is_tuple(T), tuple_size(T) >= 1,
+                                  not lists:member(element(1, T), [mode | ?KEYS])]).
+
+%% Later keys win; overlays accumulate.
+fold_config(Config) ->
+    lists:foldl(fun({overlay, L}, M) -> M#{overlay => maps:get(overlay, M, []) ++ L};
+                   ({release, _, _}, M) -> M;
+                   ({release, _, _, _}, M) -> M;
+                   ({release, _, _, _, _}, M) -> M;
+                   ({K, V}, M) when is_atom(K) -> M#{K => V};
+                   (_, M) -> M
+                end, #{}, Config).
+
+%% Every `{release, ...}' form relx accepts; `{extend, R}' takes R's goals.
+releases(Config) ->
+    Rels = [normalise(R) || R <- Config, is_tuple(R), element(1, R) =:= release],
+    [extend(R, Rels) || R <- Rels].
+
+normalise({release, {N, V}, Goals}) -> {N, V, none, Goals, []};
+normalise({release, {N, V, {extend, E}}, Goals}) -> {N, V, E, Goals, []};
+normalise({release, {N, V}, {erts, _}, Goals}) -> {N, V, none, Goals, []};
+normalise({release, {N, V}, Goals, Cfg}) when is_list(Cfg) -> {N, V, none, Goals, Cfg};
+normalise({release, {N, V, {extend, E}}, Goals, Cfg}) -> {N, V, E, Goals, Cfg};
+normalise({release, {N, V}, {erts, _}, Goals, Cfg}) -> {N, V, none, Goals, Cfg};
+normalise(Other) -> throw({bad_release, Other}).
+
+extend({N, V, none, Goals, Cfg}, _) -> {N, V, Goals, Cfg};
+extend({N, V, E, Goals, Cfg}, Rels) ->
+    EName = case E of {EN, _} -> EN; EN -> EN end,
+    case [G || {RN, _, _, G, _} <- Rels, RN =:= EName] of
+        [Base | _] -> {N, V, Base ++ Goals, Cfg};
+        [] -> throw({extend_unknown_release, N, EName})
+    end.
+
+pick_release(Config, Wanted) ->
+    case {releases(Config), Wanted} of
+        {[], _} -> throw(no_release_configured);
+        {[R | _], undefined} ->
+            case [D || {default_release, D} <- Config] of
+                [{DN, _} | _] -> find_release(DN, releases(Config));
+                [DN | _] when is_atom(DN) -> find_release(DN, releases(Config));
+                [] -> R
+            end;
+        {Rels, N} -> find_release(N, Rels)
+    end.
+
+find_release(N, Rels) ->
+    case [R || {RN, _, _, _} = R <- Rels, RN =:= N] of
+        [R | _] -> R;
+        [] -> throw({unknown_release, N})
+    end.
+
+%% relx's version forms; a failed command gives "0.0.0", as relx does.
+resolve_vsn(V, _) when is_list(V), V =/= "git", V =/= "semver" -> V;
+resolve_vsn(V, Env) when V =:= git; V =:= "git"; V =:= semver; V =:= "semver"; element(1, V) =:= semver ->
+    case cmd(Env, "git describe --abbrev=0 --tags") of
+        {ok, Tag} ->
+            Base = string:trim(string:trim(Tag), leading, "v"),
+            case cmd(Env, "git rev-list " ++ string:trim(Tag) ++ "..HEAD --count") of
+                {ok, N} when N =/= "0" ->
+                    {ok, Ref} = cmd(Env, "git rev-parse --short HEAD"),
+                    Base ++ "+build." ++ N ++ ".ref" ++ Ref;
+                _ -> Base
+            end;
+        error -> "0.0.0"
+    end;
+resolve_vsn({git, short}, Env) -> or_zero(cmd(Env, "git rev-parse --short HEAD"));
+resolve_vsn({git, long}, Env) -> or_zero(cmd(Env, "git rev-parse HEAD"));
+resolve_vsn({file, F}, #{root_dir := R}) ->
+    case file:read_file(filename:absname(F, R)) of
+        {ok, B} -> string:trim(binary_to_list(B));
+        _ -> "0.0.0"
+    end;
+resolve_vsn({cmd, C}, Env) -> or_zero(cmd(Env, C));
+resolve_vsn(V, _) -> throw({bad_release_vsn, V}).
+
+or_zero({ok, V}) -> V;
+or_zero(error) -> "0.0.0".
+
+cmd(#{root_dir := R}, C) ->
+    Port = open_port({spawn, C}, [{cd, R}, exit_status, stderr_to_stdout, binary]),
+    collect(Port, <<>>).
+
+collect(Port, Acc) ->
+    receive
+        {Port, {data, D}} -> collect(Port, <<Acc/binary, D/binary>>);
+        {Port, {exit_status, 0}} -> {ok, string:trim(binary_to_list(Acc))};
+        {Port, {exit_status, _}} -> error
+    end.
+
+%%% ---------------------------------------------------------------- applications
+
+%% Name => {Vsn, Dir, AppTerm, System}: rebar3's applications first, then lib_dirs, then
+%% this OTP's.
+app_index(#{apps := Apps, root_dir := Root}, C) ->
+    Project = [Dir || {_, Dir} <- Apps],
+    LibDirs = lists:append([filelib:wildcard(filename:join([filename:absname(D, Root), "*"])) ++
+                            [filename:absname(D, Root)] || D <- maps:get(lib_dirs, C, [])]),
+    Otp = filelib:wildcard(filename:join(code:lib_dir(), "*")),
+    lists:foldl(fun({Dir, System}, Acc) ->
+                        case read_app(Dir) of
+                            {ok, Name, Term} when not is_map_key(Name, Acc) ->
+                                Acc#{Name => {vsn(Term), Dir, Term, System}};
+                            _ -> Acc
+                        end
+                end, #{}, [{D, false} || D <- Project ++ LibDirs] ++ [{D, true} || D <- Otp]).
+
+read_app(Dir) ->
+    case filelib:wildcard(filename:join([Dir, "ebin", "*.app"])) of
+        [File] ->
+            case file:consult(File) of
+                {ok, [{application, Name, Props} = T]} when is_atom(Name), is_list(Props) -> {ok, Name, T};
+                _ -> throw({bad_app_file, File})
+            end;
+        _ -> none
+    end.
+
+vsn({application, _, Props}) -> proplists:get_value(vsn, Props, "0").
+
+deps({application, _, Props}) ->
+    {proplists:get_value(applications, Props, []) ++ proplists:get_value(included_applications, Props, []),
+     proplists:get_value(optional_applications, Props, [])}.
+
+%% Goals in order, each after its dependencies (relx's resolution order), excluded apps
+%% dropped. Returns [{Name, Vsn, Dir, AppTerm, System, TypeOrIncls}].
+resolve(Goals, Index, C) ->
+    Excluded = maps:get(exclude_apps, C, []),
+    Parsed = [goal(G) || G <- Goals],
+    Order = lists:foldl(fun({Name, _}, Acc) -> visit(Name, Index, Excluded, Acc, []) end,
+                        visit(kernel, Index, Excluded, visit(stdlib, Index, Excluded, [], []), []), Parsed),
+    Ordered = [kernel, stdlib] ++ ([N || N <- lists:reverse(Order), N =/= kernel, N =/= stdlib]),
+    [begin
+         {Vsn, Dir, Term, Sys} = maps:get(N, Index),
+         {N, Vsn, Dir, Term, Sys, proplists:get_value(N, Parsed, [])}
+     end || N <- Ordered, not lists:member(N, Excluded)].
+
+visit(Name, Index, Excluded, Acc, Path) ->
+    case lists:member(Name, Acc) orelse lists:member(Name, Excluded) of
+        true -> Acc;
+        false ->
+            case maps:find(Name, Index) of
+                error -> throw({app_not_found, Name, lists:reverse(Path)});
+                {ok, {_, _, Term, _}} ->
+                    {Required, Optional} = deps(Term),
+                    Found = [O || O <- Optional, is_map_key(O, Index)],
+                    Acc1 = lists:foldl(fun(D, A) -> visit(D, Index, Excluded, A, [Name | Path]) end,
+                                       Acc, (Required -- Optional) ++ Found),
+                    case lists:member(Name, Acc1) of
+                        true -> Acc1;
+                        false -> [Name | Acc1]
+                    end
+            end
+    end.
+
+goal(A) when is_atom(A) -> {A, []};
+goal({A, T}) when is_atom(T) -> {A, [T]};
+goal({A, L}) when is_list(L), L =:= [] orelse is_atom(hd(L)) -> {A, [L]};
+goal({A, _Vsn}) -> {A, []};
+goal({A, _Vsn, T}) when is_atom(T) -> {A, [T]};
+goal({A, _Vsn, L}) when is_list(L) -> {A, [L]};
+goal({A, _Vsn, T, L}) -> {A, [T, L]};
+goal(G) -> throw({bad_goal, G}).
+
+%%% ---------------------------------------------------------------- building
+
+build(Name, Vsn, Apps, C, Env) ->
+    Out = filename:absname(maps:get(output_dir, Env), maps:get(root_dir, Env)),
+    Dir = filename:join(Out, atom_to_list(Name)),
+    Dev = maps:get(dev_mode, C, false),
+    IncludeErts = maps:get(include_erts, C, false),
+    SystemLibs = maps:get(system_libs, C, true) =/= false,
+    IncludeSrc = maps:get(include_src, C, true), % relx: true for a release, false for its tar
+    ErtsVsn = erlang:system_info(version),
+    RelVsnDir = filename:join([Dir, "releases", Vsn]),
+    log(Env, "Assembling release ~s-~s in ~ts", [Name, Vsn, Dir]),
+    ok(filelib:ensure_path(RelVsnDir), {mkdir, RelVsnDir}),
+    ok(filelib:ensure_path(filename:join(Dir, "bin")), {mkdir, "bin"}),
+    Excluded = maps:get(exclude_apps, C, []),
+    ExMods = maps:get(exclude_modules, C, []),
+    Packed = [A || {_, _, _, _, Sys, _} = A <- Apps, SystemLibs orelse not Sys],
+    [copy_app(A, Dir, Dev, IncludeSrc, Excluded, ExMods) || A <- Packed],
+    RelTerm = {release, {atom_to_list(Name), Vsn}, {erts, ErtsVsn},
+               [rel_entry(N, V, Extra) || {N, V, _, _, _, Extra} <- Apps]},
+    RelBase = filename:join(RelVsnDir, atom_to_list(Name)),
+    write(RelBase ++ ".rel", io_lib:format("~p. ", [RelTerm])), % relx writes exactly this
+    boot_files(Name, RelTerm, RelVsnDir, Dir, SystemLibs, IncludeSrc, C),
+    config_files(C, Env, RelVsnDir, Name, Dev),
+    write(filename:join([Dir, "releases", "start_erl.data"]), [ErtsVsn, " ", Vsn]),
+    SystemLibs andalso
+        write(filename:join([Dir, "releases", "RELEASES"]),
+              io_lib:format("%% coding: utf-8~n~tp.~n",
+                            [[{release, atom_to_list(Name), Vsn, ErtsVsn,
+                               [{N, V, "./lib/" ++ atom_to_list(N) ++ "-" ++ V} || {N, V, _, _, _, _} <- Apps],
+                               permanent}]])),
+    programs(Dir, IncludeErts, ErtsVsn),
+    start_script(C, Dir, Name, Vsn, ErtsVsn),
+    Targets = overlays(C, Env, Dir, Name, Vsn, ErtsVsn),
+    maps:get(debug_info, C, keep) =:= strip andalso not Dev andalso
+        beam_lib:strip_release(Dir) =/= ok andalso throw({strip_failed, Dir}),
+    {ok, #{name => Name, vsn => Vsn, dir => Dir, erts_vsn => ErtsVsn, include_erts => IncludeErts =/= false,
+           %% rebar3 tar leaves sources out unless include_src is set explicitly.
+           system_libs => SystemLibs, include_src => maps:get(include_src, C, false) =:= true,
+           overlay_targets => Targets}}.
+
+rel_entry(N, V, []) -> {N, V};
+rel_entry(N, V, [T]) when is_atom(T) -> {N, V, T};
+rel_entry(N, V, [L]) when is_list(L) -> {N, V, L};
+rel_entry(N, V, [T, L]) -> {N, V, T, L}.
+
+%% ebin, include and priv (plus src, lib, c_src with include_src), following symlinks
+%% (rebar3's priv is one); in dev mode a symlink to the application instead.
+copy_app({N, V, Src, Term, _, _}, Dir, Dev, IncludeSrc, Excluded, ExMods) ->
+    Dst = filename:join([Dir, "lib", atom_to_list(N) ++ "-" ++ V]),
+    _ = del(Dst),
+    case Dev of
+        true -> ok(file:make_symlink(Src, Dst), {symlink, Dst});
+        false ->
+            Subs = ["ebin", "include", "priv"] ++ [S || IncludeSrc =:= true, S <- ["src", "lib", "c_src"]],
+            Skip = [atom_to_list(M) ++ ".beam" || M <- proplists:get_value(N, ExMods, [])],
+            [copy_tree(filename:join(Src, S), filename:join(Dst, S), Skip) || S <- Subs,
+                                                                             filelib:is_dir(filename:join(Src, S))],
+            rewrite_app(Term, Dst, Excluded, proplists:get_value(N, ExMods, []))
+    end.
+
+rewrite_app({application, N, Props} = T, Dst, Excluded, ExMods) ->
+    Apps = proplists:get_value(applications, Props, []),
+    Mods = proplists:get_value(modules, Props, []),
+    case {Apps -- Excluded, Mods -- ExMods} of
+        {Apps, Mods} -> ok;
+        {A1, M1} ->
+            P1 = lists:keystore(modules, 1, lists:keystore(applications, 1, Props, {applications, A1}), {modules, M1}),
+            _ = T,
+            write(filename:join([Dst, "ebin", atom_to_list(N) ++ ".app"]), io_lib:format("~tp.~n", [{application, N, P1}]))
+    end.
+
+copy_tree(From, To, Skip) ->
+    case filelib:is_dir(From) of
+        true ->
+            ok(filelib:ensure_path(To), {mkdir, To}),
+            {ok, Names} = file:list_dir(From),
+            [copy_tree(filename:join(From, F), filename:join(To, F), Skip) || F <- Names, not lists:member(F, Skip)],
+            ok;
+        false ->
+            case file:copy(From, To) of
+                {ok, _} ->
+                    {ok, #file_info{mode = Mode}} = file:read_file_info(From),
+                    ok = file:change_mode(To, Mode);
+                {error, Why} -> throw({copy, From, Why})
+            end
+    end.
+
+%% start.boot (relnif), start_clean.boot (kernel and stdlib started, the rest loaded not
+%% started) and no_dot_erlang.boot, as relx makes them.
+boot_files(Name, {release, Id, Erts, Entries}, RelVsnDir, Dir, SystemLibs, IncludeSrc, C) ->
+    Path = [filename:join([Dir, "lib", "*", "ebin"])] ++
+           [filename:join([code:lib_dir(), "*", "ebin"]) || not SystemLibs],
+    Vars = [{variables, [{"SYSTEM_LIB_DIR", code:lib_dir()}]} || not SystemLibs],
+    Common = [silent, {path, Path}, {outdir, RelVsnDir}] ++ Vars
+             ++ [src_tests || IncludeSrc =:= true, maps:get(src_tests, C, true) =:= true]
+             ++ [exref || maps:get(exref, C, false) =:= true],
+    RelBase = filename:join(RelVsnDir, atom_to_list(Name)),
+    boot(RelBase, [{script_name, "start"} | Common]),
+    _ = Id,
+    Clean = {release, {"start_clean", "1.0"}, Erts, [clean_entry(E) || E <- Entries]},
+    CleanBase = filename:join(RelVsnDir, "start_clean"),
+    write(CleanBase ++ ".rel", io_lib:format("~p.~n", [Clean])),
+    boot(CleanBase, Common),
+    %% relx's no_dot_erlang boot holds kernel and stdlib only.
+    Nde = {release, {"no_dot_erlang", "1.0"}, Erts, [clean_entry(E) || E <- Entries, lists:member(element(1, E), [kernel, stdlib])]},
+    NdeBase = filename:join(RelVsnDir, "no_dot_erlang"),
+    write(NdeBase ++ ".rel", io_lib:format("~p.~n", [Nde])),
+    boot(NdeBase, [no_dot_erlang | Common]),
+    [ok = file:delete(F) || F <- [CleanBase ++ ".rel", CleanBase ++ ".script", NdeBase ++ ".rel", NdeBase ++ ".script"]],
+    {ok, _} = file:copy(filename:join(RelVsnDir, "no_dot_erlang.boot"), filename:join([Dir, "bin", "no_dot_erlang.boot"])),
+    ok.
+
+clean_entry(E) when element(1, E) =:= kernel; element(1, E) =:= stdlib -> {element(1, E), element(2, E)};
+clean_entry(E) -> {element(1, E), element(2, E), none}.
+
+boot(RelBase, Opts) ->
+    case relnif:make_script(RelBase, Opts) of
+        {ok, relnif, _} -> ok;
+        {error, relnif, E} -> throw({make_script, relnif:format_error(E)})
+    end.
+
+%% sys.config and vm.args: the configured files (`.src' kept for rendering at start),
+%% config/sys.config and config/vm.args if present, else defaults.
+config_files(C, #{root_dir := Root}, RelVsnDir, Name, Dev) ->
+    Pick = fun(Key, SrcKey, Default) ->
+               case {maps:get(SrcKey, C, undefined), maps:get(Key, C, undefined)} of
+                   {Src, _} when is_list(Src) -> {src, filename:absname(Src, Root)};
+                   {_, false} -> none;
+                   {_, P} when is_list(P) -> {plain, filename:absname(P, Root)};
+                   _ ->
+                       case filelib:is_regular(filename:join([Root, "config", Default ++ ".src"])) of
+                           true -> {src, filename:join([Root, "config", Default ++ ".src"])};
+                           false ->
+                               case filelib:is_regular(filename:join([Root, "config", Default])) of
+                                   true -> {plain, filename:join([Root, "config", Default])};
+                                   false -> default
+                               end
+                       end
+               end
+           end,
+    place(Pick(sys_config, sys_config_src, "sys.config"), RelVsnDir, "sys.config", Dev, "[].\n"),
+    place(Pick(vm_args, vm_args_src, "vm.args"), RelVsnDir, "vm.args", Dev, default_vm_args(Name)).
+
+place(none, _, _, _, _) -> ok;
+place(default, Dir, Base, _, Text) -> write(filename:join(Dir, Base), Text);
+place({Kind, From}, Dir, Base, Dev, _) ->
+    filelib:is_regular(From) orelse throw({missing_file, From}),
+    Base =:= "sys.config" andalso Kind =:= plain andalso
+        (case file:consult(From) of
+             {ok, [L]} when is_list(L) -> ok;
+             Other -> throw({bad_sys_config, From, Other})
+         end),
+    To = filename:join(Dir, case Kind of src -> Base ++ ".src"; plain -> Base end),
+    _ = del(To),
+    case Dev of
+        true -> ok(file:make_symlink(From, To), {symlink, To});
+        false -> {ok, _} = file:copy(From, To), ok
+    end.
+
+default_vm_args(Name) ->
+    ["## Written by rebar3 fastrel; put your own in config/vm.args (or vm_args in the relx config).\n",
+     "-sname ", atom_to_list(Name), "\n",
+     "-setcookie ", atom_to_list(Name), "\n",
+     "+C multi_time_warp\n",
+     "## Uncomment to have fastrel's heart restart the node (HEART_COMMAND defaults to\n",
+     "## `bin/", atom_to_list(Name), " daemon'):\n",
+     "## -heart\n",
+     "## -env HEART_BEAT_TIMEOUT 30\n"].
+
+%% fastrel's heart, run_erl and to_erl in fastrel/bin; with a bundled ERTS, its bin with
+%% those three replaced.
+programs(Dir, IncludeErts, ErtsVsn) ->
+    FBin = filename:join([Dir, "fastrel", "bin"]),
+    ok(filelib:ensure_path(FBin), {mkdir, FBin}),
+    Ours = fastrel_overlay:programs(),
+    [begin
+         {ok, Bytes} = program(P),
+         write(filename:join(FBin, P), Bytes, 8#755)
+     end || P <- Ours],
+    case IncludeErts of
+        false -> ok;
+        _ ->
+            From = case IncludeErts of
+                       true -> code:root_dir();
+                       Path when is_list(Path) -> Path
+                   end,
+            ErtsBin = filename:join([From, "erts-" ++ ErtsVsn, "bin"]),
+            To = filename:join([Dir, "erts-" ++ ErtsVsn, "bin"]),
+            filelib:is_dir(ErtsBin) orelse throw({erts_not_found, ErtsBin}),
+            ok(filelib:ensure_path(To), {mkdir, To}),
+            {ok, Names} = file:list_dir(ErtsBin),
+            [copy_tree(filename:join(ErtsBin, F), filename:join(To, F), [])
+             || F <- Names, F =/= "yielding_c_fun", not lists:member(F, Ours)],
+            [file:copy(filename:join(FBin, P), filename:join(To, P)) =/= error andalso
+                 file:change_mode(filename:join(To, P), 8#755) || P <- Ours],
+            ok
+    end.
+
+program(P) ->
+    case fastrel_overlay:program_binary(P) of
+        {ok, B} -> {ok, B};
+        {error, not_found} -> throw({program_missing, P})
+    end.
+
+start_script(C, Dir, Name, Vsn, ErtsVsn) ->
+    case maps:get(generate_start_script, C, true) of
+        false -> ok;
+        _ ->
+            {ok, T} = template("bin_script.sh"),
+            Text = lists:foldl(fun({K, V}, Acc) -> binary:replace(Acc, K, V, [global]) end, T,
+                               [{<<"@@REL_NAME@@">>, atom_to_binary(Name)},
+                                {<<"@@REL_VSN@@">>, list_to_binary(Vsn)},
+                                {<<"@@ERTS_VSN@@">>, list_to_binary(ErtsVsn)}]),
+            write(filename:join([Dir, "bin", atom_to_list(Name)]), Text, 8#755),
+            write(filename:join([Dir, "bin", atom_to_list(Name) ++ "-" ++ Vsn]), Text, 8#755)
+    end.
+
+template(File) ->
+    Priv = code:priv_dir(fastrel),
+    case is_list(Priv) andalso file:read_file(filename:join([Priv, "templates", File])) of
+        {ok, B} -> {ok, B};
+        _ ->
+            Escript = try escript:script_name() catch _:_ -> "" end,
+            case erl_prim_loader:get_file(filename:join([Escript, "fastrel", "priv", "templates", File])) of
+                {ok, B, _} -> {ok, B};
+                error -> throw({template_missing, File})
+            end
+    end.
+
+%% relx's overlays: mkdir, copy, link, template, chmod, with `{{var}}' in paths and
+%% templates. Returns the targets made (relative), for the tarball.
+overlays(C, Env, Dir, Name, Vsn, ErtsVsn) ->
+    Root = maps:get(root_dir, Env),
+    Vars0 = [{release_name, Name}, {rel_name, Name}, {release_version, Vsn}, {rel_vsn, Vsn},
+             {release, atom_to_list(Name) ++ "-" ++ Vsn}, {erts_vsn, ErtsVsn},
+             {release_erts_version, ErtsVsn}, {erts_dir, code:root_dir()}, {output_dir, Dir},
+             {target_dir, Dir}, {root_dir, Root}]
+            ++ maps:get(overlay_vars_values, Env, []) ++ maps:get(overlay_vars_values, C, []),
+    Vars = lists:foldl(fun(F, Acc) -> Acc ++ overlay_var_file(filename:absname(render(F, Acc), Root)) end,
+                       Vars0, var_files(maps:get(overlay_vars, C, []))),
+    Dev = maps:get(dev_mode, C, false),
+    lists:map(fun(O) -> overlay(O, Vars, Root, Dir, Dev) end, maps:get(overlay, C, [])).
+
+var_files(F) when is_list(F), F =/= [], is_integer(hd(F)) -> [F];
+var_files(L) when is_list(L) -> L.
+
+overlay_var_file(File) ->
+    case file:consult(File) of
+        {ok, Terms} -> lists:append([case T of
+                                         {K, V} -> [{K, V}];
+                                         _ -> []
+                                     end || T <- Terms]);
+        {error, E} -> throw({overlay_vars, File, E})
+    end.
+
+overlay({mkdir, D}, Vars, _, Dir, _) ->
+    T = render(D, Vars),
+    ok(filelib:ensure_path(filename:join(Dir, T)), {mkdir, T}),
+    T;
+overlay({copy, F, T}, Vars, Root, Dir, _) ->
+    {From, To} = {filename:absname(render(F, Vars), Root), render(T, Vars)},
+    Dst = dest(From, filename:join(Dir, To)),
+    ok(filelib:ensure_dir(Dst), {mkdir, Dst}),
+    copy_tree(From, Dst, []),
+    To;
+overlay({link, F, T}, Vars, Root, Dir, true) ->
+    {From, To} = {filename:absname(render(F, Vars), Root), render(T, Vars)},
+    Dst = filename:join(Dir, To),
+    ok(filelib:ensure_dir(Dst), {mkdir, Dst}),
+    _ = del(Dst),
+    ok(file:make_symlink(From, Dst), {symlink, Dst}),
+    To;
+overlay({link, F, T}, Vars, Root, Dir, false) -> overlay({copy, F, T}, Vars, Root, Dir, false);
+overlay({template, F, T}, Vars, Root, Dir, _) ->
+    {From, To} = {filename:absname(render(F, Vars), Root), render(T, Vars)},
+    {ok, Bin} = case file:read_file(From) of {ok, _} = R -> R; {error, E} -> throw({template, From, E}) end,
+    Dst = filename:join(Dir, To),
+    ok(filelib:ensure_dir(Dst), {mkdir, Dst}),
+    write(Dst, render(unicode:characters_to_list(Bin), Vars)),
+    To;
+overlay({chmod, Mode, P}, Vars, _, Dir, _) ->
+    T = render(P, Vars),
+    ok(file:change_mode(filename:join(Dir, T), Mode), {chmod, T}),
+    T;
+overlay(Other, _, _, _, _) -> throw({bad_overlay, Other}).
+
+%% `copy' into an existing directory (or a target ending in /) puts the file inside it.
+dest(From, To) ->
+    case filelib:is_dir(To) orelse lists:last(To) =:= $/ of
+        true -> filename:join(To, filename:basename(From));
+        false -> To
+    end.
+
+%% `{{name}}' replaced by the variable's value (mustache's plain form only).
+render(Text, Vars) ->
+    case string:split(Text, "{{") of
+        [Before, Rest] ->
+            case string:split(Rest, "}}") of
+                [Key, After] ->
+                    K = string:trim(Key),
+                    V = case [Val || {Name, Val} <- Vars, to_list(Name) =:= K] of
+                            [Val | _] -> to_list(Val);
+                            [] -> ""
+                        end,
+                    Before ++ V ++ render(After, Vars);
+                _ -> Text
+            end;
+        _ -> Text
+    end.
+
+to_list(A) when is_atom(A) -> atom_to_list(A);
+to_list(B) when is_binary(B) -> binary_to_list(B);
+to_list(I) when is_integer(I) -> integer_to_list(I);
+to_list(L) when is_list(L) -> L;
+to_list(T) -> lists:flatten(io_lib:format("~p", [T])).
+
+%%% ---------------------------------------------------------------- tar
+
+%% @doc Packs an assembled release into `DIR/NAME-VSN.tar.gz' with relnif:make_tar, the
+%% entries relx's tarball has (plus fastrel/bin).
+-spec tar(release(), [term()]) -> {ok, file:filename()} | {error, {?MODULE, term()}}.
+tar(#{name := Name, vsn := Vsn, dir := Dir} = R, Extra) ->
+    N = atom_to_list(Name),
+    RelVsn = filename:join("releases", Vsn),
+    Exists = fun(P) -> filelib:is_file(filename:join(Dir, P)) end,
+    Files = [T || T <- maps:get(overlay_targets, R, []), not lists:prefix("bin", T)]
+            ++ [filename:join(RelVsn, F) || F <- ["vm.args.src", "vm.args", "start_clean.boot", "no_dot_erlang.boot"],
+                                           Exists(filename:join(RelVsn, F))]
+            ++ ["releases/start_erl.data", "bin", "fastrel", "releases/RELEASES"],
+    Opts = [silent, {path, [filename:join([Dir, "lib", "*", "ebin"])]}, {outdir, Dir},
+            {extra_files, [{filename:join(Dir, F), F} || F <- Files, Exists(F)]}]
+           ++ [{dirs, [include, src]} || maps:get(include_src, R, false)]
+           ++ [{erts, Dir} || maps:get(include_erts, R, false)]
+           ++ case maps:get(system_libs, R, true) of
+                  true -> [];
+                  false -> [{variables, [{"SYSTEM_LIB_DIR", code:lib_dir()}]}, {var_tar, omit}]
+              end ++ Extra,
+    case relnif:make_tar(filename:join([Dir, RelVsn, N]), Opts) of
+        {ok, relnif, _} ->
+            Tar = filename:join(Dir, N ++ "-" ++ Vsn ++ ".tar.gz"),
+            ok = file:rename(filename:join(Dir, N ++ ".tar.gz"), Tar),
+            {ok, Tar};
+        {error, relnif, E} -> {error, {?MODULE, {make_tar, relnif:format_error(E)}}}
+    end.
+
+%%% ---------------------------------------------------------------- helpers
+
+log(#{log := F}, Fmt, Args) -> F(Fmt, Args);
+log(_, _, _) -> ok.
+
+write(Path, Data) -> write(Path, Data, undefined).
+
+%% Written aside and renamed: nothing half-written is left as if it were good.
+write(Path, Data, Mode) ->
+    ok(filelib:ensure_dir(Path), {mkdir, Path}),
+    Tmp = Path ++ ".tmp" ++ os:getpid(),
+    ok(file:write_file(Tmp, Data), {write, Path}),
+    Mode =:= undefined orelse ok(file:change_mode(Tmp, Mode), {chmod, Path}),
+    ok(file:rename(Tmp, Path), {write, Path}).
+
+del(P) ->
+    case file:read_link_info(P) of
+        {ok, #file_info{type = directory}} -> file:del_dir_r(P);
+        {ok, _} -> file:delete(P);
+        _ -> ok
+    end.
+
+ok(ok, _) -> ok;
+ok({ok, _} = R, _) -> R;
+ok({error, Why}, What) -> throw({What, Why}).
+
+%% @doc One sentence per failure.
+-spec format_error(term()) -> string().
+format_error({?MODULE, R}) -> format_error(R);
+format_error(no_release_configured) -> "No {release, ...} in the relx configuration";
+format_error({unknown_release, N}) -> io_lib:format("No release named ~p in the relx configuration", [N]);
+format_error({app_not_found, App, []}) -> io_lib:format("Application ~p not found (not built, not in lib_dirs, not in OTP)", [App]);
+format_error({app_not_found, App, Path}) ->
+    io_lib:format("Application ~p not found (needed by ~ts)", [App, lists:join(" <- ", [atom_to_list(A) || A <- lists:reverse(Path)])]);
+format_error({unsupported_keys, Ks}) -> io_lib:format("Unsupported relx keys with warnings_as_errors: ~p", [Ks]);
+format_error({missing_file, F}) -> io_lib:format("File not found: ~ts", [F]);
+format_error({bad_sys_config, F, _}) -> io_lib:format("~ts is not a single list term (sys.config)", [F]);
+format_error({erts_not_found, D}) -> io_lib:format("ERTS not found: ~ts", [D]);
+format_error({make_script, Text}) -> ["Boot script: ", Text];
+format_error({make_tar, Text}) -> ["Tarball: ", Text];
+format_error({program_missing, P}) -> io_lib:format("fastrel's ~s binary is missing (rebar3 compile builds it)", [P]);
+format_error({template_missing, F}) -> io_lib:format("fastrel's template ~s is missing", [F]);
+format_error({copy, F, Why}) -> io_lib:format("Cannot copy ~ts: ~ts", [F, file:format_error(Why)]);
+format_error({What, Why}) when is_atom(Why) -> io_lib:format("~p: ~ts", [What, file:format_error(Why)]);
+format_error(Other) -> io_lib:format("~tp", [Other]).
