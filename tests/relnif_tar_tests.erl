@@ -153,3 +153,56 @@ gnu_tar_and_every_level_read_back_test_() ->
              ?assertEqual(Want, gunzip("rn/myrel.tar.gz"))
          end || L <- [0, 1, 9]]
     end) end}.
+
+%% The tarball installs a target system and release_handler unpacks the next version's
+%% tarball in it: extract v1 (with ERTS), boot it from its own root, unpack v2.
+release_handler_unpacks_it_on_a_target_system_test_() ->
+    {timeout, 120, fun() ->
+        {ok, Cwd} = file:get_cwd(),
+        Dir = filename:join([Cwd, "_build", "relnif_tar_tests", "target-" ++ os:getpid()]),
+        _ = file:del_dir_r(Dir),
+        Target = filename:join(Dir, "target"),
+        ok = filelib:ensure_path(Target),
+        Vsn = fun(A) -> _ = application:load(A), {ok, V} = application:get_key(A, vsn), V end,
+        Erts = erlang:system_info(version),
+        MakeRel = fun(RelFile, RelVsn, AppVsn) ->
+            Ebin = filename:join([Dir, "lib", "myapp-" ++ AppVsn, "ebin"]),
+            ok = filelib:ensure_path(Ebin),
+            ok = file:write_file(filename:join(Ebin, "myapp.app"), io_lib:format("~p.~n", [
+                {application, myapp, [{description, "t"}, {vsn, AppVsn}, {modules, []}, {registered, []},
+                                      {applications, [kernel, stdlib]}]}])),
+            Base = filename:join(Dir, RelFile),
+            ok = file:write_file(Base ++ ".rel", io_lib:format("~p.~n", [
+                {release, {"myrel", RelVsn}, {erts, Erts},
+                 [{kernel, Vsn(kernel)}, {stdlib, Vsn(stdlib)}, {sasl, Vsn(sasl)}, {myapp, AppVsn}]}])),
+            Path = [filename:join(Ebin, "")],
+            {ok, relnif, _} = relnif:make_script(Base, [silent, {path, Path}, {outdir, Dir}]),
+            ok = file:rename(Base ++ ".boot", filename:join(Dir, "start.boot")),
+            {ok, relnif, _} = relnif:make_tar(Base, [silent, {path, Path}, {outdir, Dir}, {erts, code:root_dir()}]),
+            ok = file:delete(filename:join(Dir, "start.boot"))
+        end,
+        try
+            MakeRel("myrel", "1.0.0", "1.0"),
+            MakeRel("myrel2", "2.0.0", "2.0"),
+            ok = erl_tar:extract(filename:join(Dir, "myrel.tar.gz"), [compressed, {cwd, Target}]),
+            ok = release_handler:create_RELEASES(Target, filename:join(Target, "releases"),
+                                                 filename:join([Target, "releases", "myrel.rel"]), []),
+            {ok, _} = file:copy(filename:join(Dir, "myrel2.tar.gz"), filename:join([Target, "releases", "myrel2.tar.gz"])),
+            Out = filename:join(Dir, "unpacked"),
+            Bin = filename:join([Target, "erts-" ++ Erts, "bin"]),
+            Eval = lists:flatten(io_lib:format(
+                     "R = release_handler:unpack_release(\"myrel2\"), "
+                     "file:write_file(~p, io_lib:format(\"~~p\", [{R, code:root_dir()}])), halt().", [Out])),
+            Port = open_port({spawn_executable, filename:join(Bin, "erlexec")},
+                             [{args, ["-boot", filename:join([Target, "releases", "1.0.0", "start"]),
+                                      "-noshell", "-eval", Eval]},
+                              {env, [{"ROOTDIR", Target}, {"BINDIR", Bin}, {"EMU", "beam"}, {"PROGNAME", "erl"}]},
+                              exit_status, stderr_to_stdout]),
+            receive {Port, {exit_status, _}} -> ok after 60000 -> error(target_node_hangs) end,
+            {ok, Result} = file:read_file(Out),
+            ?assertEqual(lists:flatten(io_lib:format("~p", [{{ok, "2.0.0"}, Target}])), binary_to_list(Result)),
+            ?assert(filelib:is_regular(filename:join([Target, "lib", "myapp-2.0", "ebin", "myapp.app"])))
+        after
+            file:del_dir_r(Dir)
+        end
+    end}.
