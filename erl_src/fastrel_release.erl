@@ -47,7 +47,7 @@ assemble(Config0, Env) ->
         Config = expand(Config0),
         {Name, Vsn, Goals, PerRel} = pick_release(Config, maps:get(relname, Env, undefined)),
         C = fold_config(Config ++ PerRel),
-        [log(Env, "Unsupported relx keys (ignored): ~p", [Unknown]) || Unknown <- [unknown_keys(Config0)], Unknown =/= []],
+        [log(Env, "Unsupported relx keys (ignored): ~ts", [names(Unknown)]) || Unknown <- [unknown_keys(Config0)], Unknown =/= []],
         case {maps:get(warnings_as_errors, C, false), unknown_keys(Config0)} of
             {true, [_ | _] = U} -> throw({unsupported_keys, U});
             _ -> ok
@@ -583,6 +583,8 @@ tar(#{name := Name, vsn := Vsn, dir := Dir} = R, Extra) ->
 
 %%% ---------------------------------------------------------------- helpers
 
+names(Keys) -> lists:join(", ", [atom_to_list(K) || K <- Keys]).
+
 log(#{log := F}, Fmt, Args) -> F(Fmt, Args);
 log(_, _, _) -> ok.
 
@@ -615,7 +617,7 @@ format_error({unknown_release, N}) -> io_lib:format("No release named ~p in the 
 format_error({app_not_found, App, []}) -> io_lib:format("Application ~p not found (not built, not in lib_dirs, not in OTP)", [App]);
 format_error({app_not_found, App, Path}) ->
     io_lib:format("Application ~p not found (needed by ~ts)", [App, lists:join(" <- ", [atom_to_list(A) || A <- lists:reverse(Path)])]);
-format_error({unsupported_keys, Ks}) -> io_lib:format("Unsupported relx keys with warnings_as_errors: ~p", [Ks]);
+format_error({unsupported_keys, Ks}) -> io_lib:format("Unsupported relx keys (warnings_as_errors): ~ts", [names(Ks)]);
 format_error({missing_file, F}) -> io_lib:format("File not found: ~ts", [F]);
 format_error({bad_sys_config, F, _}) -> io_lib:format("~ts is not a single list term (sys.config)", [F]);
 format_error({erts_not_found, D}) -> io_lib:format("ERTS not found: ~ts", [D]);

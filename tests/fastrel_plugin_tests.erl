@@ -1,0 +1,108 @@
+%% SPDX-License-Identifier: Apache-2.0
+%% `rebar3 fastrel release|tar' on a real rebar3 project (the example server), with the
+%% plugin loaded offline from `_checkouts' (and from a `file://' git URL), against
+%% `rebar3 release|tar' (relx) on the same project. rebar3 runs as an OS process; every
+%% one is bounded in time.
+-module(fastrel_plugin_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+repo() -> {ok, Cwd} = file:get_cwd(), Cwd.
+
+%% A project with the example server's sources, the plugin in _checkouts (a link to this
+%% repository, with its Rust programs copied rather than rebuilt), Relx as its relx section.
+project(Name, Relx) ->
+    Dir = filename:join([repo(), "_build", "plugin_tests", Name ++ "-" ++ os:getpid()]),
+    _ = file:del_dir_r(Dir),
+    ok = filelib:ensure_path(filename:join(Dir, "_checkouts")),
+    ok = file:make_symlink(repo(), filename:join([Dir, "_checkouts", "fastrel"])),
+    ok = filelib:ensure_path(filename:join(Dir, "src")),
+    Src = filename:join([repo(), "examples", "example_server", "src"]),
+    {ok, Files} = file:list_dir(Src),
+    [{ok, _} = file:copy(filename:join(Src, F), filename:join([Dir, "src", F])) || F <- Files],
+    ok = file:write_file(filename:join(Dir, "rebar.config"),
+                         io_lib:format("{project_plugins, [fastrel]}.~n{relx, ~p}.~n", [Relx])),
+    Dir.
+
+rebar3(Dir, Args) ->
+    Env = [{"FASTREL_PREBUILT", filename:join(repo(), "priv")}, {"REBAR_OFFLINE", "1"}],
+    Port = open_port({spawn_executable, os:find_executable("rebar3")},
+                     [{args, Args}, {cd, Dir}, {env, Env}, exit_status, stderr_to_stdout, binary]),
+    out(Port, <<>>).
+
+out(Port, Acc) ->
+    receive
+        {Port, {data, D}} -> out(Port, <<Acc/binary, D/binary>>);
+        {Port, {exit_status, S}} -> {S, binary_to_list(Acc)}
+    after 180000 -> error({rebar3_hangs, Acc})
+    end.
+
+read(F) -> {ok, B} = file:read_file(F), B.
+
+relx() ->
+    [{release, {example_server, "1.0.0"}, [example_server, sasl]},
+     {include_erts, true}, {extended_start_script, true}].
+
+same_release_as_relx_test_() ->
+    {timeout, 300, fun() ->
+        Dir = project("same", relx()),
+        {0, Out} = rebar3(Dir, ["fastrel", "release"]),
+        ?assertNotEqual(nomatch, string:find(Out, "Release successfully assembled")),
+        {0, _} = rebar3(Dir, ["release", "-o", filename:join(Dir, "relx")]),
+        Ours = filename:join([Dir, "_build", "default", "rel", "example_server"]),
+        Theirs = filename:join([Dir, "relx", "example_server"]),
+        [?assertEqual({F, read(filename:join(Theirs, F))}, {F, read(filename:join(Ours, F))})
+         || F <- ["releases/1.0.0/example_server.rel", "releases/1.0.0/start.boot",
+                  "releases/1.0.0/start_clean.boot", "releases/1.0.0/no_dot_erlang.boot",
+                  "releases/RELEASES", "releases/start_erl.data"]],
+        List = fun(D) -> lists:sort([F -- D || F <- filelib:wildcard(D ++ "/**"), not filelib:is_dir(F)]) end,
+        Relx = List(Theirs), Fastrel = List(Ours),
+        ?assertEqual(["/bin/install_upgrade.escript", "/bin/nodetool"], Relx -- Fastrel),
+        ?assertEqual(["/fastrel/bin/heart", "/fastrel/bin/run_erl", "/fastrel/bin/to_erl"], Fastrel -- Relx),
+        %% The bundled ERTS runs fastrel's programs.
+        [?assertEqual(read(filename:join([repo(), "priv", P])),
+                      read(filename:join([Ours, "erts-" ++ erlang:system_info(version), "bin", P])))
+         || P <- ["heart", "run_erl", "to_erl"]],
+        %% tar: relx's entries, in relx's order, with fastrel's programs for relx's scripts.
+        {0, TarOut} = rebar3(Dir, ["fastrel", "tar"]),
+        ?assertNotEqual(nomatch, string:find(TarOut, "Tarball successfully created")),
+        {0, _} = rebar3(Dir, ["tar", "-o", filename:join(Dir, "relx")]),
+        Names = fun(F) -> {ok, T} = erl_tar:table(F, [compressed]), T end,
+        RelxTar = Names(filename:join(Theirs, "example_server-1.0.0.tar.gz")),
+        OurTar = Names(filename:join(Ours, "example_server-1.0.0.tar.gz")),
+        ?assertEqual(RelxTar -- ["bin/nodetool", "bin/install_upgrade.escript"],
+                     OurTar -- ["fastrel/bin/heart", "fastrel/bin/run_erl", "fastrel/bin/to_erl"]),
+        {0, Help} = rebar3(Dir, ["help", "fastrel", "tar"]),
+        ?assertNotEqual(nomatch, string:find(Help, "--reproducible"))
+    end}.
+
+unsupported_keys_are_named_and_include_erts_false_has_no_erts_test_() ->
+    {timeout, 300, fun() ->
+        Dir = project("keys", [{release, {example_server, "1.0.0"}, [example_server]},
+                               {include_erts, false}, {extended_start_script_hooks, []}, {upfrom, "0.9"}]),
+        {0, Out} = rebar3(Dir, ["fastrel", "release"]),
+        ?assertNotEqual(nomatch, string:find(Out, "Unsupported relx keys (ignored): extended_start_script_hooks, upfrom")),
+        Rel = filename:join([Dir, "_build", "default", "rel", "example_server"]),
+        ?assertEqual([], filelib:wildcard(filename:join(Rel, "erts-*"))),
+        ?assert(filelib:is_regular(filename:join([Rel, "fastrel", "bin", "heart"]))),
+        {1, Bad} = rebar3(Dir, ["fastrel", "release", "-n", "nope"]),
+        ?assertNotEqual(nomatch, string:find(Bad, "No release named nope"))
+    end}.
+
+%% The plugin fetched offline from a git repository on disk (spec: the file:// scheme is
+%% required), at this checkout's HEAD.
+git_file_url_plugin_works_offline_test_() ->
+    {timeout, 300, fun() ->
+        case string:trim(os:cmd("git -C " ++ repo() ++ " rev-parse HEAD 2>/dev/null")) of
+            [_ | _] = Sha when length(Sha) =:= 40 ->
+                Dir = project("git", relx()),
+                ok = file:delete(filename:join([Dir, "_checkouts", "fastrel"])),
+                ok = file:write_file(filename:join(Dir, "rebar.config"), io_lib:format(
+                       "{project_plugins, [{fastrel, {git, ~p, {ref, ~p}}}]}.~n{relx, ~p}.~n",
+                       ["file://" ++ repo(), Sha, relx()])),
+                {0, Out} = rebar3(Dir, ["fastrel", "release"]),
+                ?assertNotEqual(nomatch, string:find(Out, "Release successfully assembled"));
+            _ ->
+                ?debugMsg("not a git checkout: the file:// plugin test has nothing to fetch")
+        end
+    end}.
