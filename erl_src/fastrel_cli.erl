@@ -60,6 +60,27 @@ command("erts-overlay", [Dir]) ->
             0;
         {error, Reason} -> fail(fastrel_overlay:format_error(Reason))
     end;
+command("tar", [Dir | Rest]) ->
+    case parse_tar_args(Rest, #{opts => []}) of
+        {ok, Opts} ->
+            case fastrel_mix:tar(Dir, Opts) of
+                {ok, Out} -> io:format("~ts~n", [Out]), 0;
+                {error, E} -> fail(fastrel_mix:format_error(E))
+            end;
+        {usage, Msg} -> usage_error(Msg)
+    end;
+command("mix", ["heart", Dir | Rest]) ->
+    case parse_heart_args(Rest, #{}) of
+        {ok, Opts} ->
+            case fastrel_mix:heart(Dir, Opts) of
+                {ok, [Bin]} ->
+                    io:format("~ts runs fastrel's heart, run_erl and to_erl (from ~ts) in daemon mode.~n"
+                              "Attach with: ~ts/to_erl ~ts/tmp/pipe/~n", [Dir, Bin, Bin, filename:absname(Dir)]),
+                    0;
+                {error, E} -> fail(fastrel_mix:format_error(E))
+            end;
+        {usage, Msg} -> usage_error(Msg)
+    end;
 command(Cmd, _) ->
     case command_help(Cmd) of
         undefined -> usage_error("unknown command: " ++ Cmd);
@@ -150,6 +171,8 @@ usage() ->
     "  boot2script FILE    print the script text of a .boot file\n"
     "  script2boot FILE    write FILE.boot from FILE.script (as systools:script2boot/1)\n"
     "  erts-overlay DIR    an `erl' in DIR whose nodes run fastrel's heart, run_erl, to_erl\n"
+    "  tar REL_DIR         pack an assembled release (mix release or relx layout) into a .tar.gz\n"
+    "  mix heart REL_DIR   make a mix release run on fastrel's heart, run_erl and to_erl\n"
     "  help CMD            describe a command\n"
     "\n"
     "Options: --help, --version\n".
@@ -179,6 +202,23 @@ command_help("script2boot") ->
     "usage: fastrel script2boot FILE.script\n"
     "\n"
     "Writes FILE.boot from FILE.script, as systools:script2boot/1.\n";
+command_help("tar") ->
+    "usage: fastrel tar REL_DIR [-o FILE] [--reproducible] [--compression-level N]\n"
+    "\n"
+    "Packs a release directory. A `mix release' (releases/VSN/elixir present) gets the\n"
+    "entries of mix's :tar step, in its order, written to _build/ENV/NAME-VSN.tar.gz like\n"
+    "mix's; a relx-layout release (rebar3 release, rebar3 fastrel release) gets the entries\n"
+    "of rebar3 tar, in REL_DIR/NAME-VSN.tar.gz. gzip runs on every core.\n";
+command_help("mix") ->
+    "usage: fastrel mix heart REL_DIR [--timeout S] [--command CMD]\n"
+    "\n"
+    "Makes the release `mix release' assembled in REL_DIR (e.g. _build/prod/rel/NAME) run\n"
+    "under fastrel's heart, run_erl and to_erl: they replace OTP's in the release's\n"
+    "erts-VSN/bin, or, without a bundled ERTS, go into REL_DIR/fastrel/erts/bin, which\n"
+    "releases/VSN/elixir's ERTS_BIN is pointed at (the system's ERTS is not touched). In\n"
+    "releases/VSN/env.sh a marked block turns on -heart (HEART_BEAT_TIMEOUT S, default 30)\n"
+    "in daemon mode with HEART_COMMAND defaulting to `bin/NAME daemon' (or CMD); a\n"
+    "HEART_COMMAND set in the environment wins. Running it again changes nothing more.\n";
 command_help("erts-overlay") ->
     "usage: fastrel erts-overlay DIR\n"
     "\n"
@@ -188,3 +228,22 @@ command_help("erts-overlay") ->
     "`DIR/bin/run_erl' and `DIR/bin/to_erl' are fastrel's; plain `erl' is still OTP's.\n";
 command_help(_) ->
     undefined.
+
+parse_tar_args([], Acc) -> {ok, Acc};
+parse_tar_args(["-o", Out | T], Acc) -> parse_tar_args(T, Acc#{out => Out});
+parse_tar_args(["--reproducible" | T], #{opts := O} = Acc) -> parse_tar_args(T, Acc#{opts => [{reproducible, true} | O]});
+parse_tar_args(["--compression-level", L | T], #{opts := O} = Acc) ->
+    case catch list_to_integer(L) of
+        N when is_integer(N), N >= 0, N =< 9 -> parse_tar_args(T, Acc#{opts => [{compression_level, N} | O]});
+        _ -> {usage, "--compression-level takes 0..9"}
+    end;
+parse_tar_args([Other | _], _) -> {usage, "unknown option: " ++ Other}.
+
+parse_heart_args([], Acc) -> {ok, Acc};
+parse_heart_args(["--timeout", S | T], Acc) ->
+    case catch list_to_integer(S) of
+        N when is_integer(N), N >= 10, N =< 65535 -> parse_heart_args(T, Acc#{timeout => N});
+        _ -> {usage, "--timeout takes seconds, 10..65535 (heart's valid range)"}
+    end;
+parse_heart_args(["--command", C | T], Acc) -> parse_heart_args(T, Acc#{command => C});
+parse_heart_args([Other | _], _) -> {usage, "unknown option: " ++ Other}.

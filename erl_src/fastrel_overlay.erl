@@ -10,11 +10,16 @@
 %% fastrel's.
 -module(fastrel_overlay).
 
--export([create/1, heart_binary/0, program_binary/1, programs/0, format_error/1]).
+-export([create/1, create/2, heart_binary/0, program_binary/1, programs/0, format_error/1]).
 
 %% @doc Creates (or refreshes) the overlay in `Dir'; returns the `erl' to run.
 -spec create(file:filename()) -> {ok, file:filename()} | {error, {?MODULE, term()}}.
-create(Dir0) ->
+create(Dir) -> create(Dir, #{}).
+
+%% @doc `create/1'; with `#{erl_in_bin => true}' the `erl' wrapper is also `Dir/bin/erl'
+%% (for tools that run `$ERTS_BIN/erl', as Elixir releases do).
+-spec create(file:filename(), #{erl_in_bin => boolean()}) -> {ok, file:filename()} | {error, {?MODULE, term()}}.
+create(Dir0, Opts) ->
     Dir = filename:absname(Dir0),
     Root = code:root_dir(),
     ErtsBin = filename:join([Root, "erts-" ++ erlang:system_info(version), "bin"]),
@@ -30,6 +35,7 @@ create(Dir0) ->
          end || P <- Ours],
         Erl = filename:join(Dir, "erl"),
         install(Erl, erl_script(Root, Bin)),
+        maps:get(erl_in_bin, Opts, false) andalso install(filename:join(Bin, "erl"), erl_script(Root, Bin)),
         {ok, Erl}
     catch
         throw:Reason -> {error, {?MODULE, Reason}}

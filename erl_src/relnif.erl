@@ -8,7 +8,7 @@
 %% `systools_make'; `format_error/1' gives systools' texts.
 -module(relnif).
 
--export([make_script/1, make_script/2, make_tar/1, make_tar/2, script2boot/1, script2boot_silent/1, boot2script/1, boot2script/2,
+-export([make_script/1, make_script/2, make_tar/1, make_tar/2, tar_files/3, script2boot/1, script2boot_silent/1, boot2script/1, boot2script/2,
          format_error/1, format_warning/1, consult/1, nif_path/0, scheduler_probe/0]).
 
 -on_load(init/0).
@@ -68,6 +68,19 @@ make_tar(RelName, Opts) when is_list(Opts) ->
     erlang:error({badarg, RelName}, [RelName, Opts]);
 make_tar(RelName, Opts) ->
     erlang:error({badarg, Opts}, [RelName, Opts]).
+
+%% @doc Packs `[{From, To}]' (files or directories, recursively, symlinks followed) into
+%% the gzip tarball `Out', in that order, compressed on every core. Options:
+%% `{compression_level, 0..9}', `{reproducible, true}' (or `SOURCE_DATE_EPOCH').
+-spec tar_files(file:filename(), [{file:filename(), string()}], [term()]) -> ok | {error, relnif, term()}.
+tar_files(Out, Entries, Opts) ->
+    Level = case get_flag(compression_level, Opts) of {_, L} when is_integer(L) -> L; _ -> 6 end,
+    Repro = case reproducible(Opts) of [{reproducible, T}] -> T; [] -> false end,
+    Args = {bin(filename:flatten(Out)), [{bin(filename:flatten(F)), bin(T)} || {F, T} <- Entries], Level, Repro},
+    case decode(nif_tar_files(term_to_binary(Args))) of
+        {ok, ok} -> ok;
+        {error, E} -> {error, relnif, E}
+    end.
 
 %% @doc As `systools:script2boot/1': `File.script' to `File.boot'.
 -spec script2boot(string()) -> ok | error.
@@ -657,6 +670,7 @@ from_escript_archive() ->
 
 nif_make_script(_Args) -> erlang:nif_error(nif_not_loaded).
 nif_make_tar(_Args) -> erlang:nif_error(nif_not_loaded).
+nif_tar_files(_Args) -> erlang:nif_error(nif_not_loaded).
 nif_script2boot(_File, _Otp) -> erlang:nif_error(nif_not_loaded).
 nif_boot2script(_File, _Otp, _Unicode) -> erlang:nif_error(nif_not_loaded).
 nif_consult(_File) -> erlang:nif_error(nif_not_loaded).

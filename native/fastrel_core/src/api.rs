@@ -202,3 +202,26 @@ fn tar_options_from_term(term: &Term) -> Result<crate::make_tar::TarOptions, Ter
         base,
     })
 }
+
+/// `tar_files`: ETF `{Out, [{From, To}], Level, Reproducible}` in (`Reproducible` an
+/// mtime or `false`), ETF `{ok, ok} | {error, Reason}` out.
+pub fn tar_files_etf(input: &[u8]) -> Vec<u8> {
+    let parsed = etf::decode(input).ok().and_then(|term| {
+        let [out, entries, level, repro] = term.as_tuple()? else { return None };
+        let entries = entries
+            .as_list()?
+            .iter()
+            .map(|e| match e.as_tuple() {
+                Some([f, to]) => Some((text(f)?, text(to)?)),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let level = match level { Term::Int(l) if (0..=9).contains(l) => *l as u32, _ => return None };
+        let repro = match repro { Term::Int(t) if *t >= 0 => Some(*t as u64), _ => None };
+        Some((text(out)?, entries, level, repro))
+    });
+    result_etf(match parsed {
+        None => Err(bad_options("tar_files")),
+        Some((out, entries, level, repro)) => crate::make_tar::tar_files(&out, &entries, level, repro).map(|()| a("ok")),
+    })
+}

@@ -257,3 +257,25 @@ fn add_system_files(tar: &mut Tar, opts: &TarOptions, prep: &Prepared) -> Result
     }
     Ok(())
 }
+
+/// Packs `entries` (`(from, to)`, files or whole directories, in order) into the gzip
+/// tarball `out` (through a temporary file renamed into place): the generic form behind
+/// `fastrel tar` for releases assembled by other tools (`mix release`).
+pub fn tar_files(out: &str, entries: &[(String, String)], level: u32, reproducible: Option<u64>) -> Result<(), Term> {
+    let tmp = format!("{out}.tmp{}", std::process::id());
+    let norm = Normalise { reproducible };
+    let written = File::create(&tmp)
+        .map_err(|e| t([a("tar_error"), t([a("open"), s(out), t([s(out), a(posix_name(&e))])])]))
+        .and_then(|f| {
+            let mut tar = TarWriter::new(ParGz::new(BufWriter::with_capacity(1 << 20, f), level.min(9)), norm);
+            for (from, to) in entries {
+                tar.add(Path::new(from), to).map_err(add_error)?;
+            }
+            close_tar(tar, out)
+        })
+        .and_then(|()| std::fs::rename(&tmp, out).map_err(|e| t([a("close"), s(out), a(posix_name(&e))])));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}

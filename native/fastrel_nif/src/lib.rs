@@ -30,6 +30,11 @@ fn nif_make_tar<'a>(env: Env<'a>, options: Binary) -> Binary<'a> {
 }
 
 #[rustler::nif(schedule = "DirtyIo")]
+fn nif_tar_files<'a>(env: Env<'a>, args: Binary) -> Binary<'a> {
+    bin(env, &fastrel_core::api::tar_files_etf(args.as_slice()))
+}
+
+#[rustler::nif(schedule = "DirtyIo")]
 fn nif_script2boot<'a>(env: Env<'a>, file: Binary, otp_major: u32) -> Binary<'a> {
     bin(env, &fastrel_core::api::script2boot_etf(&utf8(&file), otp_major))
 }

@@ -1,0 +1,207 @@
+%% SPDX-License-Identifier: Apache-2.0
+%% @doc fastrel for releases assembled by `mix release': make them run under fastrel's
+%% heart, run_erl and to_erl (`heart/2'), and pack them as the `:tar' step does, faster
+%% (`tar/2').
+%%
+%% An Elixir release runs `releases/VSN/elixir', which execs `$ERTS_BIN/erl' (and
+%% `$ERTS_BIN/run_erl' for `daemon'); heart is then found on the PATH erlexec builds from
+%% BINDIR. So with a bundled ERTS the release's own `erts-VSN/bin' gets fastrel's three
+%% programs; without one, `ERTS_BIN' (which Elixir documents as changeable) points at a
+%% private bin directory inside the release (`fastrel/erts/bin', an erts overlay). The
+%% system's ERTS is never touched. `releases/VSN/env.sh' gets a marked block that turns
+%% heart on in daemon mode; running it again replaces that block, nothing else.
+-module(fastrel_mix).
+
+-export([heart/2, tar/2, format_error/1]).
+
+-define(BEGIN, "# >>> fastrel mix heart (managed block: edit with `fastrel mix heart', not by hand)\n").
+-define(END, "# <<< fastrel mix heart\n").
+
+-type heart_opts() :: #{timeout => pos_integer(), command => string()}.
+
+%% @doc Installs fastrel's programs into the release at `RelDir' and enables heart.
+-spec heart(file:filename(), heart_opts()) -> {ok, [string()]} | {error, {?MODULE, term()}}.
+heart(RelDir0, Opts) ->
+    RelDir = filename:absname(RelDir0),
+    try
+        {Erts, Vsn} = start_erl_data(RelDir),
+        VsnDir = filename:join([RelDir, "releases", Vsn]),
+        filelib:is_regular(filename:join(VsnDir, "elixir")) orelse throw({not_a_mix_release, RelDir}),
+        ErtsBin = filename:join([RelDir, "erts-" ++ Erts, "bin"]),
+        Where = case filelib:is_dir(ErtsBin) of
+                    true ->
+                        [install(filename:join(ErtsBin, P), program(P)) || P <- fastrel_overlay:programs()],
+                        ErtsBin;
+                    false ->
+                        Ovl = filename:join([RelDir, "fastrel", "erts"]),
+                        case fastrel_overlay:create(Ovl, #{erl_in_bin => true}) of
+                            {ok, _} -> ok;
+                            {error, E} -> throw({overlay, fastrel_overlay:format_error(E)})
+                        end,
+                        point_erts_bin(filename:join(VsnDir, "elixir")),
+                        filename:join(Ovl, "bin")
+                end,
+        env_block(filename:join(VsnDir, "env.sh"), Opts),
+        {ok, [Where]}
+    catch
+        throw:Reason -> {error, {?MODULE, Reason}}
+    end.
+
+start_erl_data(RelDir) ->
+    File = filename:join([RelDir, "releases", "start_erl.data"]),
+    case file:read_file(File) of
+        {ok, B} ->
+            case string:lexemes(binary_to_list(B), " \n") of
+                [Erts, Vsn] -> {Erts, Vsn};
+                _ -> throw({bad_start_erl_data, File})
+            end;
+        {error, _} -> throw({not_a_release, RelDir})
+    end.
+
+program(P) ->
+    case fastrel_overlay:program_binary(P) of
+        {ok, B} -> B;
+        {error, not_found} -> throw({program_missing, P})
+    end.
+
+%% Only the first, user-editable `ERTS_BIN=' line; the second (written by mix when ERTS
+%% is bundled) is absent here.
+point_erts_bin(Elixir) ->
+    {ok, B} = file:read_file(Elixir),
+    Ours = <<"ERTS_BIN=\"$SCRIPT_PATH\"/../../fastrel/erts/bin/ # fastrel mix heart">>,
+    case binary:match(B, Ours) of
+        nomatch ->
+            case binary:split(B, <<"\nERTS_BIN=\n">>) of
+                [Before, After] -> install(Elixir, [Before, <<"\n">>, Ours, <<"\n">>, After]);
+                _ -> throw({no_erts_bin_line, Elixir})
+            end;
+        _ -> ok
+    end.
+
+env_block(EnvSh, Opts) ->
+    {ok, B} = file:read_file(EnvSh),
+    Text = binary_to_list(B),
+    Without = case string:split(Text, ?BEGIN) of
+                  [Before, Rest] ->
+                      case string:split(Rest, ?END) of
+                          [_, After] -> Before ++ After;
+                          _ -> throw({broken_block, EnvSh})
+                      end;
+                  _ -> Text
+              end,
+    Timeout = maps:get(timeout, Opts, 30),
+    Default = case maps:get(command, Opts, undefined) of
+                  undefined -> "\"$RELEASE_ROOT/bin/$RELEASE_NAME\" daemon";
+                  Cmd -> Cmd
+              end,
+    Block = [?BEGIN,
+             "# fastrel's heart watches the node in daemon mode and restarts it with\n",
+             "# HEART_COMMAND; a HEART_COMMAND already in the environment wins.\n",
+             "case $RELEASE_COMMAND in\n",
+             "  daemon*)\n",
+             "    if [ -z \"${HEART_COMMAND:-}\" ]; then\n",
+             "      HEART_COMMAND=", sh_quote(Default), "\n",
+             "    fi\n",
+             "    export HEART_COMMAND\n",
+             "    ELIXIR_ERL_OPTIONS=\"${ELIXIR_ERL_OPTIONS:-} -heart -env HEART_BEAT_TIMEOUT ", integer_to_list(Timeout), "\"\n",
+             "    export ELIXIR_ERL_OPTIONS\n",
+             "    ;;\n",
+             "esac\n",
+             ?END],
+    New = [string:trim(Without, trailing, "\n"), "\n\n", Block],
+    case iolist_to_binary(New) =:= B of
+        true -> ok;
+        false -> install(EnvSh, New)
+    end.
+
+%% Single-quoted for sh, except `$RELEASE_ROOT' and `$RELEASE_NAME', left for env.sh to
+%% expand when it runs.
+sh_quote(S) ->
+    Q = [$', string:replace(S, "'", "'\\''", all), $'],
+    lists:foldl(fun(V, Acc) -> string:replace(Acc, V, "'\"" ++ V ++ "\"'", all) end,
+                lists:flatten(Q), ["$RELEASE_ROOT", "$RELEASE_NAME"]).
+
+install(Path, Data) ->
+    case file:read_file(Path) of
+        {ok, Same} when Same =:= Data -> ok;
+        _ ->
+            Tmp = Path ++ ".tmp" ++ os:getpid(),
+            Mode = case file:read_file_info(Path) of
+                       {ok, I} -> element(8, I) band 8#7777;
+                       _ -> 8#755
+                   end,
+            ok = file:write_file(Tmp, Data),
+            ok = file:change_mode(Tmp, Mode),
+            ok = file:rename(Tmp, Path)
+    end.
+
+%%% ---------------------------------------------------------------- tar
+
+%% @doc Packs the release at `RelDir' into `Out' (default: mix's own place,
+%% `_build/ENV/NAME-VSN.tar.gz' for a mix release, `RelDir/NAME-VSN.tar.gz' for a relx
+%% one) with the entries the assembler's tar step would write. Returns the file.
+-spec tar(file:filename(), #{out => file:filename(), opts => [term()]}) ->
+          {ok, file:filename()} | {error, {?MODULE, term()}}.
+tar(RelDir0, Opts) ->
+    RelDir = filename:absname(RelDir0),
+    try
+        {Erts, Vsn} = start_erl_data(RelDir),
+        VsnDir = filename:join([RelDir, "releases", Vsn]),
+        {Name, Apps} = rel_file(VsnDir),
+        Mix = filelib:is_regular(filename:join(VsnDir, "elixir")),
+        Out = case maps:find(out, Opts) of
+                  {ok, O} -> filename:absname(O);
+                  error when Mix -> filename:join(filename:dirname(filename:dirname(RelDir)), Name ++ "-" ++ Vsn ++ ".tar.gz");
+                  error -> filename:join(RelDir, Name ++ "-" ++ Vsn ++ ".tar.gz")
+              end,
+        case Mix of
+            true ->
+                Entries = mix_entries(RelDir, Erts, Vsn, Apps),
+                case relnif:tar_files(Out, [{filename:join(RelDir, E), E} || E <- Entries], maps:get(opts, Opts, [])) of
+                    ok -> {ok, Out};
+                    {error, relnif, E} -> throw({tar, relnif:format_error(E)})
+                end;
+            false ->
+                %% relx's layout: systools' entries plus relx's extra files, as rebar3 fastrel tar.
+                R = #{name => list_to_atom(Name), vsn => Vsn, dir => RelDir, erts_vsn => Erts,
+                      include_erts => filelib:is_dir(filename:join(RelDir, "erts-" ++ Erts)),
+                      system_libs => filelib:is_regular(filename:join([RelDir, "releases", "RELEASES"])),
+                      include_src => false, overlay_targets => []},
+                case fastrel_release:tar(R, maps:get(opts, Opts, [])) of
+                    {ok, Made} when Made =:= Out -> {ok, Out};
+                    {ok, Made} -> ok = file:rename(Made, Out), {ok, Out};
+                    {error, E} -> throw({tar, fastrel_release:format_error(E)})
+                end
+        end
+    catch
+        throw:Reason -> {error, {?MODULE, Reason}}
+    end.
+
+rel_file(VsnDir) ->
+    case filelib:wildcard(filename:join(VsnDir, "*.rel")) of
+        [F | _] ->
+            {ok, [{release, {Name, _}, _, Apps}]} = file:consult(F),
+            {Name, [{element(1, A), element(2, A)} || A <- Apps]};
+        [] -> throw({no_rel_file, VsnDir})
+    end.
+
+%% mix's :tar step: bin, releases/VSN, erts-VSN, each lib/APP-VSN, then the files directly
+%% in releases/. mix walks its applications map (sorted by name up to 32 applications,
+%% hash order beyond) into a list it builds backwards: reverse name order here.
+mix_entries(RelDir, Erts, Vsn, Apps) ->
+    Exists = fun(P) -> filelib:is_file(filename:join(RelDir, P)) end,
+    ["bin", "releases/" ++ Vsn] ++ ["erts-" ++ Erts || Exists("erts-" ++ Erts)]
+    ++ ["lib/" ++ atom_to_list(A) ++ "-" ++ V || {A, V} <- lists:reverse(lists:sort(Apps)), Exists("lib/" ++ atom_to_list(A) ++ "-" ++ V)]
+    ++ ["releases/" ++ F || F <- lists:sort(element(2, file:list_dir(filename:join(RelDir, "releases")))),
+                            filelib:is_regular(filename:join([RelDir, "releases", F]))].
+
+%% @doc One sentence per failure.
+-spec format_error(term()) -> string().
+format_error({?MODULE, R}) -> format_error(R);
+format_error({not_a_release, D}) -> lists:flatten(io_lib:format("~ts is not a release (no releases/start_erl.data)", [D]));
+format_error({not_a_mix_release, D}) -> lists:flatten(io_lib:format("~ts is not a mix release (no releases/VSN/elixir)", [D]));
+format_error({program_missing, P}) -> lists:flatten(io_lib:format("fastrel's ~s binary is missing", [P]));
+format_error({no_erts_bin_line, F}) -> lists:flatten(io_lib:format("~ts has no `ERTS_BIN=' line to point at fastrel's programs", [F]));
+format_error({broken_block, F}) -> lists:flatten(io_lib:format("~ts has a fastrel block without its end marker", [F]));
+format_error({tar, Text}) -> lists:flatten(Text);
+format_error(Other) -> lists:flatten(io_lib:format("~tp", [Other])).
