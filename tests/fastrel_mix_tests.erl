@@ -1,0 +1,145 @@
+%% SPDX-License-Identifier: Apache-2.0
+%% The release-handling chapter's heart exercise for Elixir, as one command: the
+%% examples/server02 counter, built by `mix release' (Elixir from Debian, no hex), made to
+%% run on fastrel's heart, run_erl and to_erl by `fastrel mix heart', then daemon, attach,
+%% kill -9 (back through heart, count carried on), stop (stays down); and `fastrel tar'
+%% against the :tar step. Bounded in time; every process started is killed by PID.
+-module(fastrel_mix_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+repo() -> {ok, Cwd} = file:get_cwd(), Cwd.
+
+run(Cmd, Args, Dir, Env) ->
+    Port = open_port({spawn_executable, Cmd}, [{args, Args}, {cd, Dir}, {env, Env}, exit_status,
+                                                stderr_to_stdout, binary]),
+    out(Port, <<>>, 240000).
+
+out(Port, Acc, Ms) ->
+    receive
+        {Port, {data, D}} -> out(Port, <<Acc/binary, D/binary>>, Ms);
+        {Port, {exit_status, S}} -> {S, binary_to_list(Acc)}
+    after Ms -> error({hangs, Acc})
+    end.
+
+wait_until(F, Ms) when Ms =< 0 -> F();
+wait_until(F, Ms) ->
+    case F() of
+        true -> true;
+        false -> timer:sleep(100), wait_until(F, Ms - 100)
+    end.
+
+alive(P) -> P =/= undefined andalso filelib:is_dir("/proc/" ++ P).
+
+ppid(P) ->
+    {ok, Stat} = file:read_file("/proc/" ++ P ++ "/stat"),
+    [_, After] = string:split(Stat, ") ", trailing),
+    binary_to_list(lists:nth(2, string:lexemes(After, " "))).
+
+exe(P) -> {ok, E} = file:read_link("/proc/" ++ P ++ "/exe"), E.
+
+kill(Pids) -> [os:cmd("kill -9 " ++ P ++ " 2>/dev/null") || P <- Pids, alive(P)], ok.
+
+mix_release_runs_on_fastrels_programs_test_() ->
+    {timeout, 300, fun() ->
+        case os:find_executable("mix") of
+            false -> error("mix not found: scripts/test.sh installs Debian's elixir package");
+            Mix -> chapter(Mix)
+        end
+    end}.
+
+chapter(Mix) ->
+    Dir = filename:join([repo(), "_build", "mix_tests", os:getpid()]),
+    _ = file:del_dir_r(Dir),
+    ok = filelib:ensure_path(Dir),
+    [] = os:cmd("cp -r " ++ filename:join([repo(), "examples", "server02"]) ++ "/. " ++ Dir),
+    MixEnv = [{"MIX_ENV", "prod"}, {"HEX_OFFLINE", "1"}],
+    {0, _} = run(Mix, ["release", "--overwrite"], Dir, MixEnv),
+    Rel = filename:join([Dir, "_build", "prod", "rel", "server02"]),
+    Bin = filename:join([Rel, "bin", "server02"]),
+    %% fastrel tar: the :tar step's entries, in its order.
+    MixTar = filename:join([Dir, "_build", "prod", "server02-0.1.0.tar.gz"]),
+    Names = fun(F) -> {ok, T} = erl_tar:table(F, [compressed]), T end,
+    Theirs = Names(MixTar),
+    {ok, Ours} = fastrel_mix:tar(Rel, #{out => filename:join(Dir, "ours.tar.gz")}),
+    ?assertEqual(Theirs, Names(Ours)),
+    %% fastrel mix heart, twice: the second run changes nothing.
+    {ok, _} = fastrel_mix:heart(Rel, #{timeout => 10}),
+    Snapshot = fun() -> [erlang:md5(element(2, file:read_file(F)))
+                         || F <- [filename:join([Rel, "releases", "0.1.0", "env.sh"])
+                                  | filelib:wildcard(filename:join([Rel, "erts-*", "bin", "*"]))]] end,
+    Before = Snapshot(),
+    {ok, _} = fastrel_mix:heart(Rel, #{timeout => 10}),
+    ?assertEqual(Before, Snapshot()),
+    Counter = filename:join(Dir, "counter"),
+    Env = [{"COUNTER_FILE", Counter}, {"HEART_COMMAND", false}],
+    Pid = fun() ->
+              case run(Bin, ["pid"], Dir, Env) of
+                  {0, Out} -> string:trim(Out);
+                  _ -> undefined
+              end
+          end,
+    {0, _} = run(Bin, ["daemon"], Dir, Env),
+    true = wait_until(fun() -> alive(Pid()) end, 30000),
+    Vm1 = Pid(),
+    Heart1 = heart_of(Bin, Dir, Env),
+    RunErl1 = ppid(ppid(Vm1)),
+    Erts = hd(filelib:wildcard(filename:join(Rel, "erts-*"))),
+    try
+        Ours3 = fun(P) -> {ok, B} = file:read_file(filename:join([repo(), "priv", P])), B end,
+        ?assertEqual(filename:join([Erts, "bin", "heart"]), exe(Heart1)),
+        ?assertEqual(filename:join([Erts, "bin", "run_erl"]), exe(RunErl1)),
+        [?assertEqual({ok, Ours3(P)}, file:read_file(filename:join([Erts, "bin", P]))) || P <- ["heart", "run_erl", "to_erl"]],
+        %% to_erl (fastrel's, from the release) attaches and shows the console.
+        ToErl = open_port({spawn_executable, filename:join([Erts, "bin", "to_erl"])},
+                          [{args, [filename:join(Rel, "tmp/pipe") ++ "/"]}, exit_status, stderr_to_stdout, binary]),
+        Attached = collect(ToErl, <<"count ">>, 20000),
+        ?assertNotEqual(nomatch, binary:match(Attached, <<"Attaching to">>)),
+        port_command(ToErl, <<4>>),
+        receive {ToErl, {exit_status, 0}} -> ok after 10000 -> error(to_erl_stays) end,
+        %% kill -9: heart starts it again through HEART_COMMAND; the count goes on.
+        true = wait_until(fun() -> count(Counter) >= 2 end, 20000),
+        os:cmd("kill -9 " ++ Vm1),
+        Was = count(Counter),
+        true = wait_until(fun() -> P = Pid(), alive(P) andalso P =/= Vm1 end, 60000),
+        Vm2 = Pid(),
+        Heart2 = heart_of(Bin, Dir, Env),
+        RunErl2 = ppid(ppid(Vm2)),
+        try
+            ?assert(wait_until(fun() -> count(Counter) > Was end, 20000)),
+            {ok, Log} = file:read_file(filename:join([Rel, "tmp", "log", "erlang.log.1"])),
+            ?assertNotEqual(nomatch, binary:match(Log, <<"Executed">>)),
+            ?assertEqual(filename:join([Erts, "bin", "heart"]), exe(Heart2)),
+            %% stop: for good.
+            {0, _} = run(Bin, ["stop"], Dir, Env),
+            ?assert(wait_until(fun() -> not alive(Vm2) end, 20000)),
+            timer:sleep(3000),
+            ?assertEqual(undefined, Pid())
+        after
+            kill([Heart2]), kill([Vm2, RunErl2])
+        end
+    after
+        kill([Heart1]), kill([Vm1, RunErl1])
+    end.
+
+heart_of(Bin, Dir, Env) ->
+    {0, Out} = run(Bin, ["rpc", "{:os_pid, p} = :erlang.port_info(Process.whereis(:heart_port), :os_pid); IO.puts(p)"], Dir, Env),
+    string:trim(Out).
+
+collect(Port, Needle, Ms) -> collect(Port, Needle, erlang:monotonic_time(millisecond) + Ms, <<>>).
+collect(Port, Needle, Deadline, Acc) ->
+    case binary:match(Acc, Needle) of
+        nomatch ->
+            receive
+                {Port, {data, D}} -> collect(Port, Needle, Deadline, <<Acc/binary, D/binary>>);
+                {Port, {exit_status, S}} -> error({to_erl_exited, S, Acc})
+            after max(0, Deadline - erlang:monotonic_time(millisecond)) -> error({timeout, Acc})
+            end;
+        _ -> Acc
+    end.
+
+count(File) ->
+    case file:read_file(File) of
+        {ok, B} when B =/= <<>> -> binary_to_integer(B);
+        _ -> 0
+    end.
