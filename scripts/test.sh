@@ -4,6 +4,9 @@
 # and the relnif-vs-systools differential suite, FASTREL_DIFF_CASES cases, default 2000).
 set -eu
 cd "$(dirname "$0")/.."
+# Besides what the build needs: Elixir for the mix release tests, shellcheck for the
+# start script.
+set -- elixir:elixir mix:elixir shellcheck:shellcheck
 . scripts/prereqs.sh
 
 echo "==> Rust tests"
