@@ -24,8 +24,10 @@ project(Name, Relx) ->
                          io_lib:format("{project_plugins, [fastrel]}.~n{relx, ~p}.~n", [Relx])),
     Dir.
 
-rebar3(Dir, Args) ->
-    Env = [{"FASTREL_PREBUILT", filename:join(repo(), "priv")}, {"REBAR_OFFLINE", "1"}],
+rebar3(Dir, Args) -> rebar3(Dir, Args, []).
+
+rebar3(Dir, Args, Extra) ->
+    Env = [{"FASTREL_PREBUILT", filename:join(repo(), "priv")}, {"REBAR_OFFLINE", "1"} | Extra],
     Port = open_port({spawn_executable, os:find_executable("rebar3")},
                      [{args, Args}, {cd, Dir}, {env, Env}, exit_status, stderr_to_stdout, binary]),
     out(Port, <<>>).
@@ -104,5 +106,26 @@ git_file_url_plugin_works_offline_test_() ->
                 ?assertNotEqual(nomatch, string:find(Out, "Release successfully assembled"));
             _ ->
                 ?debugMsg("not a git checkout: the file:// plugin test has nothing to fetch")
+        end
+    end}.
+
+%% A global plugin (REBAR_GLOBAL_CONFIG_DIR/.config/rebar3/rebar.config) serves a project
+%% whose rebar.config names no plugin at all.
+global_config_plugin_works_offline_test_() ->
+    {timeout, 300, fun() ->
+        case string:trim(os:cmd("git -C " ++ repo() ++ " rev-parse HEAD 2>/dev/null")) of
+            [_ | _] = Sha when length(Sha) =:= 40 ->
+                Dir = project("global", relx()),
+                ok = file:delete(filename:join([Dir, "_checkouts", "fastrel"])),
+                ok = file:write_file(filename:join(Dir, "rebar.config"), io_lib:format("{relx, ~p}.~n", [relx()])),
+                Global = filename:join(Dir, "global"),
+                ok = filelib:ensure_path(filename:join([Global, ".config", "rebar3"])),
+                ok = file:write_file(filename:join([Global, ".config", "rebar3", "rebar.config"]), io_lib:format(
+                       "{plugins, [{fastrel, {git, ~p, {ref, ~p}}}]}.~n", ["file://" ++ repo(), Sha])),
+                {0, Out} = rebar3(Dir, ["fastrel", "release"],
+                                  [{"REBAR_GLOBAL_CONFIG_DIR", Global}, {"REBAR_CACHE_DIR", filename:join(Global, "cache")}]),
+                ?assertNotEqual(nomatch, string:find(Out, "Release successfully assembled"));
+            _ ->
+                ?debugMsg("not a git checkout: the global-config plugin test has nothing to fetch")
         end
     end}.
