@@ -129,3 +129,119 @@ global_config_plugin_works_offline_test_() ->
                 ?debugMsg("not a git checkout: the global-config plugin test has nothing to fetch")
         end
     end}.
+
+%%% ---------------------------------------------------------------- the start script
+
+%% A release with `-heart' in its vm.args, run through bin/NAME: daemon, ping, pid, eval,
+%% rpc, versions, attach, kill -9 (back through fastrel's heart, the user's HEART_COMMAND
+%% kept), stop (stays down). With and without a bundled ERTS.
+start_script_test_() ->
+    {timeout, 600, {inparallel, [{"include_erts " ++ atom_to_list(E), {timeout, 300, fun() -> run_release(E) end}}
+                                 || E <- [true, false]]}}.
+
+sh(Bin, Args, Env) ->
+    Port = open_port({spawn_executable, Bin}, [{args, Args}, {env, Env}, exit_status, stderr_to_stdout, binary]),
+    out(Port, <<>>).
+
+%% Running, not a zombie waiting to be reaped.
+alive(P) ->
+    P =/= undefined andalso
+        case file:read_file("/proc/" ++ P ++ "/stat") of
+            {ok, Stat} -> [_, After] = string:split(Stat, ") ", trailing), binary:first(After) =/= $Z;
+            _ -> false
+        end.
+
+kill(Pids) -> [os:cmd("kill -9 " ++ P ++ " 2>/dev/null") || P <- Pids, alive(P)], ok.
+
+exe(P) -> {ok, E} = file:read_link("/proc/" ++ P ++ "/exe"), E.
+
+ppid(P) ->
+    {ok, Stat} = file:read_file("/proc/" ++ P ++ "/stat"),
+    [_, After] = string:split(Stat, ") ", trailing),
+    binary_to_list(lists:nth(2, string:lexemes(After, " "))).
+
+wait_until(F, Ms) when Ms =< 0 -> F();
+wait_until(F, Ms) ->
+    case F() of
+        true -> true;
+        false -> timer:sleep(100), wait_until(F, Ms - 100)
+    end.
+
+run_release(IncludeErts) ->
+    Node = "fr" ++ os:getpid() ++ atom_to_list(IncludeErts),
+    Dir = project("run-" ++ atom_to_list(IncludeErts),
+                  [{release, {example_server, "1.0.0"}, [example_server, sasl]}, {include_erts, IncludeErts}]),
+    ok = filelib:ensure_path(filename:join(Dir, "config")),
+    ok = file:write_file(filename:join([Dir, "config", "vm.args"]),
+                         ["-sname ", Node, "\n-setcookie fastrel_test\n-heart\n-env HEART_BEAT_TIMEOUT 10\n"]),
+    {0, _} = rebar3(Dir, ["fastrel", "release"]),
+    Rel = filename:join([Dir, "_build", "default", "rel", "example_server"]),
+    Bin = filename:join([Rel, "bin", "example_server"]),
+    ?assertEqual("", os:cmd("shellcheck -s sh " ++ Bin)),
+    Pipes = filename:join(Dir, "pipes") ++ "/",
+    UserCmd = "\"" ++ Bin ++ "\" daemon # set by the user",
+    Env = [{"PIPE_DIR", Pipes}, {"HEART_COMMAND", UserCmd}],
+    Pid = fun() ->
+              case sh(Bin, ["pid"], Env) of
+                  {0, Out} -> string:trim(Out);
+                  _ -> undefined
+              end
+          end,
+    ?assertMatch({1, "Node is not running!" ++ _}, sh(Bin, ["ping"], Env)),
+    {0, _} = sh(Bin, ["daemon"], Env),
+    Vm1 = Pid(),
+    {0, HeartOut} = sh(Bin, ["eval", "{os_pid, P} = erlang:port_info(whereis(heart_port), os_pid), P."], Env),
+    Heart1 = string:trim(HeartOut),
+    RunErl1 = ppid(Vm1),
+    try
+        ?assertEqual({0, "pong\n"}, sh(Bin, ["ping"], Env)),
+        %% relx prints erl_call's rendering, {ok, X} unwrapped.
+        ?assertEqual({0, Node ++ "@" ++ string:trim(os:cmd("hostname -s")) ++ "\n"}, sh(Bin, ["eval", "node()."], Env)),
+        ?assertMatch({0, _}, sh(Bin, ["rpc", "erlang", "node"], Env)),
+        {0, Versions} = sh(Bin, ["versions"], Env),
+        ?assertNotEqual(nomatch, string:find(Versions, "1.0.0")),
+        %% fastrel's programs, also when the system's ERTS runs the node.
+        Ours = fun(P) -> {ok, B} = file:read_file(filename:join([repo(), "priv", P])), B end,
+        ?assertEqual({ok, Ours("heart")}, file:read_file(exe(Heart1))),
+        ?assertEqual({ok, Ours("run_erl")}, file:read_file(exe(RunErl1))),
+        %% The user's HEART_COMMAND reached the VM unchanged.
+        {ok, Environ} = file:read_file("/proc/" ++ Vm1 ++ "/environ"),
+        ?assert(lists:member(list_to_binary("HEART_COMMAND=" ++ UserCmd), binary:split(Environ, <<0>>, [global]))),
+        %% attach (fastrel's to_erl) with piped stdin, ^D detaches, the node lives on.
+        Attach = open_port({spawn_executable, Bin}, [{args, ["attach"]}, {env, Env}, exit_status, stderr_to_stdout, binary]),
+        timer:sleep(500),
+        port_command(Attach, "io:format(\"attached-~p~n\", [6 * 7]).\n"),
+        ?assertNotEqual(nomatch, binary:match(collect(Attach, <<"attached-42">>, 20000), <<"attached-42">>)),
+        port_command(Attach, <<4>>),
+        receive {Attach, {exit_status, 0}} -> ok after 10000 -> error(attach_stays) end,
+        ?assertEqual({0, "pong\n"}, sh(Bin, ["ping"], Env)),
+        %% kill -9: fastrel's heart runs the user's command, the node is back.
+        os:cmd("kill -9 " ++ Vm1),
+        true = wait_until(fun() -> P = Pid(), alive(P) andalso P =/= Vm1 end, 60000),
+        Vm2 = Pid(),
+        {0, HeartOut2} = sh(Bin, ["eval", "{os_pid, P} = erlang:port_info(whereis(heart_port), os_pid), P."], Env),
+        Heart2 = string:trim(HeartOut2),
+        RunErl2 = ppid(Vm2),
+        try
+            {0, _} = sh(Bin, ["stop"], Env),
+            ?assert(wait_until(fun() -> not alive(Vm2) end, 5000)),
+            timer:sleep(3000),
+            ?assertMatch({1, _}, sh(Bin, ["ping"], Env))
+        after
+            kill([Heart2]), kill([Vm2, RunErl2])
+        end
+    after
+        kill([Heart1]), kill([Vm1, RunErl1])
+    end.
+
+collect(Port, Needle, Ms) -> collect(Port, Needle, erlang:monotonic_time(millisecond) + Ms, <<>>).
+collect(Port, Needle, Deadline, Acc) ->
+    case binary:match(Acc, Needle) of
+        nomatch ->
+            receive
+                {Port, {data, D}} -> collect(Port, Needle, Deadline, <<Acc/binary, D/binary>>);
+                {Port, {exit_status, S}} -> error({exited, S, Acc})
+            after max(0, Deadline - erlang:monotonic_time(millisecond)) -> error({timeout, Acc})
+            end;
+        _ -> Acc
+    end.
