@@ -699,15 +699,17 @@ case $COMMAND in
             err "run_erl failed to start"
             exit 1
         }
-        # Wait for the node to answer; give up after FASTREL_START_TIMEOUT seconds, or as
+        # Wait for the node to be started; give up after FASTREL_START_TIMEOUT seconds, or as
         # soon as run_erl is gone (it removes its FIFOs when the VM exits).
         _dm_limit=${FASTREL_START_TIMEOUT:-60}
         _dm_start=$(date +%s)
         _dm_seen_pipe=
         while :; do
-            if node_alive; then
-                exit 0
-            fi
+            # Up = distribution answers and init has finished the boot script (relx only
+            # waited for is_alive, i.e. it could return before the applications started).
+            case $(erl_rpc init get_status 2>/dev/null) in
+                "{started, started}") exit 0 ;;
+            esac
             _dm_pipe=
             for _dm_p in "$PIPE_DIR"/erlang.pipe.*.r; do
                 [ -p "$_dm_p" ] && _dm_pipe=yes
