@@ -347,6 +347,7 @@ VMARGS_PATH=$CFG_OUT
 NAME_TYPE=
 NAME=
 VM_COOKIE=
+VM_HEART=
 DIST_ARGS=
 scan_vm_args() {
     _sv_files=$1
@@ -410,6 +411,7 @@ $_sv_files}"
                         fi
                         ;;
                     -setcookie) _sv_want=cookie ;;
+                    -heart) VM_HEART=yes ;;
                     -args_file) _sv_want='file' ;;
                     -proto_dist | -start_epmd | -epmd_module)
                         DIST_ARGS="$DIST_ARGS $_sv_tok"
@@ -655,6 +657,11 @@ case $COMMAND in
             -boot_var SYSTEM_LIB_DIR "$SYSTEM_LIB_DIR" "$@"
         echo "Exec: $BINDIR/erlexec $*"
         echo "Root: $ROOTDIR"
+        # Under daemon: tell the waiting script which OS pid the VM will have (exec keeps it).
+        if [ -n "$FASTREL_PID_FILE" ]; then
+            echo "$$" > "$FASTREL_PID_FILE" 2>/dev/null
+            unset FASTREL_PID_FILE
+        fi
         exec "$BINDIR/erlexec" "$@"
         ;;
 
@@ -695,6 +702,9 @@ case $COMMAND in
             shell_quote "$_dm_a"
             _dm_cmd="$_dm_cmd $SQ"
         done
+        FASTREL_PID_FILE=$PIPE_DIR/fastrel.$$.pid
+        rm -f -- "$FASTREL_PID_FILE"
+        export FASTREL_PID_FILE
         "$RUN_ERL" -daemon "$PIPE_DIR" "$RUNNER_LOG_DIR" "$_dm_cmd" || {
             err "run_erl failed to start"
             exit 1
@@ -703,27 +713,38 @@ case $COMMAND in
         # soon as run_erl is gone (it removes its FIFOs when the VM exits).
         _dm_limit=${FASTREL_START_TIMEOUT:-60}
         _dm_start=$(date +%s)
-        _dm_seen_pipe=
+        _dm_vm_pid=
         while :; do
             # Up = distribution answers and init has finished the boot script (relx only
             # waited for is_alive, i.e. it could return before the applications started).
             case $(erl_rpc init get_status 2>/dev/null) in
-                "{started, started}") exit 0 ;;
+                "{started, started}")
+                    rm -f -- "$FASTREL_PID_FILE"
+                    exit 0
+                    ;;
             esac
-            _dm_pipe=
-            for _dm_p in "$PIPE_DIR"/erlang.pipe.*.r; do
-                [ -p "$_dm_p" ] && _dm_pipe=yes
-            done
             _dm_now=$(date +%s)
-            if [ -n "$_dm_pipe" ]; then
-                _dm_seen_pipe=yes
-            elif [ -n "$_dm_seen_pipe" ] || [ $((_dm_now - _dm_start)) -ge 5 ]; then
-                err "The node did not start (run_erl is gone)."
+            if [ -z "$_dm_vm_pid" ] && [ -r "$FASTREL_PID_FILE" ]; then
+                IFS= read -r _dm_vm_pid < "$FASTREL_PID_FILE"
+            fi
+            if [ -n "$_dm_vm_pid" ]; then
+                if ! os_pid_running "$_dm_vm_pid"; then
+                    rm -f -- "$FASTREL_PID_FILE"
+                    err "The node did not start: the VM (OS pid $_dm_vm_pid) exited during boot."
+                    [ -n "$VM_HEART" ] && err "(-heart is on: heart may restart it with HEART_COMMAND=$HEART_COMMAND)"
+                    print_last_log 25
+                    exit 1
+                fi
+            elif [ $((_dm_now - _dm_start)) -ge 10 ]; then
+                rm -f -- "$FASTREL_PID_FILE"
+                err "The node did not start: run_erl did not run the start command within 10 s."
+                err "(run_erl reports its errors to syslog and $RUNNER_LOG_DIR/run_erl.log)"
                 print_last_log 25
                 exit 1
             fi
             if [ $((_dm_now - _dm_start)) -ge "$_dm_limit" ]; then
-                err "The node did not answer within $_dm_limit s."
+                rm -f -- "$FASTREL_PID_FILE"
+                err "The node did not finish booting within $_dm_limit s (FASTREL_START_TIMEOUT)."
                 print_last_log 25
                 exit 1
             fi
