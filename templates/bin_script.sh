@@ -82,7 +82,10 @@ nap() {
 ORIG_PWD=$(pwd)
 case $0 in
     */*) SCRIPT=$0 ;;
-    *) SCRIPT=$(command -v -- "$0") || SCRIPT=$0 ;;
+    *)
+        # "sh NAME": a file in the current directory, else found on PATH
+        if [ -f "$0" ]; then SCRIPT=./$0; else SCRIPT=$(command -v -- "$0") || SCRIPT=$0; fi
+        ;;
 esac
 if [ -h "$SCRIPT" ]; then
     SCRIPT=$(resolve_path "$SCRIPT") || { err "Cannot resolve the path of $0"; exit 1; }
@@ -831,6 +834,11 @@ case $COMMAND in
             "{ok, "*"}")
                 _ev_out=${_ev_out#"{ok, "}
                 _ev_out=${_ev_out%"}"}
+                ;;
+            "{error, "*)
+                # erl_call could not evaluate it (relx printed this and exited 0)
+                printf '%s\n' "$_ev_out"
+                exit 1
                 ;;
         esac
         printf '%s\n' "$_ev_out"
