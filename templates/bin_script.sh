@@ -1,0 +1,893 @@
+#!/bin/sh
+# Start script of the @@REL_NAME@@ @@REL_VSN@@ release (ERTS @@ERTS_VSN@@), written by fastrel.
+#
+# Same commands and exit statuses as relx's extended start script, but:
+#   * no helper VM is ever booted (node name and host come from vm.args and erl_call);
+#   * daemon/stop return as soon as the node is up/gone (short polls, bounded);
+#   * heart, run_erl and to_erl are fastrel's (release/fastrel/bin), also when the
+#     system's ERTS is used;
+#   * a HEART_COMMAND set by the user is kept.
+# Run "bin/@@REL_NAME@@ help" for the list of commands.
+
+REL_NAME="@@REL_NAME@@"
+REL_VSN="@@REL_VSN@@"
+ERTS_VSN="@@ERTS_VSN@@"
+
+# ---------------------------------------------------------------------------------------
+# Small helpers
+
+err() { printf '%s\n' "$*" >&2; }
+
+# Absolute, symlink-free path of $1 (a file).
+resolve_path() {
+    if _rp_out=$(readlink -f -- "$1" 2>/dev/null) && [ -n "$_rp_out" ]; then
+        printf '%s\n' "$_rp_out"
+        return 0
+    fi
+    # No GNU/BSD readlink -f: follow the links by hand.
+    _rp=$1
+    _rp_n=0
+    while [ -h "$_rp" ] && [ "$_rp_n" -lt 64 ]; do
+        _rp_t=$(ls -ld -- "$_rp")
+        _rp_t=${_rp_t#* -> }
+        case $_rp_t in
+            /*) _rp=$_rp_t ;;
+            *) _rp=${_rp%/*}/$_rp_t ;;
+        esac
+        _rp_n=$((_rp_n + 1))
+    done
+    case $_rp in */*) ;; *) _rp=./$_rp ;; esac
+    _rp_d=$(cd -P -- "${_rp%/*}" && pwd -P) || return 1
+    printf '%s/%s\n' "$_rp_d" "${_rp##*/}"
+}
+
+# Make $1 absolute relative to the directory the script was started from.
+abs_path() {
+    case $1 in
+        /*) printf '%s\n' "$1" ;;
+        *) printf '%s/%s\n' "$ORIG_PWD" "$1" ;;
+    esac
+}
+
+# Sets SQ to $1 quoted for sh (single quotes).
+shell_quote() {
+    _sq_in=$1
+    SQ=
+    while :; do
+        case $_sq_in in
+            *\'*)
+                SQ="$SQ${_sq_in%%\'*}'\\''"
+                _sq_in=${_sq_in#*\'}
+                ;;
+            *)
+                # shellcheck disable=SC2089
+                SQ="'$SQ$_sq_in'"
+                return 0
+                ;;
+        esac
+    done
+}
+
+# Sleep a short while (fractional sleep where supported, else 1 s).
+nap() {
+    if [ -z "$NAP" ]; then
+        if sleep 0.01 2>/dev/null; then NAP=0.05; else NAP=1; fi
+    fi
+    sleep "$NAP"
+}
+
+# ---------------------------------------------------------------------------------------
+# Where are we?
+
+ORIG_PWD=$(pwd)
+case $0 in
+    */*) SCRIPT=$0 ;;
+    *)
+        # "sh NAME": a file in the current directory, else found on PATH
+        if [ -f "$0" ]; then SCRIPT=./$0; else SCRIPT=$(command -v -- "$0") || SCRIPT=$0; fi
+        ;;
+esac
+if [ -h "$SCRIPT" ]; then
+    SCRIPT=$(resolve_path "$SCRIPT") || { err "Cannot resolve the path of $0"; exit 1; }
+fi
+SCRIPT_DIR=${SCRIPT%/*}
+case $SCRIPT_DIR in "$SCRIPT") SCRIPT_DIR=. ;; esac
+# cd -P sets PWD to the physical path: no subshell needed.
+cd -P -- "$SCRIPT_DIR/.." || { err "Cannot cd to the release root of $SCRIPT"; exit 1; }
+RELEASE_ROOT_DIR=$PWD
+SCRIPT_DIR=$RELEASE_ROOT_DIR/${SCRIPT_DIR##*/}
+SCRIPT=$SCRIPT_DIR/${SCRIPT##*/}
+
+REL_DIR=$RELEASE_ROOT_DIR/releases/$REL_VSN
+FASTREL_BIN=$RELEASE_ROOT_DIR/fastrel/bin
+
+export REL_NAME REL_VSN RELEASE_ROOT_DIR
+RELEASE_NAME=$REL_NAME
+RELEASE_VSN=$REL_VSN
+RELEASE_PROG=$SCRIPT
+ESCRIPT_NAME=${ESCRIPT_NAME-$SCRIPT}
+export RELEASE_NAME RELEASE_VSN RELEASE_PROG ESCRIPT_NAME
+
+RUN_ERL_DISABLE_FLOWCNTRL=${RUN_ERL_DISABLE_FLOWCNTRL:-true}
+export RUN_ERL_DISABLE_FLOWCNTRL
+
+if [ -n "$NODETOOL_TIMEOUT" ] && [ -z "$RELX_RPC_TIMEOUT" ]; then
+    RELX_RPC_TIMEOUT=$((NODETOOL_TIMEOUT / 1000))
+fi
+RELX_RPC_TIMEOUT=${RELX_RPC_TIMEOUT:-60}
+export RELX_RPC_TIMEOUT
+
+# Per-user directory for what cannot be written into the release (read-only installs).
+runtime_dir() {
+    if [ -z "$RUNTIME_DIR" ]; then
+        _rd_uid=$(id -u)
+        _rd_base=${XDG_RUNTIME_DIR:-/tmp}/fastrel-$_rd_uid
+        if [ ! -d "$_rd_base" ]; then
+            (umask 077 && mkdir -p -- "$_rd_base") || return 1
+        fi
+        if [ -h "$_rd_base" ] || [ ! -O "$_rd_base" ]; then
+            err "$_rd_base is not a directory owned by uid $_rd_uid; refusing to use it"
+            return 1
+        fi
+        _rd_sum=$(printf '%s' "$RELEASE_ROOT_DIR" | cksum)
+        RUNTIME_DIR=$_rd_base/$REL_NAME-${_rd_sum%% *}
+        mkdir -p -- "$RUNTIME_DIR" || return 1
+    fi
+    printf '%s\n' "$RUNTIME_DIR"
+}
+
+# ---------------------------------------------------------------------------------------
+# ERTS: bundled (erts-VSN in the release) or the system's, behind a private BINDIR whose
+# heart/run_erl/to_erl are fastrel's.
+
+# Sets SYS_ROOT to the root of the system's Erlang/OTP, without starting a VM.
+find_system_root() {
+    if [ -n "$ERL_ROOTDIR" ]; then
+        SYS_ROOT=$(abs_path "$ERL_ROOTDIR")
+        return 0
+    fi
+    _fs_erl=$(command -v erl) || return 1
+    _fs_erl=$(resolve_path "$_fs_erl") || return 1
+    _fs_dir=${_fs_erl%/*}
+    # The erl script of an installed OTP sets ROOTDIR=/abs/path (Debian, kerl, source builds).
+    _fs_root=$(sed -n "s|^[[:space:]]*ROOTDIR=[\"']\{0,1\}\(/[^\"'\$\`[:space:]]*\)[\"']\{0,1\}[[:space:]]*\$|\1|p" \
+        "$_fs_erl" 2>/dev/null | sed -n 1p)
+    for _fs_c in "$_fs_root" "${_fs_dir%/*}" "${_fs_dir%/*/*}"; do
+        [ -n "$_fs_c" ] || continue
+        for _fs_e in "$_fs_c"/erts-*; do
+            if [ -d "$_fs_e/bin" ]; then
+                SYS_ROOT=$_fs_c
+                return 0
+            fi
+        done
+    done
+    return 1
+}
+
+# Newest erts-* directory under $1.
+newest_erts() {
+    for _ne in "$1"/erts-*; do
+        [ -d "$_ne/bin" ] && printf '%s\n' "$_ne"
+    done | sort -t- -k2,2V 2>/dev/null | sed -n '$p'
+}
+
+# True if $1 (a bin dir) is a private BINDIR built from $2 for this release.
+private_bindir_ok() {
+    [ -r "$1/.fastrel-source" ] || return 1
+    _pk_src=
+    _pk_root=
+    { IFS= read -r _pk_src; IFS= read -r _pk_root; } < "$1/.fastrel-source"
+    [ "$_pk_src" = "$2" ] && [ "$_pk_root" = "$RELEASE_ROOT_DIR" ] || return 1
+    [ -x "$1/erlexec" ] && [ -x "$1/heart" ] && [ -x "$1/run_erl" ] && [ -x "$1/to_erl" ]
+}
+
+# Builds the private BINDIR $1 from the system ERTS bin dir $2.
+build_private_bindir() {
+    _pb_parent=${1%/*}
+    _pb_tmp=$_pb_parent/.bin.tmp.$$
+    mkdir -p -- "$_pb_parent" 2>/dev/null || return 1
+    rm -rf -- "$_pb_tmp"
+    mkdir -- "$_pb_tmp" 2>/dev/null || return 1
+    for _pb_f in "$2"/*; do
+        _pb_n=${_pb_f##*/}
+        case $_pb_n in
+            heart | run_erl | to_erl) continue ;;
+        esac
+        ln -s -- "$_pb_f" "$_pb_tmp/$_pb_n" || { rm -rf -- "$_pb_tmp"; return 1; }
+    done
+    for _pb_n in heart run_erl to_erl; do
+        ln -s -- "$FASTREL_BIN/$_pb_n" "$_pb_tmp/$_pb_n" || { rm -rf -- "$_pb_tmp"; return 1; }
+    done
+    printf '%s\n%s\n' "$2" "$RELEASE_ROOT_DIR" > "$_pb_tmp/.fastrel-source" || { rm -rf -- "$_pb_tmp"; return 1; }
+    rm -rf -- "$1"
+    if ! mv -- "$_pb_tmp" "$1" 2>/dev/null; then
+        rm -rf -- "$_pb_tmp"
+    fi
+    private_bindir_ok "$1" "$2"
+}
+
+find_erts() {
+    if [ -d "$RELEASE_ROOT_DIR/erts-$ERTS_VSN/bin" ]; then
+        ERTS_DIR=$RELEASE_ROOT_DIR/erts-$ERTS_VSN
+        BINDIR=$ERTS_DIR/bin
+        SYSTEM_LIB_DIR=$RELEASE_ROOT_DIR/lib
+        return 0
+    fi
+    if [ -n "$ERTS_DIR" ]; then
+        # Explicit override: ERTS_DIR=/path/to/otp/erts-X.Y
+        ERTS_DIR=$(abs_path "$ERTS_DIR")
+        SYS_ROOT=${ERTS_DIR%/*}
+        [ -d "$ERTS_DIR/bin" ] || { err "ERTS_DIR=$ERTS_DIR has no bin directory"; exit 1; }
+    else
+        if ! find_system_root; then
+            err "Can not run the release. There is no ERTS bundled with the release and no Erlang/OTP"
+            err "installation was found (no usable erl on PATH). Set ERL_ROOTDIR to the OTP root."
+            exit 1
+        fi
+        ERTS_DIR=$SYS_ROOT/erts-$ERTS_VSN
+        if [ ! -d "$ERTS_DIR/bin" ]; then
+            ERTS_DIR=$(newest_erts "$SYS_ROOT")
+            if [ -z "$ERTS_DIR" ]; then
+                err "Can not run the release. There is no ERTS bundled with the release or found in $SYS_ROOT."
+                exit 1
+            fi
+            err "Exact ERTS version ($ERTS_VSN) match not found, instead using ${ERTS_DIR##*/erts-}. The release may fail to run."
+        fi
+    fi
+    SYSTEM_LIB_DIR=$SYS_ROOT/lib
+    _fe_vsn=${ERTS_DIR##*/erts-}
+    BINDIR=$RELEASE_ROOT_DIR/fastrel/erts-$_fe_vsn/bin
+    if private_bindir_ok "$BINDIR" "$ERTS_DIR/bin"; then
+        return 0
+    fi
+    if build_private_bindir "$BINDIR" "$ERTS_DIR/bin"; then
+        return 0
+    fi
+    # The release directory is not writable: keep the private BINDIR per user.
+    _fe_rt=$(runtime_dir) || { err "Cannot create a private ERTS bin directory"; exit 1; }
+    BINDIR=$_fe_rt/erts-$_fe_vsn/bin
+    if private_bindir_ok "$BINDIR" "$ERTS_DIR/bin"; then
+        return 0
+    fi
+    build_private_bindir "$BINDIR" "$ERTS_DIR/bin" || {
+        err "Cannot create the private ERTS bin directory $BINDIR"
+        exit 1
+    }
+}
+
+find_erts
+
+ROOTDIR=$RELEASE_ROOT_DIR
+EMU=beam
+PROGNAME=$SCRIPT
+case ":$LD_LIBRARY_PATH:" in
+    *":$ERTS_DIR/lib:"*) ;;   # already there (e.g. a restart by heart)
+    *) LD_LIBRARY_PATH=$ERTS_DIR/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} ;;
+esac
+export ROOTDIR BINDIR EMU PROGNAME LD_LIBRARY_PATH
+
+ERL_CALL=$BINDIR/erl_call
+if [ ! -x "$ERL_CALL" ]; then
+    for _ec in "$SYSTEM_LIB_DIR"/erl_interface-*/bin/erl_call; do
+        [ -x "$_ec" ] && ERL_CALL=$_ec
+    done
+fi
+
+# fastrel's run_erl/to_erl: from BINDIR (bundled: replaced there; system: linked there).
+RUN_ERL=$BINDIR/run_erl
+TO_ERL=$BINDIR/to_erl
+[ -x "$RUN_ERL" ] || RUN_ERL=$FASTREL_BIN/run_erl
+[ -x "$TO_ERL" ] || TO_ERL=$FASTREL_BIN/to_erl
+
+# ---------------------------------------------------------------------------------------
+# vm.args and sys.config: ${VAR} / ${VAR:-default} rendering (relx semantics).
+
+# render_file SRC DST: replace ${VAR} and ${VAR:-default} in SRC from the environment.
+render_file() {
+    _rf_tmp=$2.tmp.$$
+    awk '{
+        line = $0; out = ""
+        while (match(line, /[$][{][^}]*[}]/)) {
+            tok = substr(line, RSTART + 2, RLENGTH - 3)
+            p = index(tok, ":-")
+            if (p > 0) {
+                val = ENVIRON[substr(tok, 1, p - 1)]
+                if (val == "") val = substr(tok, p + 2)
+            } else {
+                val = ENVIRON[tok]
+            }
+            out = out substr(line, 1, RSTART - 1) val
+            line = substr(line, RSTART + RLENGTH)
+        }
+        print out line
+    }' "$1" 2>/dev/null > "$_rf_tmp" && mv -f -- "$_rf_tmp" "$2" 2>/dev/null && return 0
+    rm -f -- "$_rf_tmp" 2>/dev/null
+    return 1
+}
+
+# prepare_config NAME USER_PATH: sets CFG_OUT to the file the VM should read.
+prepare_config() {
+    if [ -n "$2" ]; then
+        _pc_in=$(abs_path "$2")
+    elif [ -f "$RELEASE_ROOT_DIR/$1" ]; then
+        _pc_in=$RELEASE_ROOT_DIR/$1
+    else
+        _pc_in=$REL_DIR/$1
+    fi
+    CFG_OUT=$_pc_in
+    if [ -f "$_pc_in.src" ]; then
+        _pc_src=$_pc_in.src
+        if [ -n "$RELX_OUT_FILE_PATH" ]; then
+            _pc_out=$(abs_path "$RELX_OUT_FILE_PATH")/$1
+        else
+            _pc_out=$_pc_in
+        fi
+    elif [ -n "$RELX_REPLACE_OS_VARS" ] && [ -f "$_pc_in" ]; then
+        _pc_src=$_pc_in
+        if [ -n "$RELX_OUT_FILE_PATH" ]; then
+            _pc_out=$(abs_path "$RELX_OUT_FILE_PATH")/$1
+        else
+            # Keep the original intact: render into a copy next to it.
+            _pc_out=${_pc_in%/*}/rendered/$1
+        fi
+        [ "$_pc_out" = "$_pc_in" ] && _pc_out=${_pc_in%/*}/rendered/$1
+    else
+        return 0
+    fi
+    mkdir -p -- "${_pc_out%/*}" 2>/dev/null
+    if render_file "$_pc_src" "$_pc_out"; then
+        CFG_OUT=$_pc_out
+        return 0
+    fi
+    # Not writable: render into the per-user runtime directory instead.
+    _pc_rt=$(runtime_dir) || { err "Cannot render $_pc_src: no writable place"; exit 1; }
+    mkdir -p -- "$_pc_rt/rendered"
+    render_file "$_pc_src" "$_pc_rt/rendered/$1" || { err "Cannot render $_pc_src"; exit 1; }
+    CFG_OUT=$_pc_rt/rendered/$1
+}
+
+prepare_config vm.args "$VMARGS_PATH"
+VMARGS_PATH=$CFG_OUT
+
+# Node name, cookie and distribution flags from vm.args (and the files it includes).
+NAME_TYPE=
+NAME=
+VM_COOKIE=
+VM_HEART=
+DIST_ARGS=
+scan_vm_args() {
+    _sv_files=$1
+    _sv_seen=
+    _sv_count=0
+    while [ -n "$_sv_files" ] && [ "$_sv_count" -lt 32 ]; do
+        _sv_f=${_sv_files%%"
+"*}
+        case $_sv_files in
+            *"
+"*) _sv_files=${_sv_files#*"
+"} ;;
+            *) _sv_files= ;;
+        esac
+        _sv_count=$((_sv_count + 1))
+        case "
+$_sv_seen
+" in *"
+$_sv_f
+"*) continue ;; esac
+        _sv_seen="$_sv_seen
+$_sv_f"
+        [ -r "$_sv_f" ] || continue
+        _sv_want=
+        while IFS= read -r _sv_line || [ -n "$_sv_line" ]; do
+            set -f
+            # shellcheck disable=SC2086
+            set -- $_sv_line
+            set +f
+            for _sv_tok do
+                case $_sv_tok in '#'*) break ;; esac
+                case $_sv_want in
+                    name)
+                        [ -z "$NAME" ] && NAME=$_sv_tok
+                        _sv_want=
+                        continue
+                        ;;
+                    cookie)
+                        [ -z "$VM_COOKIE" ] && VM_COOKIE=$_sv_tok
+                        _sv_want=
+                        continue
+                        ;;
+                    file)
+                        case $_sv_tok in /*) ;; *) _sv_tok=$RELEASE_ROOT_DIR/$_sv_tok ;; esac
+                        _sv_files="$_sv_tok${_sv_files:+
+$_sv_files}"
+                        _sv_want=
+                        continue
+                        ;;
+                    dist)
+                        DIST_ARGS="$DIST_ARGS $_sv_tok"
+                        _sv_want=
+                        continue
+                        ;;
+                esac
+                case $_sv_tok in
+                    -sname | -name)
+                        if [ -z "$NAME_TYPE" ]; then
+                            NAME_TYPE=$_sv_tok
+                            _sv_want=name
+                        fi
+                        ;;
+                    -setcookie) _sv_want=cookie ;;
+                    -heart) VM_HEART=yes ;;
+                    -args_file) _sv_want='file' ;;
+                    -proto_dist | -start_epmd | -epmd_module)
+                        DIST_ARGS="$DIST_ARGS $_sv_tok"
+                        _sv_want=dist
+                        ;;
+                esac
+            done
+        done < "$_sv_f"
+    done
+}
+scan_vm_args "$VMARGS_PATH"
+
+if [ -n "$RELX_COOKIE" ]; then
+    COOKIE=$RELX_COOKIE
+elif [ -n "$VM_COOKIE" ]; then
+    COOKIE=$VM_COOKIE
+elif [ -r "$HOME/.erlang.cookie" ]; then
+    IFS= read -r COOKIE < "$HOME/.erlang.cookie" || true
+else
+    COOKIE=
+fi
+
+EXTRA_DIST_ARGS=
+if [ -n "$ERL_DIST_PORT" ]; then
+    EXTRA_DIST_ARGS="-erl_epmd_port $ERL_DIST_PORT -start_epmd false"
+fi
+
+# Full node name (NAME@host); only computed for the commands that need it.
+full_node_name() {
+    case $NAME in
+        *@*) NODE=$NAME ;;
+        *)
+            if [ "$NAME_TYPE" = "-name" ]; then
+                _fn_host=$(hostname -f 2>/dev/null) || _fn_host=
+                [ -n "$_fn_host" ] || _fn_host=$(hostname)
+            else
+                _fn_host=$(hostname 2>/dev/null || uname -n)
+                _fn_host=${_fn_host%%.*}
+            fi
+            NODE=$NAME@$_fn_host
+            ;;
+    esac
+}
+
+need_name() {
+    if [ -z "$NAME_TYPE" ] || [ -z "$NAME" ]; then
+        err "$VMARGS_PATH: need to have exactly one of either -name or -sname parameters but none found"
+        exit 1
+    fi
+}
+
+# ---------------------------------------------------------------------------------------
+# Talking to the node: erl_call (no helper VM). erl_call adds the host itself when the
+# node name has none, the same way the VM does.
+
+erl_call_node() {
+    if [ ! -x "$ERL_CALL" ]; then
+        err "erl_call not found in $BINDIR (it is needed to talk to the node)"
+        return 127
+    fi
+    if [ -n "$COOKIE" ]; then
+        set -- -c "$COOKIE" "$@"
+    fi
+    if [ -n "$ERL_DIST_PORT" ]; then
+        set -- -address "$ERL_DIST_PORT" "$@"
+    else
+        set -- "$NAME_TYPE" "$NAME" "$@"
+    fi
+    "$ERL_CALL" -R -timeout "$RELX_RPC_TIMEOUT" "$@"
+}
+
+erl_rpc() {
+    erl_call_node -a "$*"
+}
+
+erl_eval() {
+    printf '%s\n' "$*" | erl_call_node -e
+}
+
+node_alive() {
+    [ "$(erl_rpc erlang is_alive 2>/dev/null)" = "true" ]
+}
+
+ping_or_exit() {
+    need_name
+    if ! node_alive; then
+        echo "Node is not running!"
+        exit 1
+    fi
+}
+
+# Sets NODE_PID to the VM's OS pid.
+get_pid() {
+    NODE_PID=$(erl_rpc os getpid 2>/dev/null) || return 1
+    NODE_PID=${NODE_PID#\"}
+    NODE_PID=${NODE_PID%\"}
+    case $NODE_PID in '' | *[!0-9]*) return 1 ;; esac
+}
+
+set_pipe_dir() {
+    if [ -z "$PIPE_DIR" ]; then
+        full_node_name
+        PIPE_BASE_DIR=/tmp/erl_pipes
+        PIPE_DIR=$PIPE_BASE_DIR/$NODE/
+    else
+        PIPE_DIR=$(abs_path "$PIPE_DIR")
+    fi
+}
+
+# True while OS process $1 exists and is not a zombie (a dead VM whose parent, run_erl,
+# has not reaped it yet is gone as far as stop is concerned).
+os_pid_running() {
+    kill -0 "$1" 2>/dev/null || return 1
+    if [ -r "/proc/$1/stat" ]; then
+        _op_stat=
+        IFS= read -r _op_stat < "/proc/$1/stat" 2>/dev/null || return 1
+        case ${_op_stat##*) } in Z* | X*) return 1 ;; esac
+    fi
+    return 0
+}
+
+print_last_log() {
+    # shellcheck disable=SC2012
+    _pl_newest=$(ls -t -- "$RUNNER_LOG_DIR"/erlang.log.* 2>/dev/null | sed -n 1p)
+    if [ -n "$_pl_newest" ]; then
+        err "Last lines of $_pl_newest:"
+        tail -n "${1:-25}" "$_pl_newest" >&2
+    fi
+}
+
+usage() {
+    case $1 in
+        '' | help | foreground | console | console_clean | console_boot | daemon | start | \
+            daemon_boot | daemon_attach | attach | remote_console | remote | remsh | ping | \
+            pid | stop | restart | reboot | rpc | eval | status | versions | escript)
+            cat <<EOF
+Usage: ${SCRIPT##*/} COMMAND [ARGS]
+
+Starting:
+  foreground            Start the release in the foreground (no shell; for systemd, runit, ...)
+  console               Start the release with an interactive shell
+  console_clean         Start an interactive shell with only kernel and stdlib (start_clean)
+  console_boot FILE     Start an interactive shell with the boot file FILE
+  daemon                Start the release in the background under run_erl (start: alias)
+  daemon_boot FILE      Same as daemon, booting FILE
+
+Talking to a running node:
+  daemon_attach         Attach to the shell of a daemon node through its pipe (to_erl) (attach: alias)
+  remote_console        Open a remote shell on the node (remote, remsh: aliases)
+  ping                  Print pong if the node is up, else "Node is not running!" (exit 1)
+  pid                   Print the OS pid of the node
+  stop                  Stop the node; return when its OS process is gone
+  restart               Restart the applications (init:restart/0), the VM keeps running
+  reboot                Stop the VM (init:reboot/0); it comes back only if heart is on
+  rpc [Mod [Fun [Args]]]  Call Mod:Fun(Args...) on the node and print the result
+  eval 'Exprs.'         Evaluate Erlang expressions on the node and print the result
+  status                Succeed if the node is up
+  versions              Print the installed versions of the release
+
+Other:
+  escript PATH [ARGS]   Run the escript PATH (relative to the release root) with the release's ERTS
+  help [COMMAND]        This text
+
+Environment: PIPE_DIR, RUNNER_LOG_DIR, VMARGS_PATH, RELX_CONFIG_PATH, RELX_REPLACE_OS_VARS,
+RELX_OUT_FILE_PATH, RELX_COOKIE, RELX_RPC_TIMEOUT, CODE_LOADING_MODE, ERL_DIST_PORT,
+HEART_COMMAND, FASTREL_START_TIMEOUT (s, default 60), FASTREL_STOP_TIMEOUT (s, default 60),
+ERL_ROOTDIR / ERTS_DIR (system ERTS to use when none is bundled).
+EOF
+            ;;
+        *)
+            echo "Unknown command: $1" >&2
+            usage ""
+            ;;
+    esac
+}
+
+# Heart is told to run this to restart the node; a value the user set is kept.
+set_heart_command() {
+    if [ -z "${HEART_COMMAND+set}" ]; then
+        shell_quote "$RELEASE_ROOT_DIR/bin/$REL_NAME"
+        HEART_COMMAND="$SQ $1"
+        shift
+        for _hc_a do
+            shell_quote "$_hc_a"
+            HEART_COMMAND="$HEART_COMMAND $SQ"
+        done
+    fi
+    # shellcheck disable=SC2090
+    export HEART_COMMAND
+}
+
+[ "$1" = "--relx-disable-hooks" ] && shift
+COMMAND=$1
+[ $# -gt 0 ] && shift
+# relx's internal flag, accepted and ignored
+case $1 in --relx-disable-hooks) shift ;; esac
+
+RUNNER_LOG_DIR=$(abs_path "${RUNNER_LOG_DIR:-$RELEASE_ROOT_DIR/log}")
+
+case $COMMAND in
+    foreground | console | console_clean | console_boot)
+        prepare_config sys.config "$RELX_CONFIG_PATH"
+        RELX_CONFIG_PATH=$CFG_OUT
+        FG_OPTS=
+        case $COMMAND in
+            foreground)
+                BOOTFILE=$REL_DIR/start
+                [ -f "$REL_DIR/$REL_NAME.boot" ] && BOOTFILE=$REL_DIR/$REL_NAME
+                FG_OPTS="-noinput +Bd"
+                ;;
+            console)
+                BOOTFILE=$REL_DIR/start
+                [ -f "$REL_DIR/$REL_NAME.boot" ] && BOOTFILE=$REL_DIR/$REL_NAME
+                ;;
+            console_clean)
+                BOOTFILE=$REL_DIR/start_clean
+                CODE_LOADING_MODE=${CODE_LOADING_MODE:-interactive}
+                ;;
+            console_boot)
+                if [ -z "$1" ]; then
+                    err "Usage: ${SCRIPT##*/} console_boot FILE"
+                    exit 1
+                fi
+                BOOTFILE=$(abs_path "$1")
+                BOOTFILE=${BOOTFILE%.boot}
+                shift
+                ;;
+        esac
+        CODE_LOADING_MODE=${CODE_LOADING_MODE:-embedded}
+        set -- "$COMMAND" "$@"
+        if [ -f "$VMARGS_PATH" ]; then
+            # shellcheck disable=SC2086
+            set -- -args_file "$VMARGS_PATH" $EXTRA_DIST_ARGS -- "$@"
+        else
+            # shellcheck disable=SC2086
+            set -- $EXTRA_DIST_ARGS -- "$@"
+        fi
+        if [ -f "$RELX_CONFIG_PATH" ]; then
+            set -- -config "$RELX_CONFIG_PATH" "$@"
+        fi
+        # shellcheck disable=SC2086
+        set -- $FG_OPTS -boot "$BOOTFILE" -mode "$CODE_LOADING_MODE" \
+            -boot_var SYSTEM_LIB_DIR "$SYSTEM_LIB_DIR" "$@"
+        echo "Exec: $BINDIR/erlexec $*"
+        echo "Root: $ROOTDIR"
+        # Under daemon: tell the waiting script which OS pid the VM will have (exec keeps it).
+        if [ -n "$FASTREL_PID_FILE" ]; then
+            echo "$$" > "$FASTREL_PID_FILE" 2>/dev/null
+            unset FASTREL_PID_FILE
+        fi
+        exec "$BINDIR/erlexec" "$@"
+        ;;
+
+    daemon | start | daemon_boot)
+        need_name
+        case $COMMAND in
+            daemon | start) START_OPTION=console; HEART_OPTION=daemon ;;
+            daemon_boot)
+                START_OPTION=console_boot; HEART_OPTION=daemon_boot
+                if [ -z "$1" ]; then
+                    err "Usage: ${SCRIPT##*/} daemon_boot FILE"
+                    exit 1
+                fi
+                _db_file=$(abs_path "$1")
+                shift
+                set -- "$_db_file" "$@"
+                ;;
+        esac
+        if node_alive; then
+            echo "Node is already running!"
+            exit 1
+        fi
+        set_heart_command "$HEART_OPTION" "$@"
+        case $TERM in '' | dumb) TERM=screen; export TERM ;; esac
+        set_pipe_dir
+        if [ -n "$PIPE_BASE_DIR" ] && [ ! -d "$PIPE_BASE_DIR" ]; then
+            mkdir -p -- "$PIPE_BASE_DIR" 2>/dev/null && chmod 1777 "$PIPE_BASE_DIR" 2>/dev/null
+        fi
+        mkdir -p -- "$PIPE_DIR" 2>/dev/null
+        if [ ! -w "$PIPE_DIR" ]; then
+            err "failed to start, user '$(id -un)' does not have write privileges on '$PIPE_DIR', either delete it or run node as a different user"
+            exit 1
+        fi
+        mkdir -p -- "$RUNNER_LOG_DIR" || exit 1
+        shell_quote "$RELEASE_ROOT_DIR/bin/$REL_NAME"
+        _dm_cmd="exec $SQ $START_OPTION"
+        for _dm_a do
+            shell_quote "$_dm_a"
+            _dm_cmd="$_dm_cmd $SQ"
+        done
+        FASTREL_PID_FILE=$PIPE_DIR/fastrel.$$.pid
+        rm -f -- "$FASTREL_PID_FILE"
+        export FASTREL_PID_FILE
+        "$RUN_ERL" -daemon "$PIPE_DIR" "$RUNNER_LOG_DIR" "$_dm_cmd" || {
+            err "run_erl failed to start"
+            exit 1
+        }
+        # Wait for the node to be started; give up after FASTREL_START_TIMEOUT seconds, or as
+        # soon as run_erl is gone (it removes its FIFOs when the VM exits).
+        _dm_limit=${FASTREL_START_TIMEOUT:-60}
+        _dm_start=$(date +%s)
+        _dm_vm_pid=
+        while :; do
+            # Up = distribution answers and init has finished the boot script (relx only
+            # waited for is_alive, i.e. it could return before the applications started).
+            case $(erl_rpc init get_status 2>/dev/null) in
+                "{started, started}")
+                    rm -f -- "$FASTREL_PID_FILE"
+                    exit 0
+                    ;;
+            esac
+            _dm_now=$(date +%s)
+            if [ -z "$_dm_vm_pid" ] && [ -r "$FASTREL_PID_FILE" ]; then
+                IFS= read -r _dm_vm_pid < "$FASTREL_PID_FILE"
+            fi
+            if [ -n "$_dm_vm_pid" ]; then
+                if ! os_pid_running "$_dm_vm_pid"; then
+                    rm -f -- "$FASTREL_PID_FILE"
+                    err "The node did not start: the VM (OS pid $_dm_vm_pid) exited during boot."
+                    [ -n "$VM_HEART" ] && err "(-heart is on: heart may restart it with HEART_COMMAND=$HEART_COMMAND)"
+                    print_last_log 25
+                    exit 1
+                fi
+            elif [ $((_dm_now - _dm_start)) -ge 10 ]; then
+                rm -f -- "$FASTREL_PID_FILE"
+                err "The node did not start: run_erl did not run the start command within 10 s."
+                err "(run_erl reports its errors to syslog and $RUNNER_LOG_DIR/run_erl.log)"
+                print_last_log 25
+                exit 1
+            fi
+            if [ $((_dm_now - _dm_start)) -ge "$_dm_limit" ]; then
+                rm -f -- "$FASTREL_PID_FILE"
+                err "The node did not finish booting within $_dm_limit s (FASTREL_START_TIMEOUT)."
+                print_last_log 25
+                exit 1
+            fi
+            nap
+        done
+        ;;
+
+    daemon_attach | attach)
+        ping_or_exit
+        set_pipe_dir
+        if [ ! -w "$PIPE_DIR" ]; then
+            err "failed to attach, user '$(id -un)' does not have sufficient privileges on '$PIPE_DIR', please run node as a different user"
+            exit 1
+        fi
+        case $TERM in '' | dumb) TERM=screen; export TERM ;; esac
+        exec "$TO_ERL" "$PIPE_DIR"
+        ;;
+
+    remote_console | remote | remsh)
+        ping_or_exit
+        full_node_name
+        TICKTIME=$(erl_rpc net_kernel get_net_ticktime 2>/dev/null)
+        case $TICKTIME in '' | *[!0-9]*) TICKTIME=60 ;; esac
+        set -- -remsh "$NODE" -boot "$REL_DIR/start_clean" -mode interactive \
+            -boot_var SYSTEM_LIB_DIR "$SYSTEM_LIB_DIR" -hidden -kernel net_ticktime "$TICKTIME" \
+            -dist_listen false
+        [ -n "$COOKIE" ] && set -- "$@" -setcookie "$COOKIE"
+        # shellcheck disable=SC2086
+        exec "$BINDIR/erlexec" "$NAME_TYPE" "undefined@${NODE#*@}" "$@" $DIST_ARGS $EXTRA_DIST_ARGS
+        ;;
+
+    ping)
+        ping_or_exit
+        echo "pong"
+        ;;
+
+    pid)
+        need_name
+        if ! get_pid; then
+            echo "Node is not running!"
+            exit 1
+        fi
+        echo "$NODE_PID"
+        ;;
+
+    stop)
+        need_name
+        if ! get_pid; then
+            echo "Node is not running!"
+            exit 1
+        fi
+        erl_rpc init stop > /dev/null || exit 1
+        _st_limit=${FASTREL_STOP_TIMEOUT:-60}
+        _st_start=$(date +%s)
+        while os_pid_running "$NODE_PID"; do
+            if [ $(($(date +%s) - _st_start)) -ge "$_st_limit" ]; then
+                err "The node (OS pid $NODE_PID) is still running after $_st_limit s."
+                exit 1
+            fi
+            nap
+        done
+        ;;
+
+    restart)
+        need_name
+        erl_rpc init restart > /dev/null || exit 1
+        ;;
+
+    reboot)
+        need_name
+        erl_rpc init reboot > /dev/null || exit 1
+        ;;
+
+    rpc)
+        ping_or_exit
+        _rpc_out=$(erl_rpc "$@") || { [ -n "$_rpc_out" ] && printf '%s\n' "$_rpc_out"; exit 1; }
+        printf '%s\n' "$_rpc_out"
+        ;;
+
+    eval)
+        ping_or_exit
+        _ev_out=$(erl_eval "$@") || { [ -n "$_ev_out" ] && printf '%s\n' "$_ev_out"; exit 1; }
+        case $_ev_out in
+            "{ok, "*"}")
+                _ev_out=${_ev_out#"{ok, "}
+                _ev_out=${_ev_out%"}"}
+                ;;
+            "{error, "*)
+                # erl_call could not evaluate it (relx printed this and exited 0)
+                printf '%s\n' "$_ev_out"
+                exit 1
+                ;;
+        esac
+        printf '%s\n' "$_ev_out"
+        ;;
+
+    status)
+        ping_or_exit
+        ;;
+
+    versions)
+        ping_or_exit
+        printf '%s\n' 'io:format("Installed versions:~n~s", [[io_lib:format("* ~s\t~s~n", [V, S]) || {_, V, _, S} <- release_handler:which_releases()]]).' |
+            erl_call_node -fetch_stdout -no_result_term -e || exit 1
+        ;;
+
+    escript)
+        if [ -z "$1" ]; then
+            err "Usage: ${SCRIPT##*/} escript PATH [ARGS]"
+            exit 1
+        fi
+        case $1 in
+            /*) _es=$1 ;;
+            *) _es=$RELEASE_ROOT_DIR/$1 ;;
+        esac
+        shift
+        "$BINDIR/escript" "$_es" "$@" || exit 1
+        ;;
+
+    upgrade | downgrade | install | unpack | uninstall)
+        err "'$COMMAND' is not supported by this start script (relx ran bin/install_upgrade.escript);"
+        err "use release_handler on the node, e.g. through: ${SCRIPT##*/} eval or remote_console"
+        exit 1
+        ;;
+
+    help)
+        if [ -z "$1" ]; then
+            usage ""
+            exit 1
+        fi
+        usage "$1"
+        ;;
+
+    *)
+        usage "$COMMAND"
+        exit 1
+        ;;
+esac
+
+exit 0
