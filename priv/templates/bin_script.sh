@@ -82,7 +82,10 @@ nap() {
 ORIG_PWD=$(pwd)
 case $0 in
     */*) SCRIPT=$0 ;;
-    *) SCRIPT=$(command -v -- "$0") || SCRIPT=$0 ;;
+    *)
+        # "sh NAME": a file in the current directory, else found on PATH
+        if [ -f "$0" ]; then SCRIPT=./$0; else SCRIPT=$(command -v -- "$0") || SCRIPT=$0; fi
+        ;;
 esac
 if [ -h "$SCRIPT" ]; then
     SCRIPT=$(resolve_path "$SCRIPT") || { err "Cannot resolve the path of $0"; exit 1; }
@@ -257,7 +260,10 @@ find_erts
 ROOTDIR=$RELEASE_ROOT_DIR
 EMU=beam
 PROGNAME=$SCRIPT
-LD_LIBRARY_PATH=$ERTS_DIR/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+case ":$LD_LIBRARY_PATH:" in
+    *":$ERTS_DIR/lib:"*) ;;   # already there (e.g. a restart by heart)
+    *) LD_LIBRARY_PATH=$ERTS_DIR/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} ;;
+esac
 export ROOTDIR BINDIR EMU PROGNAME LD_LIBRARY_PATH
 
 ERL_CALL=$BINDIR/erl_call
@@ -862,6 +868,12 @@ case $COMMAND in
         esac
         shift
         "$BINDIR/escript" "$_es" "$@" || exit 1
+        ;;
+
+    upgrade | downgrade | install | unpack | uninstall)
+        err "'$COMMAND' is not supported by this start script (relx ran bin/install_upgrade.escript);"
+        err "use release_handler on the node, e.g. through: ${SCRIPT##*/} eval or remote_console"
+        exit 1
         ;;
 
     help)
