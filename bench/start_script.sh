@@ -1,0 +1,53 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# relx's start script vs fastrel's on the same project (example_server, `-heart` in
+# vm.args, ERTS bundled): wall time of daemon (until it returns), ping, pid and stop,
+# RUNS rounds, interleaved; prints the medians and ratios. Every node started is stopped
+# (and its processes killed by PID at the end, should stop fail).
+set -eu
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+ROOT=$PWD
+rebar3 compile >/dev/null
+P="$ROOT/_build/bench-start-script"
+rm -rf "$P"; mkdir -p "$P/_checkouts" "$P/src" "$P/config"
+ln -s "$ROOT" "$P/_checkouts/fastrel"
+cp examples/example_server/src/* "$P/src/"
+cat > "$P/rebar.config" <<'CFG'
+{project_plugins, [fastrel]}.
+{relx, [{release, {example_server, "1.0.0"}, [example_server, sasl]},
+        {include_erts, true}, {extended_start_script, true}]}.
+CFG
+printf -- '-sname benchss\n-setcookie benchss\n-heart\n-env HEART_BEAT_TIMEOUT 30\n' > "$P/config/vm.args"
+cd "$P"
+export FASTREL_PREBUILT="$ROOT/priv" REBAR_OFFLINE=1 PIPE_DIR="$P/pipes/"
+rebar3 release -o relx >/dev/null 2>&1
+rebar3 fastrel release >/dev/null 2>&1
+RELX=$P/relx/example_server/bin/example_server
+OURS=$P/_build/default/rel/example_server/bin/example_server
+PIDS=""
+cleanup() { for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$P"; }
+trap cleanup EXIT
+ms() { t0=$(date +%s%N); "$@" >/dev/null 2>&1 || true; t1=$(date +%s%N); echo $(( (t1 - t0) / 1000000 )); }
+round() { # script tag
+    echo "daemon $(ms "$1" daemon)" >> "$2.t"
+    PIDS="$PIDS $("$1" pid 2>/dev/null || true)"
+    echo "ping $(ms "$1" ping)" >> "$2.t"
+    echo "pid $(ms "$1" pid)" >> "$2.t"
+    echo "stop $(ms "$1" stop)" >> "$2.t"
+    sleep 1
+}
+: > relx.t; : > ours.t
+i=0
+while [ $i -lt "$RUNS" ]; do
+    round "$RELX" relx
+    round "$OURS" ours
+    i=$((i + 1))
+done
+median() { awk -v c="$1" '$1 == c {print $2}' "$2" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+echo "start script, example_server with -heart, ERTS bundled, median of $RUNS rounds (ms)"
+printf '  %-7s %8s %8s %7s\n' command relx fastrel ratio
+for c in daemon ping pid stop; do
+    r=$(median $c relx.t); o=$(median $c ours.t)
+    printf '  %-7s %8s %8s %6sx\n' "$c" "$r" "$o" "$(awk "BEGIN {printf \"%.1f\", $r / ($o > 0 ? $o : 1)}")"
+done
