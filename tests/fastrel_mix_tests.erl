@@ -41,19 +41,19 @@ exe(P) -> {ok, E} = file:read_link("/proc/" ++ P ++ "/exe"), E.
 kill(Pids) -> [os:cmd("kill -9 " ++ P ++ " 2>/dev/null") || P <- Pids, alive(P)], ok.
 
 mix_release_runs_on_fastrels_programs_test_() ->
-    {timeout, 300, fun() ->
-        case os:find_executable("mix") of
-            false -> error("mix not found: scripts/test.sh installs Debian's elixir package");
-            Mix -> chapter(Mix)
-        end
-    end}.
+    {timeout, 600, {inparallel, [{"include_erts " ++ atom_to_list(E), {timeout, 300, fun() -> chapter(E) end}}
+                                 || E <- [true, false]]}}.
 
-chapter(Mix) ->
-    Dir = filename:join([repo(), "_build", "mix_tests", os:getpid()]),
+chapter(IncludeErts) ->
+    Mix = case os:find_executable("mix") of
+              false -> error("mix not found: scripts/test.sh installs Debian's elixir package");
+              M -> M
+          end,
+    Dir = filename:join([repo(), "_build", "mix_tests", os:getpid() ++ "-" ++ atom_to_list(IncludeErts)]),
     _ = file:del_dir_r(Dir),
     ok = filelib:ensure_path(Dir),
     [] = os:cmd("cp -r " ++ filename:join([repo(), "examples", "server02"]) ++ "/. " ++ Dir),
-    MixEnv = [{"MIX_ENV", "prod"}, {"HEX_OFFLINE", "1"}],
+    MixEnv = [{"MIX_ENV", "prod"}, {"HEX_OFFLINE", "1"}, {"INCLUDE_ERTS", atom_to_list(IncludeErts)}],
     {0, _} = run(Mix, ["release", "--overwrite"], Dir, MixEnv),
     Rel = filename:join([Dir, "_build", "prod", "rel", "server02"]),
     Bin = filename:join([Rel, "bin", "server02"]),
@@ -65,14 +65,18 @@ chapter(Mix) ->
     ?assertEqual(Theirs, Names(Ours)),
     %% fastrel mix heart, twice: the second run changes nothing.
     {ok, _} = fastrel_mix:heart(Rel, #{timeout => 10}),
-    Snapshot = fun() -> [erlang:md5(element(2, file:read_file(F)))
-                         || F <- [filename:join([Rel, "releases", "0.1.0", "env.sh"])
-                                  | filelib:wildcard(filename:join([Rel, "erts-*", "bin", "*"]))]] end,
+    Snapshot = fun() -> [{F, erlang:md5(element(2, file:read_file(F)))}
+                         || F <- [filename:join([Rel, "releases", "0.1.0", "env.sh"]),
+                                  filename:join([Rel, "releases", "0.1.0", "elixir"])
+                                  | filelib:wildcard(filename:join([Rel, "erts-*", "bin", "*"]))
+                                    ++ filelib:wildcard(filename:join([Rel, "fastrel", "erts", "bin", "*"]))]] end,
     Before = Snapshot(),
     {ok, _} = fastrel_mix:heart(Rel, #{timeout => 10}),
     ?assertEqual(Before, Snapshot()),
     Counter = filename:join(Dir, "counter"),
-    Env = [{"COUNTER_FILE", Counter}, {"HEART_COMMAND", false}],
+    %% Two variants run at once: each its own node name.
+    Env = [{"COUNTER_FILE", Counter}, {"HEART_COMMAND", false},
+           {"RELEASE_NODE", "server02_" ++ atom_to_list(IncludeErts) ++ "_" ++ os:getpid()}],
     Pid = fun() ->
               case run(Bin, ["pid"], Dir, Env) of
                   {0, Out} -> string:trim(Out);
@@ -84,7 +88,13 @@ chapter(Mix) ->
     Vm1 = Pid(),
     Heart1 = heart_of(Bin, Dir, Env),
     RunErl1 = ppid(ppid(Vm1)),
-    Erts = hd(filelib:wildcard(filename:join(Rel, "erts-*"))),
+    %% Where fastrel's programs are: the bundled ERTS, or the release's private bin that
+    %% releases/VSN/elixir's ERTS_BIN points at.
+    Erts = case IncludeErts of
+               true -> hd(filelib:wildcard(filename:join(Rel, "erts-*")));
+               false -> filename:join([Rel, "fastrel", "erts"])
+           end,
+    ?assertEqual(IncludeErts, filelib:wildcard(filename:join(Rel, "erts-*")) =/= []),
     try
         Ours3 = fun(P) -> {ok, B} = file:read_file(filename:join([repo(), "priv", P])), B end,
         ?assertEqual(filename:join([Erts, "bin", "heart"]), exe(Heart1)),

@@ -13,7 +13,12 @@ defmodule Server02.MixProject do
       start_permanent: Mix.env() == :prod,
       deps: [],
       releases: [
-        server02: [include_executables_for: [:unix], steps: [:assemble, :tar]]
+        server02: [
+          include_executables_for: [:unix],
+          # INCLUDE_ERTS=false builds a release that runs on the system's ERTS.
+          include_erts: System.get_env("INCLUDE_ERTS", "true") == "true",
+          steps: [:assemble, :tar]
+        ]
       ]
     ]
   end
