@@ -270,7 +270,10 @@ build(Name, Vsn, Apps, C, Env) ->
     start_script(C, Dir, Name, Vsn, ErtsVsn),
     Targets = overlays(C, Env, Dir, Name, Vsn, ErtsVsn),
     maps:get(debug_info, C, keep) =:= strip andalso not Dev andalso
-        beam_lib:strip_release(Dir) =/= ok andalso throw({strip_failed, Dir}),
+        case beam_lib:strip_release(Dir, ["Attr"]) of % relx keeps the attributes too
+            {ok, _} -> true;
+            {error, beam_lib, Why} -> throw({strip_failed, beam_lib:format_error(Why)})
+        end,
     {ok, #{name => Name, vsn => Vsn, dir => Dir, erts_vsn => ErtsVsn, include_erts => IncludeErts =/= false,
            %% rebar3 tar leaves sources out unless include_src is set explicitly.
            system_libs => SystemLibs, include_src => maps:get(include_src, C, false) =:= true,
@@ -622,6 +625,7 @@ format_error({missing_file, F}) -> io_lib:format("File not found: ~ts", [F]);
 format_error({bad_sys_config, F, _}) -> io_lib:format("~ts is not a single list term (sys.config)", [F]);
 format_error({erts_not_found, D}) -> io_lib:format("ERTS not found: ~ts", [D]);
 format_error({make_script, Text}) -> ["Boot script: ", Text];
+format_error({strip_failed, Text}) -> ["Stripping debug info (debug_info strip): ", Text];
 format_error({make_tar, Text}) -> ["Tarball: ", Text];
 format_error({program_missing, P}) -> io_lib:format("fastrel's ~s binary is missing (rebar3 compile builds it)", [P]);
 format_error({template_missing, F}) -> io_lib:format("fastrel's template ~s is missing", [F]);

@@ -245,3 +245,67 @@ collect(Port, Needle, Deadline, Acc) ->
             end;
         _ -> Acc
     end.
+
+%%% ---------------------------------------------------------------- relx keys
+
+%% The keys beyond the basics, against relx where relx's result is comparable:
+%% overlays with variables, vm.args.src rendered at start from the environment,
+%% exclude_modules, extend with per-release config, a {cmd, ...} version, prod mode
+%% (stripped beams, bundled ERTS), relx.config when rebar.config has no relx section.
+relx_keys_test_() ->
+    {timeout, 300, fun() ->
+        Node = "frkeys" ++ os:getpid(),
+        Relx = [{release, {base, "1.0.0"}, [example_server]},
+                {release, {example_server, {cmd, "echo 2.0.$((1+2))"}, {extend, base}}, [sasl],
+                 [{overlay_vars_values, [{greeting, "hello"}]}]},
+                {default_release, {example_server, "2.0.3"}},
+                {mode, prod},
+                {vm_args_src, "config/vm.args.src"},
+                {exclude_modules, [{example_server, [example_server_sup]}]},
+                {overlay, [{mkdir, "log/{{release_name}}"},
+                           {copy, "README.txt", "doc/README-{{release_version}}.txt"},
+                           {template, "info.tmpl", "etc/info.txt"}]}],
+        Dir = project("keys2", []),
+        %% No relx section in rebar.config: relx.config is read instead.
+        ok = file:write_file(filename:join(Dir, "rebar.config"), "{project_plugins, [fastrel]}.\n"),
+        ok = file:write_file(filename:join(Dir, "relx.config"), [io_lib:format("~p.~n", [T]) || T <- Relx]),
+        ok = file:write_file(filename:join(Dir, "README.txt"), "read me\n"),
+        ok = file:write_file(filename:join(Dir, "info.tmpl"), "{{greeting}} from {{release_name}} {{release_version}}\n"),
+        ok = filelib:ensure_path(filename:join(Dir, "config")),
+        ok = file:write_file(filename:join([Dir, "config", "vm.args.src"]),
+                             "-sname ${NODE_NAME}\n-setcookie fastrel_test\n"),
+        {0, Out} = rebar3(Dir, ["fastrel", "release"]),
+        ?assertNotEqual(nomatch, string:find(Out, "example_server-2.0.3")),
+        Rel = filename:join([Dir, "_build", "default", "rel", "example_server"]),
+        F = fun(P) -> filename:join(Rel, P) end,
+        ?assert(filelib:is_dir(F("log/example_server"))),
+        ?assertEqual({ok, <<"read me\n">>}, file:read_file(F("doc/README-2.0.3.txt"))),
+        ?assertEqual({ok, <<"hello from example_server 2.0.3\n">>}, file:read_file(F("etc/info.txt"))),
+        ?assert(filelib:is_regular(F("releases/2.0.3/vm.args.src"))),
+        %% extend: base's goals plus sasl; exclude_modules: the beam and the .app entry.
+        {ok, [{release, _, _, Apps}]} = file:consult(F("releases/2.0.3/example_server.rel")),
+        ?assertEqual([kernel, stdlib, sasl, example_server], [element(1, A) || A <- Apps]),
+        ?assertNot(filelib:is_regular(F("lib/example_server-1.0.0/ebin/example_server_sup.beam"))),
+        {ok, [{application, _, Props}]} = file:consult(F("lib/example_server-1.0.0/ebin/example_server.app")),
+        ?assertNot(lists:member(example_server_sup, proplists:get_value(modules, Props))),
+        %% prod: ERTS bundled, no sources, beams stripped of debug info.
+        ?assertNotEqual([], filelib:wildcard(F("erts-*"))),
+        ?assertNot(filelib:is_dir(F("lib/example_server-1.0.0/src"))),
+        {ok, _, Chunks} = beam_lib:all_chunks(F("lib/example_server-1.0.0/ebin/example_server.beam")),
+        ?assertNot(lists:keymember("Dbgi", 1, Chunks)),
+        %% vm.args.src rendered at start from the environment.
+        Bin = F("bin/example_server"),
+        Env = [{"PIPE_DIR", filename:join(Dir, "pipes") ++ "/"}, {"NODE_NAME", Node}],
+        {0, _} = sh(Bin, ["daemon"], Env),
+        {0, PidOut} = sh(Bin, ["pid"], Env),
+        Vm = string:trim(PidOut),
+        try
+            ?assertEqual({0, Node ++ "@" ++ string:trim(os:cmd("hostname -s")) ++ "\n"}, sh(Bin, ["eval", "node()."], Env)),
+            {0, _} = sh(Bin, ["stop"], Env),
+            ?assert(wait_until(fun() -> not alive(Vm) end, 10000))
+        after
+            kill([Vm, ppid_or_undefined(Vm)])
+        end
+    end}.
+
+ppid_or_undefined(P) -> try ppid(P) catch _:_ -> undefined end.
