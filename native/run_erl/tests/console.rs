@@ -103,7 +103,19 @@ fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
 fn ours(name: &str) -> PathBuf {
     let run_erl = PathBuf::from(env!("CARGO_BIN_EXE_run_erl"));
     let p = run_erl.with_file_name(name);
-    assert!(p.exists(), "{} not built (build the workspace: cargo build --workspace)", p.display());
+    if !p.exists() {
+        // Cargo builds only this package's binaries for its tests; build to_erl into the
+        // same target directory and profile (cargo's lock serialises concurrent tests).
+        let profile_dir = run_erl.parent().unwrap();
+        let target = profile_dir.parent().unwrap();
+        let mut build = Command::new(env!("CARGO"));
+        build.args(["build", "--quiet", "-p", name, "--target-dir"]).arg(target);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            build.arg("--release");
+        }
+        assert!(build.status().unwrap().success(), "cargo build -p {name}");
+    }
+    assert!(p.exists(), "{} not built", p.display());
     p
 }
 
