@@ -78,6 +78,7 @@ fn run(prog: &str, args: args::Args) -> Result<u8, Fatal> {
     let end = relay.run();
     if matches!(end, End::Signal(_) | End::Abandoned) {
         relay.drain_rest();
+        relay.finish_client(std::time::Duration::from_millis(200));
     }
     relay.log.sync();
     relay.fifos.unlink();

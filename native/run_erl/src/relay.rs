@@ -204,7 +204,7 @@ impl Relay {
         let mut total = 0;
         while total < DRAIN_MAX {
             match read(&self.pty.master, &mut buf) {
-                Ok(0) => return Some(End::Eof),
+                Ok(0) => return Some(self.ending(End::Eof)),
                 Ok(n) => {
                     total += n;
                     if let Err(f) = self.log.write(&buf[..n]) {
@@ -216,7 +216,7 @@ impl Relay {
                 }
                 Err(Errno::EAGAIN) => break,
                 Err(Errno::EINTR) => continue,
-                Err(Errno::EIO) => return Some(End::Closed),
+                Err(Errno::EIO) => return Some(self.ending(End::Closed)),
                 Err(e) => return Some(End::Fatal(Fatal::errno(650, "Error in reading from terminal", e))),
             }
         }
@@ -228,6 +228,32 @@ impl Relay {
             self.flush_client();
         }
         None
+    }
+
+    /// The child's last output still goes to an attached to_erl (OTP's does: it writes its
+    /// queue before reading the pty again).
+    fn ending(&mut self, end: End) -> End {
+        self.finish_client(Duration::from_secs(1));
+        end
+    }
+
+    /// Writes what to_erl has not had yet, waiting for it at most `limit`.
+    pub fn finish_client(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        self.flush_client();
+        while !self.to_client.is_empty() {
+            let Some(w) = &self.wfd else { return };
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            let mut fds = [PollFd::new(w.as_fd(), PollFlags::POLLOUT)];
+            let ms = PollTimeout::try_from(left.as_millis().max(1) as i32).unwrap_or(PollTimeout::MAX);
+            if !matches!(poll(&mut fds, ms), Ok(n) if n > 0) {
+                return;
+            }
+            self.flush_client();
+        }
     }
 
     fn flush_client(&mut self) {

@@ -453,12 +453,14 @@ fn xoff_typed_into_to_erl_does_not_freeze_otps_pty() {
 fn follow_streams_the_console_across_rotations_to_several_readers() {
     let s = Scratch::new();
     let mut r = Reaper::default();
+    let to_erl = ours("to_erl");
     let env = [("RUN_ERL_LOG_MAXSIZE", "1000"), ("RUN_ERL_LOG_GENERATIONS", "3")];
-    let cmd = format!("echo $$ > {}/a; echo first; sleep 1; for i in $(seq 1 120); do echo line-$i-padding-padding-padding; sleep 0.01; done; echo last-line; exec sleep 60", s.0.display());
+    // The lines wait for `go`, written once both followers run: they must see them all.
+    let cmd = format!("echo $$ > {0}/a; echo first; while [ ! -f {0}/go ]; do sleep 0.05; done; for i in $(seq 1 120); do echo line-$i-padding-padding-padding; sleep 0.01; done; echo last-line; exec sleep 60", s.0.display());
     r.child(run_erl(&s, &cmd, &env).spawn().unwrap());
     r.pid(s.pid_in("a"));
     assert!(wait_for(Duration::from_secs(10), || s.log(1).contains("first")));
-    let follow = || Command::new(ours("to_erl")).args(["--follow", &format!("{}/", s.logs())]).stdout(Stdio::piped()).spawn().unwrap();
+    let follow = || Command::new(&to_erl).args(["--follow", &format!("{}/", s.logs())]).stdout(Stdio::piped()).spawn().unwrap();
     let (a, b) = (follow(), follow());
     let mut outs = Vec::new();
     for f in [a, b] {
@@ -466,7 +468,10 @@ fn follow_streams_the_console_across_rotations_to_several_readers() {
         r.pid(pid);
         outs.push(f);
     }
-    std::thread::sleep(Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::write(s.path("go"), b"").unwrap();
+    assert!(wait_for(Duration::from_secs(30), || (1..=3).any(|n| s.log(n).contains("last-line"))));
+    std::thread::sleep(Duration::from_millis(500)); // a follower polls every 100 ms
     for mut f in outs {
         let _ = f.kill();
         let out = f.wait_with_output().unwrap();
@@ -475,4 +480,31 @@ fn follow_streams_the_console_across_rotations_to_several_readers() {
         assert_eq!(seen, (1..=120).collect::<Vec<u32>>(), "every line once, in order, across rotations");
         assert!(text.contains("last-line"));
     }
+}
+
+#[test]
+fn an_attached_to_erl_gets_the_last_output_before_run_erl_exits() {
+    let s = Scratch::new();
+    let mut r = Reaper::default();
+    let to_erl = ours("to_erl");
+    r.child(run_erl(&s, "sleep 1; seq 1 20000; echo LAST-LINE", &[("RUN_ERL_LOG_MAXSIZE", "100000000")]).spawn().unwrap());
+    assert!(wait_for(Duration::from_secs(5), || s.fifos().len() == 2));
+    let mut c = Command::new(&to_erl).arg(s.pipes()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let stdin = c.stdin.take(); // held open: the session ends when run_erl does
+    // Read as it comes, or to_erl blocks on a full pipe.
+    let reader = |mut h: Box<dyn Read + Send>| std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = h.read_to_end(&mut v);
+        v
+    });
+    let (out, err) = (reader(Box::new(c.stdout.take().unwrap())), reader(Box::new(c.stderr.take().unwrap())));
+    let status = exited(&mut c, Duration::from_secs(20));
+    drop(stdin);
+    if status.is_none() {
+        let _ = c.kill();
+    }
+    let _ = c.wait();
+    let text = String::from_utf8_lossy(&out.join().unwrap()).into_owned();
+    assert!(text.contains("20000\r\nLAST-LINE"), "tail: {:?}", &text[text.len().saturating_sub(200)..]);
+    assert!(String::from_utf8_lossy(&err.join().unwrap()).contains("[End]"));
 }
