@@ -90,17 +90,20 @@ env_block(EnvSh, Opts) ->
                   _ -> Text
               end,
     Timeout = maps:get(timeout, Opts, 30),
-    Default = case maps:get(command, Opts, undefined) of
-                  undefined -> "\"$RELEASE_ROOT/bin/$RELEASE_NAME\" daemon";
-                  Cmd -> Cmd
-              end,
+    %% The release path is quoted when env.sh runs (heart runs HEART_COMMAND with sh -c,
+    %% so the path meets a shell twice); a --command is taken as the user wrote it.
+    Assign = case maps:get(command, Opts, undefined) of
+                 undefined -> "HEART_COMMAND=\"$(_fastrel_sh_quote \"$RELEASE_ROOT/bin/$RELEASE_NAME\") daemon\"";
+                 Cmd -> "HEART_COMMAND=" ++ lists:flatten([$', string:replace(Cmd, "'", "'\\''", all), $'])
+             end,
     Block = [?BEGIN,
              "# fastrel's heart watches the node in daemon mode and restarts it with\n",
              "# HEART_COMMAND; a HEART_COMMAND already in the environment wins.\n",
+             "_fastrel_sh_quote() { printf \"'%s'\" \"$(printf '%s' \"$1\" | sed \"s/'/'\\\\\\\\''/g\")\"; }\n",
              "case $RELEASE_COMMAND in\n",
              "  daemon*)\n",
              "    if [ -z \"${HEART_COMMAND:-}\" ]; then\n",
-             "      HEART_COMMAND=", sh_quote(Default), "\n",
+             "      ", Assign, "\n",
              "    fi\n",
              "    export HEART_COMMAND\n",
              "    # Once: a restart by heart inherits this environment.\n",
@@ -117,13 +120,6 @@ env_block(EnvSh, Opts) ->
         true -> ok;
         false -> install(EnvSh, New)
     end.
-
-%% Single-quoted for sh, except `$RELEASE_ROOT' and `$RELEASE_NAME', left for env.sh to
-%% expand when it runs.
-sh_quote(S) ->
-    Q = [$', string:replace(S, "'", "'\\''", all), $'],
-    lists:foldl(fun(V, Acc) -> string:replace(Acc, V, "'\"" ++ V ++ "\"'", all) end,
-                lists:flatten(Q), ["$RELEASE_ROOT", "$RELEASE_NAME"]).
 
 install(Path, Data) ->
     case file:read_file(Path) of
@@ -173,7 +169,7 @@ tar(RelDir0, Opts) ->
                       include_src => false, overlay_targets => []},
                 case fastrel_release:tar(R, maps:get(opts, Opts, [])) of
                     {ok, Made} when Made =:= Out -> {ok, Out};
-                    {ok, Made} -> ok = file:rename(Made, Out), {ok, Out};
+                    {ok, Made} -> move(Made, Out), {ok, Out};
                     {error, E} -> throw({tar, fastrel_release:format_error(E)})
                 end
         end
@@ -182,7 +178,7 @@ tar(RelDir0, Opts) ->
     end.
 
 rel_file(VsnDir) ->
-    case filelib:wildcard(filename:join(VsnDir, "*.rel")) of
+    case [filename:join(VsnDir, F) || F <- filelib:wildcard("*.rel", VsnDir)] of
         [F | _] ->
             {ok, [{release, {Name, _}, _, Apps}]} = file:consult(F),
             {Name, [{element(1, A), element(2, A)} || A <- Apps]};
@@ -199,6 +195,18 @@ mix_entries(RelDir, Erts, Vsn, Apps) ->
     ++ ["releases/" ++ F || F <- lists:sort(element(2, file:list_dir(filename:join(RelDir, "releases")))),
                             filelib:is_regular(filename:join([RelDir, "releases", F]))].
 
+%% Across filesystems a rename fails; copy then.
+move(From, To) ->
+    case file:rename(From, To) of
+        ok -> ok;
+        {error, exdev} ->
+            case file:copy(From, To) of
+                {ok, _} -> ok = file:delete(From);
+                {error, E} -> throw({write, To, E})
+            end;
+        {error, E} -> throw({write, To, E})
+    end.
+
 %% @doc One sentence per failure.
 -spec format_error(term()) -> string().
 format_error({?MODULE, R}) -> format_error(R);
@@ -208,4 +216,5 @@ format_error({program_missing, P}) -> lists:flatten(io_lib:format("fastrel's ~s 
 format_error({no_erts_bin_line, F}) -> lists:flatten(io_lib:format("~ts has no `ERTS_BIN=' line to point at fastrel's programs", [F]));
 format_error({broken_block, F}) -> lists:flatten(io_lib:format("~ts has a fastrel block without its end marker", [F]));
 format_error({tar, Text}) -> lists:flatten(Text);
+format_error({write, F, Why}) -> lists:flatten(io_lib:format("Cannot write ~ts: ~ts", [F, file:format_error(Why)]));
 format_error(Other) -> lists:flatten(io_lib:format("~tp", [Other])).

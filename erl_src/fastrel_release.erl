@@ -180,7 +180,7 @@ app_index(#{apps := Apps, root_dir := Root}, C) ->
                 end, #{}, [{D, false} || D <- Project ++ LibDirs] ++ [{D, true} || D <- Otp]).
 
 read_app(Dir) ->
-    case filelib:wildcard(filename:join([Dir, "ebin", "*.app"])) of
+    case [filename:join([Dir, "ebin", F]) || F <- filelib:wildcard("*.app", filename:join(Dir, "ebin"))] of
         [File] ->
             case file:consult(File) of
                 {ok, [{application, Name, Props} = T]} when is_atom(Name), is_list(Props) -> {ok, Name, T};
@@ -200,6 +200,7 @@ deps({application, _, Props}) ->
 resolve(Goals, Index, C) ->
     Excluded = maps:get(exclude_apps, C, []),
     Parsed = [goal(G) || G <- Goals],
+    check_goal_vsns(Goals, Index),
     Order = lists:foldl(fun({Name, _}, Acc) -> visit(Name, Index, Excluded, Acc, []) end,
                         visit(kernel, Index, Excluded, visit(stdlib, Index, Excluded, [], []), []), Parsed),
     Ordered = [kernel, stdlib] ++ ([N || N <- lists:reverse(Order), N =/= kernel, N =/= stdlib]),
@@ -234,6 +235,20 @@ goal({A, _Vsn, T}) when is_atom(T) -> {A, [T]};
 goal({A, _Vsn, L}) when is_list(L) -> {A, [L]};
 goal({A, _Vsn, T, L}) -> {A, [T, L]};
 goal(G) -> throw({bad_goal, G}).
+
+goal_vsn({A, V}) when is_list(V), V =/= [], is_integer(hd(V)) -> {A, V};
+goal_vsn({A, V, _}) when is_list(V), V =/= [], is_integer(hd(V)) -> {A, V};
+goal_vsn({A, V, _, _}) when is_list(V) -> {A, V};
+goal_vsn(_) -> none.
+
+%% A goal naming a version gets that version or an error, never whatever was found first.
+check_goal_vsns(Goals, Index) ->
+    [case maps:find(A, Index) of
+         {ok, {V, _, _, _}} -> ok;
+         {ok, {Found, _, _, _}} -> throw({app_vsn_not_found, A, V, Found});
+         error -> throw({app_not_found, A, []})
+     end || G <- Goals, {A, V} <- [goal_vsn(G)]],
+    ok.
 
 %%% ---------------------------------------------------------------- building
 
@@ -432,8 +447,10 @@ programs(Dir, IncludeErts, ErtsVsn) ->
             {ok, Names} = file:list_dir(ErtsBin),
             [copy_tree(filename:join(ErtsBin, F), filename:join(To, F), [])
              || F <- Names, F =/= "yielding_c_fun", not lists:member(F, Ours)],
-            [file:copy(filename:join(FBin, P), filename:join(To, P)) =/= error andalso
-                 file:change_mode(filename:join(To, P), 8#755) || P <- Ours],
+            [begin
+                 {ok, Bytes} = program(P),
+                 write(filename:join(To, P), Bytes, 8#755)
+             end || P <- Ours],
             ok
     end.
 
@@ -480,7 +497,8 @@ overlays(C, Env, Dir, Name, Vsn, ErtsVsn) ->
     Vars = lists:foldl(fun(F, Acc) -> Acc ++ overlay_var_file(filename:absname(render(F, Acc), Root)) end,
                        Vars0, var_files(maps:get(overlay_vars, C, []))),
     Dev = maps:get(dev_mode, C, false),
-    lists:map(fun(O) -> overlay(O, Vars, Root, Dir, Dev) end, maps:get(overlay, C, [])).
+    %% chmod changes a target, it makes none: relx leaves it out of the tarball's list.
+    [T || O <- maps:get(overlay, C, []), T <- [overlay(O, Vars, Root, Dir, Dev)], element(1, O) =/= chmod].
 
 var_files(F) when is_list(F), F =/= [], is_integer(hd(F)) -> [F];
 var_files(L) when is_list(L) -> L.
@@ -500,7 +518,7 @@ overlay({mkdir, D}, Vars, _, Dir, _) ->
     T;
 overlay({copy, F, T}, Vars, Root, Dir, _) ->
     {From, To} = {filename:absname(render(F, Vars), Root), render(T, Vars)},
-    Dst = dest(From, filename:join(Dir, To)),
+    Dst = dest(From, To, filename:join(Dir, To)),
     ok(filelib:ensure_dir(Dst), {mkdir, Dst}),
     copy_tree(From, Dst, []),
     To;
@@ -525,9 +543,10 @@ overlay({chmod, Mode, P}, Vars, _, Dir, _) ->
     T;
 overlay(Other, _, _, _, _) -> throw({bad_overlay, Other}).
 
-%% `copy' into an existing directory (or a target ending in /) puts the file inside it.
-dest(From, To) ->
-    case filelib:is_dir(To) orelse lists:last(To) =:= $/ of
+%% `copy' into an existing directory, or to a target written with a trailing `/', puts
+%% the file inside it (filename:join drops that slash, so look at the target as written).
+dest(From, Written, To) ->
+    case filelib:is_dir(To) orelse lists:last(Written) =:= $/ of
         true -> filename:join(To, filename:basename(From));
         false -> To
     end.
@@ -564,7 +583,7 @@ tar(#{name := Name, vsn := Vsn, dir := Dir} = R, Extra) ->
     N = atom_to_list(Name),
     RelVsn = filename:join("releases", Vsn),
     Exists = fun(P) -> filelib:is_file(filename:join(Dir, P)) end,
-    Files = [T || T <- maps:get(overlay_targets, R, []), not lists:prefix("bin", T)]
+    Files = [T || T <- maps:get(overlay_targets, R, []), T =/= "bin", not lists:prefix("bin/", T)]
             ++ [filename:join(RelVsn, F) || F <- ["vm.args.src", "vm.args", "start_clean.boot", "no_dot_erlang.boot"],
                                            Exists(filename:join(RelVsn, F))]
             ++ ["releases/start_erl.data", "bin", "fastrel", "releases/RELEASES"],
@@ -620,6 +639,8 @@ format_error({unknown_release, N}) -> io_lib:format("No release named ~p in the 
 format_error({app_not_found, App, []}) -> io_lib:format("Application ~p not found (not built, not in lib_dirs, not in OTP)", [App]);
 format_error({app_not_found, App, Path}) ->
     io_lib:format("Application ~p not found (needed by ~ts)", [App, lists:join(" <- ", [atom_to_list(A) || A <- lists:reverse(Path)])]);
+format_error({app_vsn_not_found, A, V, Found}) ->
+    io_lib:format("Application ~p version ~s is wanted by the release, but ~s was found", [A, V, Found]);
 format_error({unsupported_keys, Ks}) -> io_lib:format("Unsupported relx keys (warnings_as_errors): ~ts", [names(Ks)]);
 format_error({missing_file, F}) -> io_lib:format("File not found: ~ts", [F]);
 format_error({bad_sys_config, F, _}) -> io_lib:format("~ts is not a single list term (sys.config)", [F]);

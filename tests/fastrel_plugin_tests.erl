@@ -88,7 +88,13 @@ unsupported_keys_are_named_and_include_erts_false_has_no_erts_test_() ->
         ?assertEqual([], filelib:wildcard(filename:join(Rel, "erts-*"))),
         ?assert(filelib:is_regular(filename:join([Rel, "fastrel", "bin", "heart"]))),
         {1, Bad} = rebar3(Dir, ["fastrel", "release", "-n", "nope"]),
-        ?assertNotEqual(nomatch, string:find(Bad, "No release named nope"))
+        ?assertNotEqual(nomatch, string:find(Bad, "No release named nope")),
+        %% A goal with a version gets that version or an error.
+        ok = file:write_file(filename:join(Dir, "rebar.config"), io_lib:format(
+               "{project_plugins, [fastrel]}.~n{relx, ~p}.~n",
+               [[{release, {example_server, "1.0.0"}, [example_server, {sasl, "0.0.1"}]}]])),
+        {1, Vsn} = rebar3(Dir, ["fastrel", "release"]),
+        ?assertNotEqual(nomatch, string:find(Vsn, "Application sasl version 0.0.1 is wanted by the release"))
     end}.
 
 %% The plugin fetched offline from a git repository on disk (spec: the file:// scheme is
@@ -263,6 +269,9 @@ relx_keys_test_() ->
                 {vm_args_src, "config/vm.args.src"},
                 {exclude_modules, [{example_server, [example_server_sup]}]},
                 {overlay, [{mkdir, "log/{{release_name}}"},
+                           %% A trailing slash means "into this directory", made if missing;
+                           %% a name that merely starts with "bin" is still packed.
+                           {copy, "README.txt", "binaries/"},
                            {copy, "README.txt", "doc/README-{{release_version}}.txt"},
                            {template, "info.tmpl", "etc/info.txt"}]}],
         Dir = project("keys2", []),
@@ -280,6 +289,11 @@ relx_keys_test_() ->
         F = fun(P) -> filename:join(Rel, P) end,
         ?assert(filelib:is_dir(F("log/example_server"))),
         ?assertEqual({ok, <<"read me\n">>}, file:read_file(F("doc/README-2.0.3.txt"))),
+        ?assertEqual({ok, <<"read me\n">>}, file:read_file(F("binaries/README.txt"))),
+        {0, _} = rebar3(Dir, ["fastrel", "tar"]),
+        {ok, Entries} = erl_tar:table(F("example_server-2.0.3.tar.gz"), [compressed]),
+        [?assert(lists:member(E, Entries)) || E <- ["binaries/README.txt", "doc/README-2.0.3.txt", "etc/info.txt",
+                                                    "releases/2.0.3/vm.args.src"]],
         ?assertEqual({ok, <<"hello from example_server 2.0.3\n">>}, file:read_file(F("etc/info.txt"))),
         ?assert(filelib:is_regular(F("releases/2.0.3/vm.args.src"))),
         %% extend: base's goals plus sasl; exclude_modules: the beam and the .app entry.

@@ -125,19 +125,25 @@ fn write_tar(opts: &TarOptions, prep: &Prepared, tmp: &str) -> Result<(), Term> 
     if opts.var_tar != VarTar::Omit {
         for (var, _) in vars {
             let file = format!("{var}.tar.gz");
-            let mut vtar = open_tar(&file, &file, opts)?;
-            for &i in &prep.sorted {
-                let app = &prep.apps[i];
-                if let Some((v, rest)) = variable_of(app, vars) {
-                    if v == var {
-                        let mut root: Vec<String> = rest;
-                        root.push(format!("{}-{}", app.name, app.vsn));
-                        add_app(&mut vtar, app, &root.join("/"), &opts.dirs)
-                            .map_err(|e| Term::list([t([a("error_add_appl"), t([a(&app.name), add_error(e)])])]))?;
+            let built = open_tar(&file, &file, opts).and_then(|mut vtar| {
+                for &i in &prep.sorted {
+                    let app = &prep.apps[i];
+                    if let Some((v, rest)) = variable_of(app, vars) {
+                        if v == var {
+                            let mut root: Vec<String> = rest;
+                            root.push(format!("{}-{}", app.name, app.vsn));
+                            add_app(&mut vtar, app, &root.join("/"), &opts.dirs)
+                                .map_err(|e| Term::list([t([a("error_add_appl"), t([a(&app.name), add_error(e)])])]))?;
+                        }
                     }
                 }
+                close_tar(vtar, &file)
+            });
+            if built.is_err() {
+                // A half-written variable tarball is not left behind as if it were good.
+                let _ = std::fs::remove_file(&file);
             }
-            close_tar(vtar, &file)?;
+            built?;
             if opts.var_tar == VarTar::Include {
                 let added = tar.add(Path::new(&file), &file).map_err(add_error);
                 let _ = std::fs::remove_file(&file);
