@@ -71,7 +71,8 @@ impl Relay {
 
     fn open_rfd(&mut self) -> Result<(), Fatal> {
         let w = self.fifos.w();
-        self.rfd = None;
+        // The new descriptor is opened before the old one is closed: a moment with no
+        // reader on `.w' would make a to_erl opening it right then fail with ENXIO.
         let fd = open(w.as_str(), OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty())
             .map_err(|e| Fatal::errno(460, format!("Could not open FIFO '{w}' for reading."), e))?;
         self.rfd = Some(fd);

@@ -41,7 +41,22 @@ pub fn attach(base: &str, force: bool) -> u8 {
             .map_err(|e| say(&format!("No running Erlang on pipe {base}: {}\n", e.desc())))
     };
     let Ok(rfd) = open_fifo(&r, OFlag::O_RDONLY) else { return 1 };
-    let Ok(wfd) = open_fifo(&w, OFlag::O_WRONLY) else { return 1 };
+    // A run_erl that has just seen a writer come and go (our own liveness probe, say)
+    // reopens its end of `.w'; OTP's leaves a moment with no reader. Retry briefly.
+    let mut tries = 0;
+    let wfd = loop {
+        match open(w.as_str(), OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty()) {
+            Ok(fd) => break fd,
+            Err(Errno::ENXIO) if tries < 25 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => {
+                say(&format!("No running Erlang on pipe {base}: {}\n", e.desc()));
+                return 1;
+            }
+        }
+    };
     say(&format!("Attaching to {base} (^D to exit)\n\n"));
     let mut mask = SigSet::empty();
     mask.add(Signal::SIGINT);
