@@ -8,6 +8,8 @@
 
 -include_lib("eunit/include/eunit.hrl").
 
+-import(fastrel_os, [wait_until/2, alive/1, kill/1, ppid/1, ppid_or_undefined/1, exe/1, collect/3]).
+
 -define(PAIRINGS, [{fastrel, fastrel}, {otp, fastrel}, {fastrel, otp}, {otp, otp}]).
 
 pairings_test_() ->
@@ -30,28 +32,12 @@ program(otp, Name) ->
 
 erl() -> filename:join([code:root_dir(), "bin", "erl"]).
 
-wait_until(F, Ms) when Ms =< 0 -> F();
-wait_until(F, Ms) ->
-    case F() of
-        true -> true;
-        false -> timer:sleep(50), wait_until(F, Ms - 50)
-    end.
-
-alive(OsPid) -> filelib:is_dir("/proc/" ++ OsPid).
-
-kill(Pids) -> [os:cmd("kill -9 " ++ P ++ " 2>/dev/null") || P <- Pids, P =/= undefined, alive(P)], ok.
-
 %% The VM's OS pid: the child's exec trace in run_erl.log (`exec erl' keeps the pid).
 vm_pid(Dir) ->
     case file:read_file(filename:join(Dir, "l/run_erl.log")) of
         {ok, <<"run_erl [", Rest/binary>>} -> hd(string:lexemes(binary_to_list(Rest), "]"));
         _ -> undefined
     end.
-
-ppid(OsPid) ->
-    {ok, Stat} = file:read_file("/proc/" ++ OsPid ++ "/stat"),
-    [_, AfterComm] = string:split(Stat, ") ", trailing),
-    binary_to_list(lists:nth(2, string:lexemes(AfterComm, " "))).
 
 daemon(RunErl, Dir, Cmd, Env) ->
     Port = open_port({spawn_executable, RunErl},
@@ -65,19 +51,6 @@ to_erl(ToErl, Dir) ->
               [{args, [filename:join(Dir, "p") ++ "/"]}, exit_status, stderr_to_stdout, binary, stream]).
 
 %% Collects the port's output until Pred(Output) holds; the port must not exit first.
-collect(Port, Pred, Ms) -> collect(Port, Pred, erlang:monotonic_time(millisecond) + Ms, <<>>).
-collect(Port, Pred, Deadline, Acc) ->
-    case Pred(Acc) of
-        true -> Acc;
-        false ->
-            Left = Deadline - erlang:monotonic_time(millisecond),
-            receive
-                {Port, {data, D}} -> collect(Port, Pred, Deadline, <<Acc/binary, D/binary>>);
-                {Port, {exit_status, S}} -> error({to_erl_exited, S, Acc})
-            after max(Left, 0) -> error({timeout, Acc})
-            end
-    end.
-
 has(Needle) -> fun(Bin) -> binary:match(Bin, Needle) =/= nomatch end.
 
 exit_status(Port, Ms) ->
@@ -188,10 +161,6 @@ read_pids(File, Previous) ->
            end,
     true = wait_until(fun() -> not lists:member(Read(), [undefined, Previous]) end, 20000),
     Read().
-
-ppid_or_undefined(Pid) -> try ppid(Pid) catch _:_ -> undefined end.
-
-exe(OsPid) -> {ok, E} = file:read_link("/proc/" ++ OsPid ++ "/exe"), E.
 
 count(File) ->
     case file:read_file(File) of

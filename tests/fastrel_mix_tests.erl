@@ -8,6 +8,8 @@
 
 -include_lib("eunit/include/eunit.hrl").
 
+-import(fastrel_os, [wait_until/2, alive/1, kill/1, ppid/1, ppid_or_undefined/1, exe/1, collect/3]).
+
 repo() -> {ok, Cwd} = file:get_cwd(), Cwd.
 
 run(Cmd, Args, Dir, Env) ->
@@ -21,24 +23,6 @@ out(Port, Acc, Ms) ->
         {Port, {exit_status, S}} -> {S, binary_to_list(Acc)}
     after Ms -> error({hangs, Acc})
     end.
-
-wait_until(F, Ms) when Ms =< 0 -> F();
-wait_until(F, Ms) ->
-    case F() of
-        true -> true;
-        false -> timer:sleep(100), wait_until(F, Ms - 100)
-    end.
-
-alive(P) -> P =/= undefined andalso filelib:is_dir("/proc/" ++ P).
-
-ppid(P) ->
-    {ok, Stat} = file:read_file("/proc/" ++ P ++ "/stat"),
-    [_, After] = string:split(Stat, ") ", trailing),
-    binary_to_list(lists:nth(2, string:lexemes(After, " "))).
-
-exe(P) -> {ok, E} = file:read_link("/proc/" ++ P ++ "/exe"), E.
-
-kill(Pids) -> [os:cmd("kill -9 " ++ P ++ " 2>/dev/null") || P <- Pids, alive(P)], ok.
 
 mix_release_runs_on_fastrels_programs_test_() ->
     {timeout, 600, {inparallel, [{"include_erts " ++ atom_to_list(E), {timeout, 300, fun() -> chapter(E) end}}
@@ -135,18 +119,6 @@ chapter(IncludeErts) ->
 heart_of(Bin, Dir, Env) ->
     {0, Out} = run(Bin, ["rpc", "{:os_pid, p} = :erlang.port_info(Process.whereis(:heart_port), :os_pid); IO.puts(p)"], Dir, Env),
     string:trim(Out).
-
-collect(Port, Needle, Ms) -> collect(Port, Needle, erlang:monotonic_time(millisecond) + Ms, <<>>).
-collect(Port, Needle, Deadline, Acc) ->
-    case binary:match(Acc, Needle) of
-        nomatch ->
-            receive
-                {Port, {data, D}} -> collect(Port, Needle, Deadline, <<Acc/binary, D/binary>>);
-                {Port, {exit_status, S}} -> error({to_erl_exited, S, Acc})
-            after max(0, Deadline - erlang:monotonic_time(millisecond)) -> error({timeout, Acc})
-            end;
-        _ -> Acc
-    end.
 
 count(File) ->
     case file:read_file(File) of

@@ -7,6 +7,8 @@
 
 -include_lib("eunit/include/eunit.hrl").
 
+-import(fastrel_os, [wait_until/2, alive/1, kill/1, ppid/1, ppid_or_undefined/1, exe/1, collect/3]).
+
 repo() -> {ok, Cwd} = file:get_cwd(), Cwd.
 
 %% A project with the example server's sources, the plugin in _checkouts (a link to this
@@ -149,30 +151,6 @@ sh(Bin, Args, Env) ->
     Port = open_port({spawn_executable, Bin}, [{args, Args}, {env, Env}, exit_status, stderr_to_stdout, binary]),
     out(Port, <<>>).
 
-%% Running, not a zombie waiting to be reaped.
-alive(P) ->
-    P =/= undefined andalso
-        case file:read_file("/proc/" ++ P ++ "/stat") of
-            {ok, Stat} -> [_, After] = string:split(Stat, ") ", trailing), binary:first(After) =/= $Z;
-            _ -> false
-        end.
-
-kill(Pids) -> [os:cmd("kill -9 " ++ P ++ " 2>/dev/null") || P <- Pids, alive(P)], ok.
-
-exe(P) -> {ok, E} = file:read_link("/proc/" ++ P ++ "/exe"), E.
-
-ppid(P) ->
-    {ok, Stat} = file:read_file("/proc/" ++ P ++ "/stat"),
-    [_, After] = string:split(Stat, ") ", trailing),
-    binary_to_list(lists:nth(2, string:lexemes(After, " "))).
-
-wait_until(F, Ms) when Ms =< 0 -> F();
-wait_until(F, Ms) ->
-    case F() of
-        true -> true;
-        false -> timer:sleep(100), wait_until(F, Ms - 100)
-    end.
-
 run_release(IncludeErts) ->
     Node = "fr" ++ os:getpid() ++ atom_to_list(IncludeErts),
     Dir = project("run-" ++ atom_to_list(IncludeErts),
@@ -238,18 +216,6 @@ run_release(IncludeErts) ->
         end
     after
         kill([Heart1]), kill([Vm1, RunErl1])
-    end.
-
-collect(Port, Needle, Ms) -> collect(Port, Needle, erlang:monotonic_time(millisecond) + Ms, <<>>).
-collect(Port, Needle, Deadline, Acc) ->
-    case binary:match(Acc, Needle) of
-        nomatch ->
-            receive
-                {Port, {data, D}} -> collect(Port, Needle, Deadline, <<Acc/binary, D/binary>>);
-                {Port, {exit_status, S}} -> error({exited, S, Acc})
-            after max(0, Deadline - erlang:monotonic_time(millisecond)) -> error({timeout, Acc})
-            end;
-        _ -> Acc
     end.
 
 %%% ---------------------------------------------------------------- relx keys
@@ -321,5 +287,3 @@ relx_keys_test_() ->
             kill([Vm, ppid_or_undefined(Vm)])
         end
     end}.
-
-ppid_or_undefined(P) -> try ppid(P) catch _:_ -> undefined end.

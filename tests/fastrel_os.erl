@@ -1,0 +1,60 @@
+%% SPDX-License-Identifier: Apache-2.0
+%% What the suites that start OS processes share: bounded waits, process state from
+%% /proc, killing by PID, and reading a port until a needle shows up.
+-module(fastrel_os).
+
+-export([wait_until/2, alive/1, kill/1, ppid/1, ppid_or_undefined/1, exe/1, collect/3]).
+
+%% Polls F every 100 ms until it is true or Ms have passed; returns F's last answer.
+-spec wait_until(fun(() -> boolean()), integer()) -> boolean().
+wait_until(F, Ms) when Ms =< 0 -> F();
+wait_until(F, Ms) ->
+    case F() of
+        true -> true;
+        false -> timer:sleep(100), wait_until(F, Ms - 100)
+    end.
+
+%% Running: exists and is not a zombie waiting to be reaped.
+-spec alive(string() | undefined) -> boolean().
+alive(undefined) -> false;
+alive(P) ->
+    case file:read_file("/proc/" ++ P ++ "/stat") of
+        {ok, Stat} -> [_, After] = string:split(Stat, ") ", trailing), binary:first(After) =/= $Z;
+        _ -> false
+    end.
+
+%% SIGKILL to each PID still running.
+-spec kill([string() | undefined]) -> ok.
+kill(Pids) -> [os:cmd("kill -9 " ++ P ++ " 2>/dev/null") || P <- Pids, alive(P)], ok.
+
+-spec ppid(string()) -> string().
+ppid(P) ->
+    {ok, Stat} = file:read_file("/proc/" ++ P ++ "/stat"),
+    [_, After] = string:split(Stat, ") ", trailing),
+    binary_to_list(lists:nth(2, string:lexemes(After, " "))).
+
+-spec ppid_or_undefined(string() | undefined) -> string() | undefined.
+ppid_or_undefined(P) -> try ppid(P) catch _:_ -> undefined end.
+
+-spec exe(string()) -> string().
+exe(P) -> {ok, E} = file:read_link("/proc/" ++ P ++ "/exe"), E.
+
+%% A port's output until Match (a binary to find, or a predicate on all output so far)
+%% holds; an error if the port exits first or Ms pass.
+-spec collect(port(), binary() | fun((binary()) -> boolean()), integer()) -> binary().
+collect(Port, Match, Ms) -> collect(Port, Match, erlang:monotonic_time(millisecond) + Ms, <<>>).
+
+collect(Port, Match, Deadline, Acc) ->
+    Done = case Match of
+               F when is_function(F, 1) -> F(Acc);
+               Needle -> binary:match(Acc, Needle) =/= nomatch
+           end,
+    case Done of
+        true -> Acc;
+        false ->
+            receive
+                {Port, {data, D}} -> collect(Port, Match, Deadline, <<Acc/binary, D/binary>>);
+                {Port, {exit_status, S}} -> error({exited, S, Acc})
+            after max(0, Deadline - erlang:monotonic_time(millisecond)) -> error({timeout, Acc})
+            end
+    end.
