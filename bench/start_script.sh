@@ -21,12 +21,19 @@ CFG
 printf -- '-sname benchss\n-setcookie benchss\n-heart\n-env HEART_BEAT_TIMEOUT 30\n' > "$P/config/vm.args"
 cd "$P"
 export FASTREL_PREBUILT="$ROOT/priv" REBAR_OFFLINE=1 PIPE_DIR="$P/pipes/"
+# An epmd of the benchmark's own, stopped at the end.
+ERL_EPMD_PORT=$((20000 + $$ % 10000)); export ERL_EPMD_PORT
+epmd -port "$ERL_EPMD_PORT" -daemon
 rebar3 release -o relx >/dev/null 2>&1
 rebar3 fastrel release >/dev/null 2>&1
 RELX=$P/relx/example_server/bin/example_server
 OURS=$P/_build/default/rel/example_server/bin/example_server
 PIDS=""
-cleanup() { for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$P"; }
+cleanup() {
+    for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
+    epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true
+    rm -rf "$P"
+}
 trap cleanup EXIT
 ms() { t0=$(date +%s%N); "$@" >/dev/null 2>&1 || true; t1=$(date +%s%N); echo $(( (t1 - t0) / 1000000 )); }
 round() { # script tag

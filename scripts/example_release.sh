@@ -18,17 +18,20 @@ CFG
 printf -- '-sname example_server_demo\n-setcookie example_server_demo\n-heart\n-env HEART_BEAT_TIMEOUT 10\n' \
     > "$W/project/config/vm.args"
 export FASTREL_PREBUILT="$ROOT/priv" REBAR_OFFLINE=1 PIPE_DIR="$W/pipes/"
+# An epmd of the demo's own, stopped at the end (a node would otherwise leave one running).
+ERL_EPMD_PORT=$((20000 + $$ % 10000)); export ERL_EPMD_PORT
+epmd -port "$ERL_EPMD_PORT" -daemon
+BIN="$W/server/bin/example_server"
+PIDS=""
+# On any way out: stop the node properly (so heart does not start it again), make sure of
+# it by PID, stop the demo's epmd.
+trap '{ [ -x "$BIN" ] && "$BIN" stop >/dev/null 2>&1; } || true; for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done; epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true' EXIT
 
 echo "==> rebar3 fastrel tar (the example as a rebar3 project)"
 (cd "$W/project" && rebar3 fastrel tar) | grep -E "Tarball|Release"
 TAR="$W/project/_build/default/rel/example_server/example_server-1.0.0.tar.gz"
 echo "==> unpacked as on a server: $W/server"
 tar -xzf "$TAR" -C "$W/server"
-BIN="$W/server/bin/example_server"
-PIDS=""
-# On any way out: stop the node properly (so heart does not start it again), then make
-# sure of it by PID.
-trap '"$BIN" stop >/dev/null 2>&1 || true; for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done' EXIT
 
 echo "==> bin/example_server daemon"
 "$BIN" daemon

@@ -25,10 +25,10 @@ out(Port, Acc, Ms) ->
     end.
 
 mix_release_runs_on_fastrels_programs_test_() ->
-    {timeout, 600, {inparallel, [{"include_erts " ++ atom_to_list(E), {timeout, 300, fun() -> chapter(E) end}}
+    {timeout, 600, {inparallel, [{"include_erts " ++ atom_to_list(E), {timeout, 300, fun() -> fastrel_os:with_epmd(fun(Epmd) -> chapter(E, Epmd) end) end}}
                                  || E <- [true, false]]}}.
 
-chapter(IncludeErts) ->
+chapter(IncludeErts, Epmd) ->
     Mix = case os:find_executable("mix") of
               false -> error("mix not found: scripts/test.sh installs Debian's elixir package");
               M -> M
@@ -60,7 +60,7 @@ chapter(IncludeErts) ->
     Counter = filename:join(Dir, "counter"),
     %% Two variants run at once: each its own node name.
     Env = [{"COUNTER_FILE", Counter}, {"HEART_COMMAND", false},
-           {"RELEASE_NODE", "server02_" ++ atom_to_list(IncludeErts) ++ "_" ++ os:getpid()}],
+           {"RELEASE_NODE", "server02_" ++ atom_to_list(IncludeErts) ++ "_" ++ os:getpid()} | Epmd],
     Pid = fun() ->
               case run(Bin, ["pid"], Dir, Env) of
                   {0, Out} -> string:trim(Out);

@@ -3,7 +3,7 @@
 %% /proc, killing by PID, and reading a port until a needle shows up.
 -module(fastrel_os).
 
--export([wait_until/2, alive/1, kill/1, ppid/1, ppid_or_undefined/1, exe/1, collect/3]).
+-export([wait_until/2, alive/1, kill/1, ppid/1, ppid_or_undefined/1, exe/1, collect/3, with_epmd/1]).
 
 %% Polls F every 100 ms until it is true or Ms have passed; returns F's last answer.
 -spec wait_until(fun(() -> boolean()), integer()) -> boolean().
@@ -57,4 +57,27 @@ collect(Port, Match, Deadline, Acc) ->
                 {Port, {exit_status, S}} -> error({exited, S, Acc})
             after max(0, Deadline - erlang:monotonic_time(millisecond)) -> error({timeout, Acc})
             end
+    end.
+
+%% Runs Fun(EpmdEnv) with an epmd of its own on a free port: distributed nodes started
+%% with EpmdEnv in their environment register there, and that epmd is killed by its PID
+%% afterwards (a node otherwise starts a shared epmd that outlives the test).
+-spec with_epmd(fun(([{string(), string()}]) -> T)) -> T.
+with_epmd(Fun) ->
+    {ok, L} = gen_tcp:listen(0, []),
+    {ok, Port} = inet:port(L),
+    ok = gen_tcp:close(L),
+    Epmd = open_port({spawn_executable, os:find_executable("epmd")},
+                     [{args, ["-port", integer_to_list(Port)]}, exit_status, stderr_to_stdout]),
+    {os_pid, OsPid} = erlang:port_info(Epmd, os_pid),
+    try
+        true = wait_until(fun() ->
+                                  case gen_tcp:connect("localhost", Port, []) of
+                                      {ok, S} -> gen_tcp:close(S), true;
+                                      _ -> false
+                                  end
+                          end, 5000),
+        Fun([{"ERL_EPMD_PORT", integer_to_list(Port)}])
+    after
+        kill([integer_to_list(OsPid)])
     end.

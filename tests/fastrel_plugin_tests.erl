@@ -144,14 +144,15 @@ global_config_plugin_works_offline_test_() ->
 %% rpc, versions, attach, kill -9 (back through fastrel's heart, the user's HEART_COMMAND
 %% kept), stop (stays down). With and without a bundled ERTS.
 start_script_test_() ->
-    {timeout, 600, {inparallel, [{"include_erts " ++ atom_to_list(E), {timeout, 300, fun() -> run_release(E) end}}
+    {timeout, 600, {inparallel, [{"include_erts " ++ atom_to_list(E),
+                                  {timeout, 300, fun() -> fastrel_os:with_epmd(fun(Epmd) -> run_release(E, Epmd) end) end}}
                                  || E <- [true, false]]}}.
 
 sh(Bin, Args, Env) ->
     Port = open_port({spawn_executable, Bin}, [{args, Args}, {env, Env}, exit_status, stderr_to_stdout, binary]),
     out(Port, <<>>).
 
-run_release(IncludeErts) ->
+run_release(IncludeErts, Epmd) ->
     Node = "fr" ++ os:getpid() ++ atom_to_list(IncludeErts),
     Dir = project("run-" ++ atom_to_list(IncludeErts),
                   [{release, {example_server, "1.0.0"}, [example_server, sasl]}, {include_erts, IncludeErts}]),
@@ -164,7 +165,7 @@ run_release(IncludeErts) ->
     ?assertEqual("", os:cmd("shellcheck -s sh " ++ Bin)),
     Pipes = filename:join(Dir, "pipes") ++ "/",
     UserCmd = "\"" ++ Bin ++ "\" daemon # set by the user",
-    Env = [{"PIPE_DIR", Pipes}, {"HEART_COMMAND", UserCmd}],
+    Env = [{"PIPE_DIR", Pipes}, {"HEART_COMMAND", UserCmd} | Epmd],
     Pid = fun() ->
               case sh(Bin, ["pid"], Env) of
                   {0, Out} -> string:trim(Out);
@@ -225,7 +226,10 @@ run_release(IncludeErts) ->
 %% exclude_modules, extend with per-release config, a {cmd, ...} version, prod mode
 %% (stripped beams, bundled ERTS), relx.config when rebar.config has no relx section.
 relx_keys_test_() ->
-    {timeout, 300, fun() ->
+    {timeout, 300, fun() -> fastrel_os:with_epmd(fun relx_keys/1) end}.
+
+relx_keys(Epmd) ->
+    begin
         Node = "frkeys" ++ os:getpid(),
         Relx = [{release, {base, "1.0.0"}, [example_server]},
                 {release, {example_server, {cmd, "echo 2.0.$((1+2))"}, {extend, base}}, [sasl],
@@ -275,7 +279,7 @@ relx_keys_test_() ->
         ?assertNot(lists:keymember("Dbgi", 1, Chunks)),
         %% vm.args.src rendered at start from the environment.
         Bin = F("bin/example_server"),
-        Env = [{"PIPE_DIR", filename:join(Dir, "pipes") ++ "/"}, {"NODE_NAME", Node}],
+        Env = [{"PIPE_DIR", filename:join(Dir, "pipes") ++ "/"}, {"NODE_NAME", Node} | Epmd],
         {0, _} = sh(Bin, ["daemon"], Env),
         {0, PidOut} = sh(Bin, ["pid"], Env),
         Vm = string:trim(PidOut),
@@ -286,4 +290,4 @@ relx_keys_test_() ->
         after
             kill([Vm, ppid_or_undefined(Vm)])
         end
-    end}.
+    end.
