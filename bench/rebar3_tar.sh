@@ -9,17 +9,10 @@ RUNS=${RUNS:-5}
 ROOT=$PWD
 rebar3 compile >/dev/null
 P="$ROOT/_build/bench-rebar3-tar"
-rm -rf "$P"; mkdir -p "$P/_checkouts" "$P/src"
+. bench/example_project.sh
+example_project "$P"
 trap 'rm -rf "$P"' EXIT
-ln -s "$ROOT" "$P/_checkouts/fastrel"
-cp examples/example_server/src/* "$P/src/"
-cat > "$P/rebar.config" <<'CFG'
-{project_plugins, [fastrel]}.
-{relx, [{release, {example_server, "1.0.0"}, [example_server, sasl]},
-        {include_erts, true}, {extended_start_script, true}]}.
-CFG
 cd "$P"
-export FASTREL_PREBUILT="$ROOT/priv" REBAR_OFFLINE=1
 rebar3 fastrel tar >/dev/null 2>&1; rebar3 tar -o relx >/dev/null 2>&1   # warm: plugin compiled, caches filled
 ms() { t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N); echo $(( (t1 - t0) / 1000000 )); }
 : > relx.t; : > ours.t

@@ -10,17 +10,11 @@ RUNS=${RUNS:-3}
 ROOT=$PWD
 rebar3 compile >/dev/null
 P="$ROOT/_build/bench-start-script"
-rm -rf "$P"; mkdir -p "$P/_checkouts" "$P/src" "$P/config"
-ln -s "$ROOT" "$P/_checkouts/fastrel"
-cp examples/example_server/src/* "$P/src/"
-cat > "$P/rebar.config" <<'CFG'
-{project_plugins, [fastrel]}.
-{relx, [{release, {example_server, "1.0.0"}, [example_server, sasl]},
-        {include_erts, true}, {extended_start_script, true}]}.
-CFG
+. bench/example_project.sh
+example_project "$P"
 printf -- '-sname benchss\n-setcookie benchss\n-heart\n-env HEART_BEAT_TIMEOUT 30\n' > "$P/config/vm.args"
 cd "$P"
-export FASTREL_PREBUILT="$ROOT/priv" REBAR_OFFLINE=1 PIPE_DIR="$P/pipes/"
+export PIPE_DIR="$P/pipes/"
 # An epmd of the benchmark's own, stopped at the end.
 ERL_EPMD_PORT=$((20000 + $$ % 10000)); export ERL_EPMD_PORT
 epmd -port "$ERL_EPMD_PORT" -daemon

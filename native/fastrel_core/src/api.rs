@@ -23,32 +23,45 @@ fn bad_options(what: &str) -> Term {
     t([a("bad_options"), s(what)])
 }
 
-/// Builds [`Options`] from the proplist `relnif` sends.
-pub fn options_from_term(term: &Term) -> Result<Options, Term> {
-    let items = term.as_list().ok_or_else(|| bad_options("not a list"))?;
-    let get = |k: &str| {
-        items.iter().find_map(|i| match i.as_tuple() {
+/// The `{Key, Value}` proplist `relnif` sends, read by key.
+struct Props<'a>(&'a [Term]);
+
+impl<'a> Props<'a> {
+    fn of(term: &'a Term) -> Result<Props<'a>, Term> {
+        term.as_list().map(Props).ok_or_else(|| bad_options("not a list"))
+    }
+    fn get(&self, k: &str) -> Option<&'a Term> {
+        self.0.iter().find_map(|i| match i.as_tuple() {
             Some([key, v]) if key.is_atom(k) => Some(v),
             _ => None,
         })
-    };
-    let str_of = |k: &str| get(k).and_then(text).ok_or_else(|| bad_options(k));
-    let flag = |k: &str| get(k).is_some_and(|v| v.is_atom("true"));
-    let strings = |k: &str| -> Result<Vec<String>, Term> {
-        match get(k) {
+    }
+    /// A list of strings; absent is empty.
+    fn strings(&self, k: &str) -> Result<Vec<String>, Term> {
+        match self.get(k) {
             None => Ok(Vec::new()),
             Some(v) => v.as_list().ok_or_else(|| bad_options(k))?.iter().map(|x| text(x).ok_or_else(|| bad_options(k))).collect(),
         }
-    };
-    let mut variables = Vec::new();
-    if let Some(v) = get("variables") {
-        for pair in v.as_list().ok_or_else(|| bad_options("variables"))? {
-            match pair.as_tuple() {
-                Some([n, p]) => variables.push((text(n).ok_or_else(|| bad_options("variables"))?, text(p).ok_or_else(|| bad_options("variables"))?)),
-                _ => return Err(bad_options("variables")),
-            }
-        }
     }
+    /// A list of `{String, String}`; absent is empty.
+    fn pairs(&self, k: &str) -> Result<Vec<(String, String)>, Term> {
+        let Some(v) = self.get(k) else { return Ok(Vec::new()) };
+        let bad = || bad_options(k);
+        v.as_list().ok_or_else(bad)?.iter().map(|pair| match pair.as_tuple() {
+            Some([x, y]) => Ok((text(x).ok_or_else(bad)?, text(y).ok_or_else(bad)?)),
+            _ => Err(bad()),
+        }).collect()
+    }
+}
+
+/// Builds [`Options`] from the proplist `relnif` sends.
+pub fn options_from_term(term: &Term) -> Result<Options, Term> {
+    let props = Props::of(term)?;
+    let get = |k: &str| props.get(k);
+    let str_of = |k: &str| get(k).and_then(text).ok_or_else(|| bad_options(k));
+    let flag = |k: &str| get(k).is_some_and(|v| v.is_atom("true"));
+    let strings = |k: &str| props.strings(k);
+    let variables = props.pairs("variables")?;
     let mode = match get("mode").and_then(Term::as_atom) {
         Some("local") => PathMode::Local,
         Some("otp_build") => PathMode::OtpBuild,
@@ -159,26 +172,10 @@ pub fn make_tar_etf(input: &[u8]) -> Vec<u8> {
 fn tar_options_from_term(term: &Term) -> Result<crate::make_tar::TarOptions, Term> {
     use crate::make_tar::{TarOptions, VarTar};
     let base = options_from_term(term)?;
-    let items = term.as_list().ok_or_else(|| bad_options("not a list"))?;
-    let get = |k: &str| {
-        items.iter().find_map(|i| match i.as_tuple() {
-            Some([key, v]) if key.is_atom(k) => Some(v),
-            _ => None,
-        })
-    };
-    let strings = |k: &str| -> Result<Vec<String>, Term> {
-        match get(k) {
-            None => Ok(Vec::new()),
-            Some(v) => v.as_list().ok_or_else(|| bad_options(k))?.iter().map(|x| text(x).ok_or_else(|| bad_options(k))).collect(),
-        }
-    };
-    let mut extra_files = Vec::new();
-    for pair in get("extra_files").and_then(Term::as_list).unwrap_or_default() {
-        match pair.as_tuple() {
-            Some([f, to]) => extra_files.push((text(f).ok_or_else(|| bad_options("extra_files"))?, text(to).ok_or_else(|| bad_options("extra_files"))?)),
-            _ => return Err(bad_options("extra_files")),
-        }
-    }
+    let props = Props::of(term)?;
+    let get = |k: &str| props.get(k);
+    let strings = |k: &str| props.strings(k);
+    let extra_files = props.pairs("extra_files")?;
     Ok(TarOptions {
         tar_file: get("tar_file").and_then(text).ok_or_else(|| bad_options("tar_file"))?,
         sys_path: strings("sys_path")?,

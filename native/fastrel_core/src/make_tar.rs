@@ -66,15 +66,19 @@ pub fn make_tar(opts: &TarOptions) -> Result<Vec<Term>, Term> {
     if opts.base.warnings_as_errors && !prep.warnings.is_empty() {
         return Err(make_script::warnings_error(&prep.warnings));
     }
-    let tmp = format!("{}.tmp{}", opts.tar_file, std::process::id());
-    let result = write_tar(opts, &prep, &tmp).and_then(|()| {
-        std::fs::rename(&tmp, &opts.tar_file).map_err(|e| t([a("close"), s(&opts.tar_file), a(posix_name(&e))]))
-    });
+    via_temp(&opts.tar_file, |tmp| write_tar(opts, &prep, tmp))?;
+    Ok(prep.warnings)
+}
+
+/// Writes `out` through a temporary file beside it, renamed into place only when `write`
+/// succeeded: nothing half-written is left as if it were good.
+fn via_temp(out: &str, write: impl FnOnce(&str) -> Result<(), Term>) -> Result<(), Term> {
+    let tmp = format!("{out}.tmp{}", std::process::id());
+    let result = write(&tmp).and_then(|()| std::fs::rename(&tmp, out).map_err(|e| t([a("close"), s(out), a(posix_name(&e))])));
     if result.is_err() {
-        // Nothing half-written is left as if it were good.
         let _ = std::fs::remove_file(&tmp);
     }
-    result.map(|()| prep.warnings)
+    result
 }
 
 fn open_tar(path: &str, shown: &str, opts: &TarOptions) -> Result<Tar, Term> {
@@ -268,20 +272,13 @@ fn add_system_files(tar: &mut Tar, opts: &TarOptions, prep: &Prepared) -> Result
 /// tarball `out` (through a temporary file renamed into place): the generic form behind
 /// `fastrel tar` for releases assembled by other tools (`mix release`).
 pub fn tar_files(out: &str, entries: &[(String, String)], level: u32, reproducible: Option<u64>) -> Result<(), Term> {
-    let tmp = format!("{out}.tmp{}", std::process::id());
-    let norm = Normalise { reproducible };
-    let written = File::create(&tmp)
-        .map_err(|e| t([a("tar_error"), t([a("open"), s(out), t([s(out), a(posix_name(&e))])])]))
-        .and_then(|f| {
-            let mut tar = TarWriter::new(ParGz::new(BufWriter::with_capacity(1 << 20, f), level.min(9)), norm);
-            for (from, to) in entries {
-                tar.add(Path::new(from), to).map_err(add_error)?;
-            }
-            close_tar(tar, out)
-        })
-        .and_then(|()| std::fs::rename(&tmp, out).map_err(|e| t([a("close"), s(out), a(posix_name(&e))])));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    via_temp(out, |tmp| {
+        let norm = Normalise { reproducible };
+        let f = File::create(tmp).map_err(|e| t([a("tar_error"), t([a("open"), s(out), t([s(out), a(posix_name(&e))])])]))?;
+        let mut tar = TarWriter::new(ParGz::new(BufWriter::with_capacity(1 << 20, f), level.min(9)), norm);
+        for (from, to) in entries {
+            tar.add(Path::new(from), to).map_err(add_error)?;
+        }
+        close_tar(tar, out)
+    })
 }
