@@ -58,7 +58,15 @@ pub fn pipe_base(dir: &str, n: i64) -> String {
 /// without blocking succeeds only then (ENXIO otherwise). For `<base>.w` that reader is a
 /// run_erl, so this tells a live pipe from one a killed run_erl left behind.
 pub fn has_reader(path: &str) -> bool {
-    open(path, OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty()).is_ok()
+    writer(path).is_some()
+}
+
+/// The FIFO at `path` opened for writing, if something reads it. Keeping this descriptor
+/// (rather than closing it and opening again) matters for `<base>.w`: a writer that comes
+/// and goes shows run_erl an end of file, and OTP's run_erl then closes and reopens its
+/// end, leaving a moment in which the pipe has no reader.
+pub fn writer(path: &str) -> Option<std::os::fd::OwnedFd> {
+    open(path, OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty()).ok()
 }
 
 /// Broken-down `now`, local or UTC.

@@ -6,7 +6,7 @@
 mod follow;
 mod session;
 
-use fastrel_console::{has_reader, pipe_base, pipe_numbers};
+use fastrel_console::{has_reader, pipe_base, pipe_numbers, writer};
 use std::process::ExitCode;
 
 const USAGE: &str = "Usage: to_erl [-h|-F] [pipe_name|pipe_dir/]\n\
@@ -44,7 +44,7 @@ fn main() -> ExitCode {
         "follow" => follow::run(target),
         "list" => list(target),
         _ => match pick_pipe(target) {
-            Ok(base) => session::attach(&base, force),
+            Ok((base, probe)) => session::attach(&base, force, probe),
             Err(text) => {
                 eprint!("{text}");
                 1
@@ -57,24 +57,25 @@ fn main() -> ExitCode {
 /// The pipe to attach to. In a directory, OTP's to_erl takes the highest number even when
 /// its run_erl is dead; this takes the highest one a run_erl still reads, and says which
 /// ones it passed over.
-fn pick_pipe(target: &str) -> Result<String, String> {
+fn pick_pipe(target: &str) -> Result<(String, Option<std::os::fd::OwnedFd>), String> {
     if !target.ends_with('/') {
-        return Ok(target.to_string());
+        return Ok((target.to_string(), None));
     }
     let numbers = pipe_numbers(target).map_err(|e| format!("Can't access pipe directory {target}: {}\n", strerror(&e)))?;
     let highest = numbers.last().copied().unwrap_or(0).max(0);
     let mut stale = Vec::new();
     for &n in numbers.iter().rev().filter(|n| **n > 0) {
         let base = pipe_base(target, n);
-        if has_reader(&format!("{base}.w")) {
+        // The probe's descriptor becomes the session's: see fastrel_console::writer.
+        if let Some(fd) = writer(&format!("{base}.w")) {
             for s in stale {
                 eprintln!("to_erl: skipping stale pipe {s} (no run_erl reads it)");
             }
-            return Ok(base);
+            return Ok((base, Some(fd)));
         }
         stale.push(base);
     }
-    Ok(pipe_base(target, highest))
+    Ok((pipe_base(target, highest), None))
 }
 
 /// `--list`: every pipe in the directory and whether a run_erl serves it.

@@ -24,9 +24,10 @@ fn say(text: &str) {
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
-/// Attaches to the run_erl at `base`. Returns the exit status: 1 if the attach fails,
+/// Attaches to the run_erl at `base` (writing to `probe`, the `.w` descriptor the pipe
+/// choice already opened, if any). Returns the exit status: 1 if the attach fails,
 /// 0 once attached, however the session ends (as OTP's).
-pub fn attach(base: &str, force: bool) -> u8 {
+pub fn attach(base: &str, force: bool, probe: Option<OwnedFd>) -> u8 {
     let r = format!("{base}.r");
     let w = format!("{base}.w");
     if fastrel_console::has_reader(&r) {
@@ -44,7 +45,7 @@ pub fn attach(base: &str, force: bool) -> u8 {
     // A run_erl that has just seen a writer come and go (our own liveness probe, say)
     // reopens its end of `.w'; OTP's leaves a moment with no reader. Retry briefly.
     let mut tries = 0;
-    let wfd = loop {
+    let wfd = if let Some(fd) = probe { fd } else { loop {
         match open(w.as_str(), OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty()) {
             Ok(fd) => break fd,
             Err(Errno::ENXIO) if tries < 25 => {
@@ -56,7 +57,7 @@ pub fn attach(base: &str, force: bool) -> u8 {
                 return 1;
             }
         }
-    };
+    } };
     say(&format!("Attaching to {base} (^D to exit)\n\n"));
     let mut mask = SigSet::empty();
     mask.add(Signal::SIGINT);
