@@ -233,7 +233,7 @@ parse_tar_args([], Acc) -> {ok, Acc};
 parse_tar_args(["-o", Out | T], Acc) -> parse_tar_args(T, Acc#{out => Out});
 parse_tar_args(["--reproducible" | T], #{opts := O} = Acc) -> parse_tar_args(T, Acc#{opts => [{reproducible, true} | O]});
 parse_tar_args(["--compression-level", L | T], #{opts := O} = Acc) ->
-    case catch list_to_integer(L) of
+    case to_int(L) of
         N when is_integer(N), N >= 0, N =< 9 -> parse_tar_args(T, Acc#{opts => [{compression_level, N} | O]});
         _ -> {usage, "--compression-level takes 0..9"}
     end;
@@ -241,9 +241,12 @@ parse_tar_args([Other | _], _) -> {usage, "unknown option: " ++ Other}.
 
 parse_heart_args([], Acc) -> {ok, Acc};
 parse_heart_args(["--timeout", S | T], Acc) ->
-    case catch list_to_integer(S) of
+    case to_int(S) of
         N when is_integer(N), N >= 10, N =< 65535 -> parse_heart_args(T, Acc#{timeout => N});
         _ -> {usage, "--timeout takes seconds, 10..65535 (heart's valid range)"}
     end;
 parse_heart_args(["--command", C | T], Acc) -> parse_heart_args(T, Acc#{command => C});
 parse_heart_args([Other | _], _) -> {usage, "unknown option: " ++ Other}.
+
+to_int(S) ->
+    try list_to_integer(S) catch error:badarg -> undefined end.

@@ -16,8 +16,10 @@
 -spec create(file:filename()) -> {ok, file:filename()} | {error, {?MODULE, term()}}.
 create(Dir) -> create(Dir, #{}).
 
-%% @doc `create/1'; with `#{erl_in_bin => true}' the `erl' wrapper is also `Dir/bin/erl'
-%% (for tools that run `$ERTS_BIN/erl', as Elixir releases do).
+%% @doc `create/1'. The `erl' wrapper is also `Dir/bin/erl': erlexec puts `BINDIR' first
+%% in `PATH', so an `erl' started from inside an overlay node (a heart command, a peer
+%% node) must be the wrapper too, or it would reset `BINDIR' to the system's. The option
+%% `erl_in_bin' is accepted for compatibility; it is always on.
 -spec create(file:filename(), #{erl_in_bin => boolean()}) -> {ok, file:filename()} | {error, {?MODULE, term()}}.
 create(Dir0, Opts) ->
     Dir = filename:absname(Dir0),
@@ -28,14 +30,16 @@ create(Dir0, Opts) ->
         ok(filelib:ensure_path(Bin), {mkdir, Bin}),
         {ok, Names} = ok(file:list_dir(ErtsBin), {list, ErtsBin}),
         Ours = programs(),
-        [link(filename:join(ErtsBin, N), filename:join(Bin, N)) || N <- Names, not lists:member(N, Ours)],
+        [symlink(filename:join(ErtsBin, N), filename:join(Bin, N))
+         || N <- Names, not lists:member(N, ["erl" | Ours])],
         [begin
              {ok, Prog} = ok(program_binary(P), {binary, P}),
              install(filename:join(Bin, P), Prog)
          end || P <- Ours],
         Erl = filename:join(Dir, "erl"),
         install(Erl, erl_script(Root, Bin)),
-        maps:get(erl_in_bin, Opts, false) andalso install(filename:join(Bin, "erl"), erl_script(Root, Bin)),
+        _ = Opts,
+        install(filename:join(Bin, "erl"), erl_script(Root, Bin)),
         {ok, Erl}
     catch
         throw:Reason -> {error, {?MODULE, Reason}}
@@ -77,7 +81,7 @@ erl_script(Root, Bin) ->
 
 sh_quote(S) -> [$', string:replace(S, "'", "'\\''", all), $'].
 
-link(Target, Link) ->
+symlink(Target, Link) ->
     _ = file:delete(Link),
     ok(file:make_symlink(Target, Link), {symlink, Link}).
 

@@ -19,7 +19,7 @@ undefined(AppDirs0, Path, XrefP) ->
               end,
     %% A server left by an interrupted call would make start fail; xref:stop/1 exits
     %% when there is none, hence the catch.
-    _ = catch xref:stop(?SERVER),
+    stop_xref(),
     {ok, _} = xref:start(?SERVER, [{xref_mode, modules}]),
     try
         {ok, _} = xref:set_default(?SERVER, verbose, false),
@@ -30,8 +30,11 @@ undefined(AppDirs0, Path, XrefP) ->
         ok = xref:set_library_path(?SERVER, LibPath),
         add(AppDirs)
     after
-        catch xref:stop(?SERVER)
+        stop_xref()
     end.
+
+stop_xref() ->
+    try xref:stop(?SERVER) catch _:_ -> ok end.
 
 add([{App, Dir} | Rest]) ->
     case xref:add_application(?SERVER, Dir, {name, App}) of

@@ -142,11 +142,11 @@ run(RelName0, Opts) ->
             %% passes; such a variable can only fall through to $ROOT.
             {variables, [{bin(filename:flatten(to_list(V))), bin(rm_trailing_slash(P))}
                          || {V, P} <- option(variables, Opts, []), is_flat(P)]},
-            {otp_major, otp_major()},
             {unicode_range, io:printable_range() =:= unicode},
             {cwd, bin(cwd())}
             | [{F, lists:member(F, Opts)}
-               || F <- [no_dot_erlang, src_tests, no_warn_sasl, warnings_as_errors]]],
+               || F <- [no_dot_erlang, src_tests, no_warn_sasl, warnings_as_errors]]
+              ++ vm_facts()],
     Result = case xref_apps(Opts) of
                  false -> call(Base);
                  XrefP -> with_exref(Base, Path, XrefP)
@@ -174,11 +174,11 @@ run_tar(RelName0, Opts) ->
             {var_tar, case get_flag(var_tar, Opts) of {var_tar, V} -> V; false -> include end},
             {erts_all, lists:member(erts_all, Opts)},
             {compression_level, case get_flag(compression_level, Opts) of {_, L} -> L; false -> 6 end},
-            {otp_major, otp_major()},
             {unicode_range, io:printable_range() =:= unicode},
             {cwd, bin(cwd())}
             | Erts ++ reproducible(Opts)
-              ++ [{F, lists:member(F, Opts)} || F <- [src_tests, no_warn_sasl, warnings_as_errors]]],
+              ++ [{F, lists:member(F, Opts)} || F <- [src_tests, no_warn_sasl, warnings_as_errors]]
+              ++ vm_facts()],
     Result = case xref_apps(Opts) of
                  false -> tar_call(Base);
                  XrefP ->
@@ -594,13 +594,50 @@ cwd() ->
 otp_major() ->
     list_to_integer(erlang:system_info(otp_release)).
 
+%% What systools' output depends on in the running VM, asked of the VM rather than kept
+%% in a table: its release, its preloaded modules (systools' {preLoaded, ...} list equals
+%% erlang:pre_loaded() on OTP 25 to 29) and whether its systools packs .appup files
+%% (sasl 4.3, OTP 28). Map key order is asked of the VM by the NIF itself.
+vm_facts() ->
+    case persistent_term:get({?MODULE, vm_facts}, undefined) of
+        undefined ->
+            Facts = [{otp_major, otp_major()},
+                     {preloaded, [bin(atom_to_list(M)) || M <- lists:sort(erlang:pre_loaded())]},
+                     {appups, vsn_at_least(app_vsn(sasl), [4, 3])}],
+            persistent_term:put({?MODULE, vm_facts}, Facts),
+            Facts;
+        Facts -> Facts
+    end.
+
+app_vsn(App) ->
+    _ = application:load(App),
+    case application:get_key(App, vsn) of
+        {ok, Vsn} -> Vsn;
+        undefined -> "0"
+    end.
+
+vsn_at_least(Vsn, Min) ->
+    Parts = [try list_to_integer(P) catch error:badarg -> 0 end || P <- string:lexemes(Vsn, ".")],
+    Parts >= Min.
+
+%% OTP 27's scanner (triple-quoted strings) refuses "a""b", which OTP 25 and 26 read as
+%% "ab"; OTP 29's refuses a name character right after a number (8x), which older ones
+%% read as two tokens. fastrel's reader does what the running VM's does.
+scanner_rules() ->
+    Ok = fun(S) -> element(1, erl_scan:string(S)) =:= ok end,
+    nif_set_scanner_rules(Ok([$", $a, $", $", $b, $", $.]), Ok("8x.")).
+
 decode(Bin) -> binary_to_term(Bin).
 
 %%% ---------------------------------------------------------------- NIF loading
 
 init() ->
     case nif_path() of
-        {ok, Path} -> erlang:load_nif(Path, 0);
+        {ok, Path} ->
+            case erlang:load_nif(Path, 0) of
+                ok -> scanner_rules();
+                Error -> Error
+            end;
         {error, _} = E -> E
     end.
 
@@ -613,7 +650,7 @@ nif_path() ->
 
 first([]) -> {error, {nif_not_found, ?LIB}};
 first([F | Fs]) ->
-    case catch F() of
+    case try F() catch _:_ -> error end of
         {ok, _} = Ok -> Ok;
         _ -> first(Fs)
     end.
@@ -675,3 +712,4 @@ nif_script2boot(_File, _Otp) -> erlang:nif_error(nif_not_loaded).
 nif_boot2script(_File, _Otp, _Unicode) -> erlang:nif_error(nif_not_loaded).
 nif_consult(_File) -> erlang:nif_error(nif_not_loaded).
 nif_scheduler_probe() -> erlang:nif_error(nif_not_loaded).
+nif_set_scanner_rules(_AdjacentStrings, _NameAfterNumber) -> erlang:nif_error(nif_not_loaded).

@@ -31,6 +31,9 @@ if [ -n "${missing_pkgs# }" ]; then
     fi
 fi
 
+# With FASTREL_PREBUILT (an OTP root of the matrix, a machine without cargo) nothing is
+# compiled in Rust.
+[ -z "${FASTREL_PREBUILT:-}" ] || return 0 2>/dev/null || exit 0
 if ! command -v cargo >/dev/null 2>&1; then
     [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
 fi

@@ -36,7 +36,7 @@ collect(Port, Acc) ->
         {Port, {data, D}} -> collect(Port, <<Acc/binary, D/binary>>);
         {Port, {exit_status, S}} -> {S, Acc}
     after 60000 ->
-        catch port_close(Port),
+        try port_close(Port) catch error:badarg -> ok end,
         error(timeout)
     end.
 
@@ -127,3 +127,16 @@ erts_overlay_installs_fastrels_heart_test() ->
     ?assert(filelib:is_regular(filename:join(Dir, "ovl/erl"))),
     {ok, Target} = file:read_link(filename:join(Dir, "ovl/bin/erlexec")),
     ?assertEqual(filename:join([code:root_dir(), "erts-" ++ erlang:system_info(version), "bin", "erlexec"]), Target).
+
+%% A plain `erl' started from inside an overlay node (as a heart command or a peer would)
+%% is the overlay's too, so that node also finds fastrel's heart.
+erts_overlay_nested_erl_keeps_the_overlay_test() ->
+    Dir = scratch(),
+    {0, _, _} = run(Dir, ["erts-overlay", "ovl"]),
+    ok = file:write_file(filename:join(Dir, "nested.sh"),
+                         "exec erl -noshell -eval 'io:put_chars(os:find_executable(\"heart\")), halt().'\n"),
+    Port = open_port({spawn_executable, filename:join(Dir, "ovl/erl")},
+                     [{args, ["-noshell", "-eval", "io:put_chars(os:cmd(\"sh nested.sh\")), halt()."]},
+                      {cd, Dir}, exit_status, binary, use_stdio]),
+    {0, Out} = collect(Port, <<>>),
+    ?assertEqual(filename:join(Dir, "ovl/bin/heart"), binary_to_list(Out)).

@@ -149,7 +149,7 @@ base_dir(Opts) ->
 otp_app(A) ->
     _ = application:load(A),
     {ok, Vsn} = application:get_key(A, vsn),
-    AppFile = filename:join(code:lib_dir(A, ebin), atom_to_list(A) ++ ".app"),
+    AppFile = filename:join(filename:join(code:lib_dir(A), "ebin"), atom_to_list(A) ++ ".app"),
     {ok, [Term]} = file:consult(AppFile),
     #{vsn => Vsn, term => Term}.
 

@@ -16,6 +16,9 @@ pub const BANNER: &[u8] = b"[run_erl v1-0]\n";
 pub const HANDSHAKE: u8 = 0x0c;
 /// The handshake of newer to_erl programs (OTP PR #8943).
 pub const HANDSHAKE_ESC: &[u8] = b"\x1bl";
+/// Kept in fastrel's run_erl binary, so that to_erl can tell it takes [`HANDSHAKE_ESC`]
+/// (OTP's run_erl up to OTP 27 does not).
+pub const RUN_ERL_MARKER: &str = "fastrel run_erl: takes ^L and ESC l as the attach handshake";
 
 /// C's `atoi`: optional leading whitespace, an optional sign, then digits; anything else
 /// ends the number, and no digits give 0. Both programs number pipes with it.

@@ -10,6 +10,7 @@ use crate::reader::{read_all_terms, read_first_term, ReadErrorKind};
 use crate::release::{a, s, t};
 use crate::script::PathMode;
 use crate::term::Term;
+use crate::vm::Vm;
 use std::path::{Path, PathBuf};
 
 fn text(t: &Term) -> Option<String> {
@@ -71,7 +72,13 @@ pub fn options_from_term(term: &Term) -> Result<Options, Term> {
         Some(Term::Int(i)) if *i > 0 => *i as u32,
         _ => 25,
     };
+    let mut preloaded = match get("preloaded") {
+        Some(_) => strings("preloaded")?,
+        None => crate::script::preloaded(otp_major).into_iter().map(String::from).collect(),
+    };
+    preloaded.sort();
     Ok(Options {
+        preloaded,
         rel_name: str_of("rel_name")?,
         output: str_of("output")?,
         path: strings("path")?,
@@ -93,10 +100,10 @@ pub fn options_from_term(term: &Term) -> Result<Options, Term> {
 }
 
 /// `make_script`: ETF options in, ETF `{ok, Ws} | {checked, Ws, Dirs} | {error, Reason}` out.
-pub fn make_script_etf(input: &[u8]) -> Vec<u8> {
+pub fn make_script_etf(input: &[u8], vm: &dyn Vm) -> Vec<u8> {
     let result = match etf::decode(input) {
         Err(e) => t([a("error"), bad_options(&e.to_string())]),
-        Ok(term) => match options_from_term(&term).and_then(|o| make_script::make_script(&o)) {
+        Ok(term) => match options_from_term(&term).and_then(|o| make_script::make_script(&o, vm)) {
             Ok(outcome) => outcome.to_term(),
             Err(reason) => t([a("error"), reason]),
         },
@@ -106,22 +113,32 @@ pub fn make_script_etf(input: &[u8]) -> Vec<u8> {
 
 /// `systools:script2boot/1`: reads `File.script`, writes `File.boot`. `Err` holds the
 /// systools reason (`{open, F, Posix}`, `{read, F}` or `{parse, F, {Line, Mod, Msg}}`).
-pub fn script2boot(file: &str, otp_major: u32) -> Result<(), Term> {
+pub fn script2boot(file: &str, otp_major: u32, vm: &dyn Vm) -> Result<(), Term> {
     let input = format!("{file}.script");
     let bytes = std::fs::read(&input).map_err(|e| t([a("open"), s(&input), a(make_script::posix_name(&e))]))?;
-    let term = read_first_term(&bytes, &input).map_err(|e| match e.kind {
+    let mut term = read_first_term(&bytes, &input).map_err(|e| match e.kind {
         ReadErrorKind::Parse(msg) => t([a("parse"), s(&input), crate::release::parse_error_term(e.line, &msg)]),
         _ => t([a("read"), s(&input)]),
     })?;
+    if crate::vm::has_orderable_map(&term) {
+        vm.intern_atoms(&crate::reader::atoms_in_source(&bytes));
+        crate::vm::order_maps(&mut term, vm);
+    }
     let output = format!("{file}.boot");
     make_script::write_atomic(Path::new(&output), &etf::encode(&term, otp_major))
         .map_err(|e| t([a("open"), s(&output), a(make_script::posix_name(&e))]))
 }
 
 /// Reads a `.boot` file back into `.script` text.
-pub fn boot2script(file: &str, otp_major: u32, unicode_range: bool) -> Result<String, Term> {
+pub fn boot2script(file: &str, otp_major: u32, unicode_range: bool, vm: &dyn Vm) -> Result<String, Term> {
     let bytes = std::fs::read(file).map_err(|e| t([a("open"), s(file), a(make_script::posix_name(&e))]))?;
-    let term = etf::decode(&bytes).map_err(|e| t([a("bad_boot"), s(file), s(&e.to_string())]))?;
+    let mut term = etf::decode(&bytes).map_err(|e| t([a("bad_boot"), s(file), s(&e.to_string())]))?;
+    if crate::vm::has_orderable_map(&term) {
+        let mut atoms = Vec::new();
+        crate::vm::atoms_of(&term, &mut atoms);
+        vm.intern_atoms(&atoms);
+        crate::vm::order_maps(&mut term, vm);
+    }
     Ok(crate::pretty::script_text(&term, unicode_range, otp_major))
 }
 
@@ -147,13 +164,13 @@ fn result_etf(r: Result<Term, Term>) -> Vec<u8> {
 }
 
 /// [`script2boot`] as ETF: `{ok, ok}` or `{error, Reason}`.
-pub fn script2boot_etf(file: &str, otp_major: u32) -> Vec<u8> {
-    result_etf(script2boot(file, otp_major).map(|()| a("ok")))
+pub fn script2boot_etf(file: &str, otp_major: u32, vm: &dyn Vm) -> Vec<u8> {
+    result_etf(script2boot(file, otp_major, vm).map(|()| a("ok")))
 }
 
 /// [`boot2script`] as ETF: `{ok, TextBinary}` or `{error, Reason}`.
-pub fn boot2script_etf(file: &str, otp_major: u32, unicode_range: bool) -> Vec<u8> {
-    result_etf(boot2script(file, otp_major, unicode_range).map(|s| Term::Binary(s.into_bytes())))
+pub fn boot2script_etf(file: &str, otp_major: u32, unicode_range: bool, vm: &dyn Vm) -> Vec<u8> {
+    result_etf(boot2script(file, otp_major, unicode_range, vm).map(|s| Term::Binary(s.into_bytes())))
 }
 
 /// `make_tar`: ETF options in (those of `make_script` plus the tar ones), ETF
@@ -182,6 +199,10 @@ fn tar_options_from_term(term: &Term) -> Result<crate::make_tar::TarOptions, Ter
         dirs: strings("dirs")?,
         erts: get("erts").and_then(text),
         erts_all: get("erts_all").is_some_and(|v| v.is_atom("true")),
+        appups: match get("appups").and_then(Term::as_atom) {
+            Some(b) => b == "true",
+            None => base.otp_major >= 28,
+        },
         var_tar: match get("var_tar").and_then(Term::as_atom) {
             Some("ownfile") => VarTar::Ownfile,
             Some("omit") => VarTar::Omit,

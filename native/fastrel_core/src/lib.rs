@@ -22,12 +22,15 @@ pub mod make_tar;
 pub mod pgzip;
 pub mod tar;
 mod order;
+#[cfg(test)]
+mod oracle;
 pub mod pretty;
 mod reader;
 mod release;
 mod script;
 mod term;
+pub mod vm;
 
-pub use reader::{read_all_terms, read_first_term, ReadError, ReadErrorKind};
+pub use reader::{atoms_in_source, read_all_terms, read_first_term, set_scanner_rules, ReadError, ReadErrorKind};
 pub use script::PathMode;
 pub use term::{map_key_cmp, term_cmp, Term};

@@ -8,6 +8,7 @@ use crate::order;
 use crate::release::{self, a, s, t, App};
 use crate::script::{self, PathMode, ScriptConfig};
 use crate::term::Term;
+use crate::vm::{self, Vm};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -38,6 +39,8 @@ pub struct Options {
     pub extra_warnings: Vec<Term>,
     /// OTP release the output is for (atom encoding, module lists, atom quoting).
     pub otp_major: u32,
+    /// The running VM's preloaded modules (`erlang:pre_loaded()`), sorted.
+    pub preloaded: Vec<String>,
     /// Whether `io:printable_range()` is `unicode` (decides how lists print in `.script`).
     pub unicode_range: bool,
     /// Directory relative names are resolved against (the VM's cwd).
@@ -124,8 +127,9 @@ pub(crate) fn warnings_error(warnings: &[Term]) -> Term {
 }
 
 /// Runs `make_script`. `Err` holds the systools error reason (the `E` of
-/// `{error, systools_make, E}`).
-pub fn make_script(opts: &Options) -> Result<Outcome, Term> {
+/// `{error, systools_make, E}`). Maps in the script (application environments) are put
+/// in `vm`'s order.
+pub fn make_script(opts: &Options, vm: &dyn Vm) -> Result<Outcome, Term> {
     let Prepared { rel, apps, sorted, warnings } = prepare(opts)?;
     if opts.check_only {
         return Ok(Outcome::Checked(warnings, apps.iter().map(|x| (x.name.clone(), x.dir.clone())).collect()));
@@ -138,10 +142,22 @@ pub fn make_script(opts: &Options) -> Result<Outcome, Term> {
         mode: opts.mode.clone(),
         variables: &opts.variables,
         no_dot_erlang: opts.no_dot_erlang,
-        otp_major: opts.otp_major,
+        preloaded: &opts.preloaded,
         cwd: &opts.cwd,
     };
-    let script = script::build(&rel, &ordered, &cfg);
+    let mut script = script::build(&rel, &ordered, &cfg);
+    if vm::has_orderable_map(&script) {
+        // The atoms of the files in the order systools reads them (the .rel, then each
+        // .app in .rel order), so that new atoms get the indices systools would give them.
+        let files = std::iter::once(rel.path.clone())
+            .chain(apps.iter().map(|x| release::erl_join(&x.dir, &format!("{}.app", x.name))));
+        for file in files {
+            if let Ok(bytes) = std::fs::read(&file) {
+                vm.intern_atoms(&crate::reader::atoms_in_source(&bytes));
+            }
+        }
+        vm::order_maps(&mut script, vm);
+    }
     write_outputs(&opts.output, &script, opts.otp_major, opts.unicode_range)?;
     Ok(Outcome::Written(warnings))
 }

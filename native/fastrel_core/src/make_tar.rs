@@ -7,7 +7,7 @@
 
 use crate::make_script::{self, posix_name, Options, Prepared};
 use crate::pgzip::ParGz;
-use crate::release::{a, erl_dirname, s, t, App};
+use crate::release::{a, erl_dirname, erl_join, s, t, App};
 use crate::tar::{AddError, Normalise, TarWriter};
 use crate::term::Term;
 use std::fs::File;
@@ -41,6 +41,8 @@ pub struct TarOptions {
     pub erts: Option<String>,
     /// With `erts`: keep the development tools systools leaves out.
     pub erts_all: bool,
+    /// Pack `ebin/App.appup` after `App.app` where there is one (sasl 4.3, OTP 28+).
+    pub appups: bool,
     /// `{var_tar, ...}`.
     pub var_tar: VarTar,
     /// `{extra_files, [{From, To}]}`.
@@ -118,7 +120,7 @@ fn write_tar(opts: &TarOptions, prep: &Prepared, tmp: &str) -> Result<(), Term> 
     for &i in &prep.sorted {
         let app = &prep.apps[i];
         if variable_of(app, vars).is_none() {
-            if let Err(e) = add_app(&mut tar, app, &format!("lib/{}-{}", app.name, app.vsn), &opts.dirs) {
+            if let Err(e) = add_app(&mut tar, app, &format!("lib/{}-{}", app.name, app.vsn), opts) {
                 errors.push(t([a("error_add_appl"), t([a(&app.name), add_error(e)])]));
             }
         }
@@ -136,7 +138,7 @@ fn write_tar(opts: &TarOptions, prep: &Prepared, tmp: &str) -> Result<(), Term> 
                         if v == var {
                             let mut root: Vec<String> = rest;
                             root.push(format!("{}-{}", app.name, app.vsn));
-                            add_app(&mut vtar, app, &root.join("/"), &opts.dirs)
+                            add_app(&mut vtar, app, &root.join("/"), opts)
                                 .map_err(|e| Term::list([t([a("error_add_appl"), t([a(&app.name), add_error(e)])])]))?;
                         }
                     }
@@ -176,9 +178,10 @@ fn write_tar(opts: &TarOptions, prep: &Prepared, tmp: &str) -> Result<(), Term> 
     close_tar(tar, &opts.tar_file)
 }
 
-/// One application: `priv`, the `{dirs, ...}`, the `.app`, then each module's `.beam` in
-/// `.app` order. Nothing else from `ebin`.
-fn add_app(tar: &mut Tar, app: &App, to: &str, dirs: &[String]) -> Result<(), AddError> {
+/// One application: `priv`, the `{dirs, ...}`, the `.app` (and `.appup`, with
+/// `appups`), then each module's `.beam` in `.app` order. Nothing else from `ebin`.
+fn add_app(tar: &mut Tar, app: &App, to: &str, opts: &TarOptions) -> Result<(), AddError> {
+    let dirs = &opts.dirs;
     let app_dir = Path::new(&app.dir);
     let a_dir = if app_dir.file_name().is_some_and(|n| n == "ebin") { app_dir.parent().unwrap_or(app_dir) } else { app_dir };
     let privdir = a_dir.join("priv");
@@ -193,6 +196,11 @@ fn add_app(tar: &mut Tar, app: &App, to: &str, dirs: &[String]) -> Result<(), Ad
         }
     }
     tar.add(&app_dir.join(format!("{}.app", app.name)), &format!("{to}/ebin/{}.app", app.name))?;
+    let appup = app_dir.join(format!("{}.appup", app.name));
+    // filelib:is_regular/1: a symlink to a regular file counts.
+    if opts.appups && appup.is_file() {
+        tar.add(&appup, &format!("{to}/ebin/{}.appup", app.name))?;
+    }
     for m in &app.modules {
         tar.add(&app_dir.join(format!("{m}.beam")), &format!("{to}/ebin/{m}.beam"))?;
     }
@@ -232,12 +240,15 @@ fn add_system_files(tar: &mut Tar, opts: &TarOptions, prep: &Prepared) -> Result
     sys.push(".".to_string());
     sys.extend(opts.sys_path.iter().cloned());
     let rel_file = format!("{name}.rel");
-    tar.add(Path::new(&rel_file), &format!("releases/{base}.rel")).map_err(add_error)?;
-    tar.add(Path::new(&rel_file), &format!("releases/{vsn}/{base}.rel")).map_err(add_error)?;
+    // filename:join, as systools: an empty version puts these files in releases/ itself.
+    let vsn_dir = erl_join("releases", vsn);
+    let in_vsn = |file: &str| erl_join(&vsn_dir, file);
+    tar.add(Path::new(&rel_file), &erl_join("releases", &format!("{base}.rel"))).map_err(add_error)?;
+    tar.add(Path::new(&rel_file), &in_vsn(&format!("{base}.rel"))).map_err(add_error)?;
     let boot = first_in(&sys, "start.boot")
         .or_else(|| first_in(&sys, &format!("{base}.boot")))
         .ok_or_else(|| t([a("tar_error"), t([a("add"), a("boot"), s(name), a("enoent")])]))?;
-    tar.add(Path::new(&boot), &format!("releases/{vsn}/start.boot")).map_err(add_error)?;
+    tar.add(Path::new(&boot), &in_vsn("start.boot")).map_err(add_error)?;
     if let Some(relup) = first_in(&sys, "relup") {
         let ok = match consult(&relup, "relup")?.as_slice() {
             [Term::Tuple(x)] if x.len() == 3 => {
@@ -248,10 +259,10 @@ fn add_system_files(tar: &mut Tar, opts: &TarOptions, prep: &Prepared) -> Result
         if !ok {
             return Err(invalid("relup", a("invalid_format")));
         }
-        tar.add(Path::new(&relup), &format!("releases/{vsn}/relup")).map_err(add_error)?;
+        tar.add(Path::new(&relup), &in_vsn("relup")).map_err(add_error)?;
     }
     if let Some(src) = first_in(&sys, "sys.config.src") {
-        tar.add(Path::new(&src), &format!("releases/{vsn}/sys.config.src")).map_err(add_error)?;
+        tar.add(Path::new(&src), &in_vsn("sys.config.src")).map_err(add_error)?;
     } else if let Some(cfg) = first_in(&sys, "sys.config") {
         let ok = match consult(&cfg, "sys.config")?.as_slice() {
             [Term::List(items)] => items.iter().all(|i| match i {
@@ -263,7 +274,7 @@ fn add_system_files(tar: &mut Tar, opts: &TarOptions, prep: &Prepared) -> Result
         if !ok {
             return Err(invalid("sys.config", a("invalid_format")));
         }
-        tar.add(Path::new(&cfg), &format!("releases/{vsn}/sys.config")).map_err(add_error)?;
+        tar.add(Path::new(&cfg), &in_vsn("sys.config")).map_err(add_error)?;
     }
     Ok(())
 }

@@ -279,6 +279,7 @@ mod tests {
             erts_vsn: "1".into(),
             apps: apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: x.vsn.clone(), typ: x.typ.clone() }).collect(),
             incls: vec![],
+            path: "r.rel".into(),
         };
         (apps, rel)
     }

@@ -28,6 +28,8 @@ pub struct Release {
     pub apps: Vec<RelApp>,
     /// `.rel` include overrides, in `.rel` order.
     pub incls: Vec<(String, Vec<String>)>,
+    /// Where the `.rel` was read from.
+    pub path: String,
 }
 
 /// A checked `.app` file, as `systools_make`'s `#application{}` record.
@@ -208,13 +210,15 @@ pub fn read_release(rel_name: &str, path: &[String]) -> Result<(Release, Vec<Ter
     let mut dirs = Vec::with_capacity(path.len() + 1);
     dirs.push(".".to_string());
     dirs.extend_from_slice(path);
-    let term = match read_file(&file, &dirs) {
-        Ok((term, _)) => term,
+    let (term, full) = match read_file(&file, &dirs) {
+        Ok(found) => found,
         Err(ReadFail::NotFound) => return Err(t([a("not_found"), s(&file)])),
         Err(ReadFail::Read) => return Err(t([a("read"), s(&file)])),
         Err(ReadFail::Parse(line, msg)) => return Err(t([a("parse"), s(&file), parse_error_term(line, &msg)])),
     };
-    check_rel(&term, &file)
+    let (mut rel, warnings) = check_rel(&term, &file)?;
+    rel.path = full;
+    Ok((rel, warnings))
 }
 
 fn check_rel(term: &Term, file: &str) -> Result<(Release, Vec<Term>), Term> {
@@ -268,7 +272,7 @@ fn check_rel(term: &Term, file: &str) -> Result<(Release, Vec<Term>), Term> {
         return Err(t([a("illegal_applications"), Term::List(illegal)]));
     }
     let warnings = mandatory_applications(&rel_apps)?;
-    Ok((Release { name, vsn: vsn_s, erts_vsn: evsn_s, apps: rel_apps, incls }, warnings))
+    Ok((Release { name, vsn: vsn_s, erts_vsn: evsn_s, apps: rel_apps, incls, path: file.to_string() }, warnings))
 }
 
 type RelEntry = (RelApp, Option<Vec<String>>);

@@ -15,7 +15,9 @@ pub enum PathMode {
     OtpBuild,
 }
 
-/// Modules the emulator has preloaded; hard-coded in systools per release.
+/// Modules the emulator has preloaded, as systools' own list for each release (equal to
+/// `erlang:pre_loaded()` on OTP 25 to 29). The NIF caller passes the running VM's list
+/// instead; this table serves callers without a VM.
 pub fn preloaded(otp_major: u32) -> Vec<&'static str> {
     let mut mods = vec![
         "atomics", "counters", "erl_init", "erl_prim_loader", "erl_tracer", "erlang", "erts_code_purger",
@@ -45,7 +47,8 @@ pub struct ScriptConfig<'a> {
     /// `{Var, Prefix}` with trailing slashes already removed from the prefix.
     pub variables: &'a [(String, String)],
     pub no_dot_erlang: bool,
-    pub otp_major: u32,
+    /// The `{preLoaded, ...}` modules, sorted.
+    pub preloaded: &'a [String],
     pub cwd: &'a Path,
 }
 
@@ -139,7 +142,7 @@ pub fn pack_app(app: &App) -> Term {
 
 /// Builds `{script, {Name, Vsn}, Instructions}` for applications in start order.
 pub fn build(rel: &Release, apps: &[&App], cfg: &ScriptConfig) -> Term {
-    let preloaded = preloaded(cfg.otp_major);
+    let preloaded: Vec<&str> = cfg.preloaded.iter().map(String::as_str).collect();
     let paths: Vec<String> = apps.iter().map(|x| cr_path(x, cfg)).collect();
     let mut ins = Vec::with_capacity(16 + 2 * apps.len() + 2 * apps.len());
     ins.push(t([a("preLoaded"), atoms(&preloaded)]));

@@ -152,7 +152,7 @@ gen_atom() ->
     case rand:uniform(10) of
         1 -> pick(['after', 'and', 'andalso', 'band', 'begin', 'bnot', 'bor', 'bsl', 'bsr',
                    'bxor', 'case', 'catch', 'cond', 'div', 'end', 'fun', 'if', 'let', 'not',
-                   'of', 'or', 'orelse', 'receive', 'rem', 'try', 'when', 'xor', maybe, 'else',
+                   'of', 'or', 'orelse', 'receive', 'rem', 'try', 'when', 'xor', 'maybe', 'else',
                    feature, true, false, undefined, infinity]);
         2 -> pick(['', 'Abc', '_x', 'a b', 'a-b', 'a.b', 'a\'b', 'a\\b', 'a"b', '1a', 'é',
                    'ßtraße', 'Ärger', 'aÄ', 'a×b', 'a÷b', '÷', 'αβ', 'a\nb', 'a\tb', 'tab\e',

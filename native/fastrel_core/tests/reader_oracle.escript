@@ -70,7 +70,7 @@ join_forms([F | Fs]) -> [F, pick(["\n", " ", "\t", "%c\n", "\n\n"]), join_forms(
 
 %% Reading, normalised: {ok, Term} | read | {parse, Line, missing_dot | syntax | bad_term}.
 first(File) ->
-    case catch systools_lib:read_term(File) of
+    case try systools_lib:read_term(File) catch C:R -> {'EXIT', {C, R}} end of
         {ok, T} -> {ok, T};
         {error, {read, _}} -> read;
         {error, {parse, _, {L, erl_parse, Msg}}} -> {parse, L, parse_kind(Msg)};
@@ -80,7 +80,7 @@ first(File) ->
 %% {ok, Terms} | {scan, Line} | {parse, Line, Kind}; file:consult/1 can also crash on
 %% invalid UTF-8 after a term ({case_clause, {error, tokens}}), kept as 'crash'.
 all(File) ->
-    case catch file:consult(File) of
+    case try file:consult(File) catch C:R -> {'EXIT', {C, R}} end of
         {ok, Ts} -> {ok, Ts};
         {error, {L, erl_parse, Msg}} -> {parse, L, parse_kind(Msg)};
         {error, {L, erl_scan, _}} -> {scan, L};
@@ -291,7 +291,7 @@ pairs([P | Ps]) -> [pairs([P]), sep(), ",", sep(), pairs(Ps)].
 shuffle(L) -> [X || {_, X} <- lists:sort([{rand:uniform(), X} || X <- L])].
 
 list_text([]) ->
-    pick(["[]", "[ ]", "\"\"", ["[", sep(), "]"], ["\"\"", sep(), "\"\""]]);
+    pick(["[]", "[ ]", "\"\"", ["[", sep(), "]"], ["\"\"", string_sep(), "\"\""]]);
 list_text(L) ->
     case is_charlist(L) andalso rand:uniform(3) > 1 of
         true -> string_text(L);
@@ -326,12 +326,20 @@ is_char(C) ->
     is_integer(C) andalso C >= 0 andalso
         (C < 16#D800 orelse (C > 16#DFFF andalso C < 16#FFFE) orelse (C > 16#FFFF andalso C =< 16#10FFFF)).
 
+%% Between two literals of one string: from OTP 27 on (triple-quoted strings) the
+%% scanner refuses two literals with nothing between them.
+string_sep() ->
+    case {sep(), erl_scan:string([$", $a, $", $", $b, $", $.])} of
+        {"", {error, _, _}} -> " ";
+        {S, _} -> S
+    end.
+
 %% A string, maybe split into adjacent literals.
 string_text(L) ->
     case length(L) >= 2 andalso rand:uniform(3) =:= 1 of
         true ->
             {A, B} = lists:split(rand:uniform(length(L) - 1), L),
-            [quoted(A, $"), sep(), string_text(B)];
+            [quoted(A, $"), string_sep(), string_text(B)];
         false ->
             quoted(L, $")
     end.

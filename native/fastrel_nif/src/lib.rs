@@ -4,7 +4,9 @@
 //! travel as External Term Format binaries (see `fastrel_core::api`), so each NIF is a
 //! line of glue and cannot build a malformed term.
 
-use rustler::{Binary, Env, NewBinary};
+use fastrel_core::{etf, vm::Vm, Term as CoreTerm};
+use rustler::types::map::MapIterator;
+use rustler::{Binary, Encoder, Env, NewBinary, Term};
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -15,13 +17,44 @@ fn bin<'a>(env: Env<'a>, bytes: &[u8]) -> Binary<'a> {
     b.into()
 }
 
+/// The calling VM, for what only it knows: atoms are made in it, maps built in it and
+/// their key order read back.
+struct CallingVm<'a>(Env<'a>);
+
+impl<'a> CallingVm<'a> {
+    fn term(&self, t: &CoreTerm) -> Option<Term<'a>> {
+        // 26: UTF-8 atoms, which every VM we load in reads.
+        self.0.binary_to_term(&etf::encode(t, 26)).map(|(t, _)| t)
+    }
+}
+
+impl Vm for CallingVm<'_> {
+    fn intern_atoms(&self, names: &[String]) {
+        // binary_to_term makes a list's atoms in order; an atom too long to exist fails
+        // the whole list, so such a list is made one atom at a time.
+        let atoms = |ns: &[String]| CoreTerm::List(ns.iter().map(|n| CoreTerm::atom(n)).collect());
+        if self.term(&atoms(names)).is_none() {
+            for n in names {
+                let _ = self.term(&atoms(std::slice::from_ref(n)));
+            }
+        }
+    }
+
+    fn map_order(&self, keys: &[CoreTerm]) -> Option<Vec<usize>> {
+        let ks = keys.iter().map(|k| self.term(k)).collect::<Option<Vec<_>>>()?;
+        let positions: Vec<Term> = (0..keys.len()).map(|i| i.encode(self.0)).collect();
+        let map = Term::map_from_arrays(self.0, &ks, &positions).ok()?;
+        MapIterator::new(map)?.map(|(_, v)| v.decode::<usize>().ok()).collect()
+    }
+}
+
 fn utf8(b: &Binary) -> String {
     String::from_utf8_lossy(b.as_slice()).into_owned()
 }
 
 #[rustler::nif(schedule = "DirtyIo")]
 fn nif_make_script<'a>(env: Env<'a>, options: Binary) -> Binary<'a> {
-    bin(env, &fastrel_core::api::make_script_etf(options.as_slice()))
+    bin(env, &fastrel_core::api::make_script_etf(options.as_slice(), &CallingVm(env)))
 }
 
 #[rustler::nif(schedule = "DirtyIo")]
@@ -36,17 +69,25 @@ fn nif_tar_files<'a>(env: Env<'a>, args: Binary) -> Binary<'a> {
 
 #[rustler::nif(schedule = "DirtyIo")]
 fn nif_script2boot<'a>(env: Env<'a>, file: Binary, otp_major: u32) -> Binary<'a> {
-    bin(env, &fastrel_core::api::script2boot_etf(&utf8(&file), otp_major))
+    bin(env, &fastrel_core::api::script2boot_etf(&utf8(&file), otp_major, &CallingVm(env)))
 }
 
 #[rustler::nif(schedule = "DirtyIo")]
 fn nif_boot2script<'a>(env: Env<'a>, file: Binary, otp_major: u32, unicode: bool) -> Binary<'a> {
-    bin(env, &fastrel_core::api::boot2script_etf(&utf8(&file), otp_major, unicode))
+    bin(env, &fastrel_core::api::boot2script_etf(&utf8(&file), otp_major, unicode, &CallingVm(env)))
 }
 
 #[rustler::nif(schedule = "DirtyIo")]
 fn nif_consult<'a>(env: Env<'a>, file: Binary) -> Binary<'a> {
     bin(env, &fastrel_core::api::consult_etf(&utf8(&file)))
+}
+
+/// What the calling VM's scanner does with `"a""b"` (concatenates up to OTP 26, fails
+/// from 27) and `8x` (two tokens up to OTP 27, fails on 29): set once by `relnif`.
+#[rustler::nif]
+fn nif_set_scanner_rules(adjacent_strings: bool, name_after_number: bool) -> rustler::Atom {
+    fastrel_core::set_scanner_rules(adjacent_strings, name_after_number);
+    rustler::types::atom::ok()
 }
 
 /// `enif_thread_type()` as seen by a file-work NIF: 3 means a dirty IO scheduler.

@@ -4,6 +4,7 @@
 //! `--follow` / `--list` watch consoles and pipes without attaching.
 
 mod follow;
+mod peer;
 mod session;
 
 use fastrel_console::{has_reader, pipe_base, pipe_numbers, writer};

@@ -1,7 +1,7 @@
 //! One attach: the handshake with run_erl, the terminal in raw mode, and the loop that
 //! copies keystrokes to `.w` and the console from `.r` — OTP 25's protocol and messages.
 
-use fastrel_console::{BANNER, HANDSHAKE};
+use fastrel_console::BANNER;
 use nix::errno::Errno;
 use nix::fcntl::{open, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -68,7 +68,7 @@ pub fn attach(base: &str, force: bool, probe: Option<OwnedFd>) -> u8 {
     if let Some(t) = &saved {
         let _ = termios::tcsetattr(stdin(), SetArg::TCSADRAIN, &raw(t));
     }
-    if write(&wfd, &[HANDSHAKE]).is_err() {
+    if write(&wfd, crate::peer::handshake_for(&w)).is_err() {
         say("Error in writing ^L to FIFO.\n");
     }
     Session { rfd, wfd, signals, protocol: None }.run();
