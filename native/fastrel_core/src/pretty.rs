@@ -449,7 +449,17 @@ impl Builder {
         }
         if tail.is_none() {
             let range = self.unicode_range;
-            match std::str::from_utf8(b) {
+            let utf8 = std::str::from_utf8(b);
+            // OTP 28+ decodes character by character and stops at the first unprintable one,
+            // so a binary whose valid UTF-8 prefix holds one is bytes even if the rest is
+            // not UTF-8; before, any invalid UTF-8 went to the Latin-1 check.
+            if let (Err(e), true) = (&utf8, self.otp_major >= 28) {
+                let prefix = std::str::from_utf8(&b[..e.valid_up_to()]).unwrap_or_default();
+                if !prefix.chars().all(|c| printable(c as u32, range)) {
+                    return self.byte_list(b, tail);
+                }
+            }
+            match utf8 {
                 Ok(text) if text.chars().all(|c| printable(c as u32, range)) => {
                     return self.leaf(Kind::Leaf, |s| {
                         s.push_str("<<");
@@ -469,6 +479,11 @@ impl Builder {
                 Err(_) => {}
             }
         }
+        self.byte_list(b, tail)
+    }
+
+    /// A binary written byte by byte, `<<1,2,3>>`, with `tail` as in [`Builder::binary`].
+    fn byte_list(&mut self, b: &[u8], tail: Option<(u8, u8)>) -> i64 {
         self.leaf(Kind::Bin, |s| {
             s.push_str("<<");
             for (i, byte) in b.iter().enumerate() {
