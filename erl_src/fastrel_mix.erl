@@ -186,12 +186,16 @@ rel_file(VsnDir) ->
     end.
 
 %% mix's :tar step: bin, releases/VSN, erts-VSN, each lib/APP-VSN, then the files directly
-%% in releases/. mix walks its applications map (sorted by name up to 32 applications,
-%% hash order beyond) into a list it builds backwards: reverse name order here.
+%% in releases/. mix walks its applications map into a list it builds backwards. The map's
+%% order is the VM's: by name on OTP 25, by atom-table index on OTP 26+ for up to 32
+%% applications, by hash beyond. A map built here has it, with the atoms made in the order
+%% the release names them, as they were in the VM that ran mix (OTP's own applications
+%% first, then Elixir's, then the project's).
 mix_entries(RelDir, Erts, Vsn, Apps) ->
     Exists = fun(P) -> filelib:is_file(filename:join(RelDir, P)) end,
+    InMapOrder = maps:to_list(maps:from_list(Apps)),
     ["bin", "releases/" ++ Vsn] ++ ["erts-" ++ Erts || Exists("erts-" ++ Erts)]
-    ++ ["lib/" ++ atom_to_list(A) ++ "-" ++ V || {A, V} <- lists:reverse(lists:sort(Apps)), Exists("lib/" ++ atom_to_list(A) ++ "-" ++ V)]
+    ++ ["lib/" ++ atom_to_list(A) ++ "-" ++ V || {A, V} <- lists:reverse(InMapOrder), Exists("lib/" ++ atom_to_list(A) ++ "-" ++ V)]
     ++ ["releases/" ++ F || F <- lists:sort(element(2, file:list_dir(filename:join(RelDir, "releases")))),
                             filelib:is_regular(filename:join([RelDir, "releases", F]))].
 

@@ -31,6 +31,6 @@ mod script;
 mod term;
 pub mod vm;
 
-pub use reader::{atoms_in_source, read_all_terms, read_first_term, set_scanner_rules, ReadError, ReadErrorKind};
+pub use reader::{atoms_in_source, read_all_terms, read_first_term, set_scanner_rules, ReadError, ScannerRules, ReadErrorKind};
 pub use script::PathMode;
 pub use term::{map_key_cmp, term_cmp, Term};

@@ -20,16 +20,20 @@ pub(crate) fn escript_on_path() -> Option<()> {
     panic!("escript is not on PATH: this test checks against the installed OTP (install erlang-nox, or set FASTREL_SKIP_OTP_ORACLE=1 to skip)");
 }
 
-/// The installed OTP's scanner rules: whether `"a""b"` reads as `"ab"` (OTP 25, 26; an
-/// error from 27) and whether `8x` is two tokens (up to OTP 27; an error on 29).
-pub(crate) fn vm_scanner_rules() -> (bool, bool) {
+/// The installed OTP's scanner rules (see [`crate::reader::ScannerRules`]).
+pub(crate) fn vm_scanner_rules() -> crate::reader::ScannerRules {
     let ok = "fun(S) -> atom_to_list(element(1, erl_scan:string(S))) end";
-    let eval = format!("F = {ok}, io:put_chars([F([34,97,34,34,98,34,46]), $ , F(\"8x.\")]), halt().");
+    let atom = "case erl_scan:string(\"maybe.\") of {ok, [{atom, _, _} | _], _} -> \"atom\"; _ -> \"reserved\" end";
+    let eval = format!("F = {ok}, io:put_chars([F([34,97,34,34,98,34,46]), $ , F(\"8x.\"), $ , {atom}]), halt().");
     let out = Command::new("erl").args(["-noshell", "-eval", &eval]).output().expect("erl runs");
     assert!(out.status.success(), "erl failed: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let mut words = text.split(' ');
-    (words.next() == Some("ok"), words.next() == Some("ok"))
+    crate::reader::ScannerRules {
+        adjacent_strings: words.next() == Some("ok"),
+        name_after_number: words.next() == Some("ok"),
+        maybe_else_reserved: words.next() == Some("reserved"),
+    }
 }
 
 /// The installed OTP's major release.

@@ -29,39 +29,57 @@
 //! * Two string literals with nothing between them (`"a""b"`) concatenate up to OTP 26
 //!   and are a scan error (`string_concat`) from OTP 27 on; a number followed at once by
 //!   a name character (`8x`, `1.5e3x`, `8.x`) is two tokens up to OTP 27 and a scan error
-//!   (`illegal integer`/`float`) on OTP 29. [`set_scanner_rules`] tells the reader which
-//!   OTP it stands in for.
+//!   (`illegal integer`/`float`) on OTP 29; `maybe` and `else` are reserved words from
+//!   OTP 27. [`set_scanner_rules`] tells the reader which OTP it stands in for.
 
 use crate::term::{map_key_cmp, Term};
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
-/// Whether `"a""b"` reads as `"ab"` (OTP 25, 26) or is an error (OTP 27+).
-static ADJACENT_STRINGS: AtomicBool = AtomicBool::new(true);
-/// Whether `8x` is `8` then `x` (OTP 25 to 27) or an error (OTP 29).
-static NAME_AFTER_NUMBER: AtomicBool = AtomicBool::new(true);
+/// What the running OTP's `erl_scan` does where releases differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScannerRules {
+    /// `"a""b"` reads as `"ab"` (OTP 25, 26) rather than failing (OTP 27+).
+    pub adjacent_strings: bool,
+    /// `8x` is `8` then `x` (OTP 25 to 27) rather than an error (OTP 29).
+    pub name_after_number: bool,
+    /// `maybe` and `else` are reserved words (OTP 27+) rather than atoms.
+    pub maybe_else_reserved: bool,
+}
 
-/// Makes the reader follow the running VM's `erl_scan`: whether `"a""b"` concatenates
-/// and whether a name character may follow a number at once. The NIF sets both from what
+impl ScannerRules {
+    /// OTP 25's scanner: what the reader does until told otherwise.
+    pub const OTP25: ScannerRules = ScannerRules { adjacent_strings: true, name_after_number: true, maybe_else_reserved: false };
+}
+
+static ADJACENT_STRINGS: AtomicBool = AtomicBool::new(true);
+static NAME_AFTER_NUMBER: AtomicBool = AtomicBool::new(true);
+static MAYBE_ELSE_RESERVED: AtomicBool = AtomicBool::new(false);
+
+/// Makes the reader follow the running VM's `erl_scan`. The NIF sets the rules from what
 /// that VM's scanner does, once; they hold for the whole library (one VM per process).
-pub fn set_scanner_rules(adjacent_strings: bool, name_after_number: bool) {
-    ADJACENT_STRINGS.store(adjacent_strings, AtomicOrdering::Relaxed);
-    NAME_AFTER_NUMBER.store(name_after_number, AtomicOrdering::Relaxed);
+pub fn set_scanner_rules(rules: ScannerRules) {
+    ADJACENT_STRINGS.store(rules.adjacent_strings, AtomicOrdering::Relaxed);
+    NAME_AFTER_NUMBER.store(rules.name_after_number, AtomicOrdering::Relaxed);
+    MAYBE_ELSE_RESERVED.store(rules.maybe_else_reserved, AtomicOrdering::Relaxed);
 }
 
 #[cfg(test)]
 thread_local! {
     /// A test's own setting, so that tests checking against different OTPs' readers can
     /// run side by side in one process.
-    pub(crate) static SCANNER_RULES_HERE: std::cell::Cell<Option<(bool, bool)>> = const { std::cell::Cell::new(None) };
+    pub(crate) static SCANNER_RULES_HERE: std::cell::Cell<Option<ScannerRules>> = const { std::cell::Cell::new(None) };
 }
 
-/// `(adjacent_strings, name_after_number)`.
-fn scanner_rules() -> (bool, bool) {
+fn scanner_rules() -> ScannerRules {
     #[cfg(test)]
     if let Some(v) = SCANNER_RULES_HERE.with(std::cell::Cell::get) {
         return v;
     }
-    (ADJACENT_STRINGS.load(AtomicOrdering::Relaxed), NAME_AFTER_NUMBER.load(AtomicOrdering::Relaxed))
+    ScannerRules {
+        adjacent_strings: ADJACENT_STRINGS.load(AtomicOrdering::Relaxed),
+        name_after_number: NAME_AFTER_NUMBER.load(AtomicOrdering::Relaxed),
+        maybe_else_reserved: MAYBE_ELSE_RESERVED.load(AtomicOrdering::Relaxed),
+    }
 }
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
@@ -439,6 +457,8 @@ struct Scanner<'a> {
     adjacent_strings: bool,
     /// `8x` is two tokens (OTP 25 to 27) rather than an error (OTP 29).
     name_after_number: bool,
+    /// `maybe` and `else` are reserved words (OTP 27+).
+    maybe_else_reserved: bool,
     pos: usize,
     line: u32,
     /// Line of the last token returned: where a missing dot is reported.
@@ -459,8 +479,8 @@ impl<'a> Scanner<'a> {
                 }
             }
         };
-        let (adjacent_strings, name_after_number) = scanner_rules();
-        Scanner { src, valid, text, latin1, adjacent_strings, name_after_number, pos: 0, line: 1, last_line: 1 }
+        let ScannerRules { adjacent_strings, name_after_number, maybe_else_reserved } = scanner_rules();
+        Scanner { src, valid, text, latin1, adjacent_strings, name_after_number, maybe_else_reserved, pos: 0, line: 1, last_line: 1 }
     }
 
     /// The character at byte `at` and its length in bytes; `None` at the end of input.
@@ -601,6 +621,8 @@ impl<'a> Scanner<'a> {
             Tok::Var(s)
         } else if let Some(w) = reserved(&s) {
             Tok::Reserved(w)
+        } else if self.maybe_else_reserved && (s == "maybe" || s == "else") {
+            Tok::Reserved(if s == "maybe" { "maybe" } else { "else" })
         } else {
             Tok::Atom(s)
         };
@@ -1835,6 +1857,17 @@ mod tests {
         let e = strict("{x,\n\"a\"\"b\"}.").unwrap_err();
         assert_eq!((e.line, e.kind), (2, ReadErrorKind::Scan("string_concat".into())));
         assert_eq!(strict("{\"a\" \"b\"}.").unwrap(), Term::tuple([Term::string("ab")]));
+    }
+
+    #[test]
+    fn maybe_and_else_are_atoms_or_reserved_as_the_otp_in_use() {
+        assert_eq!(read("[maybe, else]."), Term::list([Term::atom("maybe"), Term::atom("else")]));
+        let mut p = Parser::new(b"[maybe, 'else'].");
+        p.sc.maybe_else_reserved = true;
+        assert!(matches!(p.next_form().map_err(|f| f.into_error("t").kind), Err(ReadErrorKind::Parse(_))));
+        let mut p = Parser::new(b"['maybe', 'else'].");
+        p.sc.maybe_else_reserved = true;
+        assert_eq!(p.next_form().ok().flatten(), Some(Term::list([Term::atom("maybe"), Term::atom("else")])));
     }
 
     fn read_bytes(src: &[u8]) -> Term {

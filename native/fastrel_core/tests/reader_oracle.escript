@@ -408,10 +408,12 @@ is_lower(C) -> (C >= $a andalso C =< $z) orelse (C >= $ß andalso C =< $ÿ andal
 is_upper(C) -> (C >= $A andalso C =< $Z) orelse (C >= $À andalso C =< $Þ andalso C =/= $×).
 is_namechar(C) -> is_lower(C) orelse is_upper(C) orelse (C >= $0 andalso C =< $9) orelse C =:= $_ orelse C =:= $@.
 
+%% As the running OTP's scanner has it (maybe and else are reserved from OTP 27).
 reserved(S) ->
-    lists:member(S, ["after", "and", "andalso", "band", "begin", "bnot", "bor", "bsl", "bsr",
-                     "bxor", "case", "catch", "cond", "div", "end", "fun", "if", "let", "not",
-                     "of", "or", "orelse", "receive", "rem", "try", "when", "xor"]).
+    case erl_scan:string(S) of
+        {ok, [{atom, _, _}], _} -> false;
+        _ -> true
+    end.
 
 int_text(I) when I < 0 ->
     case rand:uniform(3) of

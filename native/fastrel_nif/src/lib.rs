@@ -83,10 +83,11 @@ fn nif_consult<'a>(env: Env<'a>, file: Binary) -> Binary<'a> {
 }
 
 /// What the calling VM's scanner does with `"a""b"` (concatenates up to OTP 26, fails
-/// from 27) and `8x` (two tokens up to OTP 27, fails on 29): set once by `relnif`.
+/// from 27), `8x` (two tokens up to OTP 27, fails on 29) and `maybe` (an atom up to 26,
+/// reserved from 27): set once by `relnif`.
 #[rustler::nif]
-fn nif_set_scanner_rules(adjacent_strings: bool, name_after_number: bool) -> rustler::Atom {
-    fastrel_core::set_scanner_rules(adjacent_strings, name_after_number);
+fn nif_set_scanner_rules(adjacent_strings: bool, name_after_number: bool, maybe_else_reserved: bool) -> rustler::Atom {
+    fastrel_core::set_scanner_rules(fastrel_core::ScannerRules { adjacent_strings, name_after_number, maybe_else_reserved });
     rustler::types::atom::ok()
 }
 
