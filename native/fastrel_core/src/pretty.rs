@@ -443,6 +443,13 @@ impl Builder {
     /// binary that is valid UTF-8 and all printable is a string, `<<"...">>` if it is ASCII,
     /// `<<"..."/utf8>>` otherwise; one that is not valid UTF-8 is a string if every byte is a
     /// printable Latin-1 character; anything else is written byte by byte.
+    ///
+    /// Up to OTP 27 (`printable_bin/4`) the whole binary is first checked to be valid UTF-8.
+    /// From OTP 28 on (`printable_bin/5` and `printable_unicode_bin/3`) the characters are
+    /// decoded one by one and the first unprintable one settles it: bytes, even when invalid
+    /// UTF-8 follows that would have sent the binary to the Latin-1 check. With the latin1
+    /// range that is any character from 256 up (`<<213,190,253>>` begins with U+057E), with
+    /// the unicode range U+FFFE and U+FFFF (`<<239,191,190,255>>`).
     fn binary(&mut self, b: &[u8], tail: Option<(u8, u8)>) -> i64 {
         if b.is_empty() && tail.is_none() {
             return self.leaf(Kind::Leaf, |s| s.push_str("<<>>"));
@@ -1066,6 +1073,19 @@ mod tests {
         assert_eq!(p(&Term::Binary("α".as_bytes().to_vec())), "<<206,177>>");
         assert_eq!(pretty(&Term::Binary("α".as_bytes().to_vec()), true, 25), "<<\"α\"/utf8>>");
         assert_eq!(p(&Term::Binary(vec![0, 1])), "<<0,1>>");
+        // OTP 28+: an unprintable character decoded before the invalid UTF-8 makes it bytes.
+        for (bytes, unicode, old, new) in [
+            (&[213u8, 190, 253][..], false, "<<\"Õ¾ý\">>", "<<213,190,253>>"),
+            (&[196, 160, 255], false, "<<\"Ä\u{a0}ÿ\">>", "<<196,160,255>>"),
+            (&[196, 160, 255], true, "<<\"Ä\u{a0}ÿ\">>", "<<\"Ä\u{a0}ÿ\">>"),
+            (&[239, 191, 190, 255], true, "<<\"ï¿¾ÿ\">>", "<<239,191,190,255>>"),
+            (&[195, 169, 255], false, "<<\"Ã©ÿ\">>", "<<\"Ã©ÿ\">>"),
+            (&[97, 239, 191, 190], true, "<<97,239,191,190>>", "<<97,239,191,190>>"),
+        ] {
+            let b = Term::Binary(bytes.to_vec());
+            assert_eq!(pretty(&b, unicode, 27), old, "{bytes:?} {unicode}");
+            assert_eq!(pretty(&b, unicode, 29), new, "{bytes:?} {unicode}");
+        }
         assert_eq!(p(&Term::Bits(vec![1, 0b0100_0000], 3)), "<<1,2:3>>");
         assert_eq!(p(&Term::Bits(vec![0b1010_0000], 3)), "<<5:3>>");
         assert_eq!(p(&Term::Big(BigInt::from(1u128 << 64))), "18446744073709551616");

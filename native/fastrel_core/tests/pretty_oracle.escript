@@ -186,14 +186,17 @@ gen_string() ->
 
 gen_binary() ->
     N = pick([1, 3, 10, 20, 21, 40, 70, 90, 150, 400]),
-    case rand:uniform(7) of
+    case rand:uniform(8) of
         1 -> list_to_binary(gen_chars(N, ascii));
         2 -> unicode:characters_to_binary(gen_chars(N, mixed));
         3 -> unicode:characters_to_binary(gen_chars(N, unicode));
         4 -> list_to_binary(gen_chars(N, latin1));
         5 -> crypto_bytes(N);
         6 -> list_to_binary([rnd(0, 31) || _ <- lists:seq(1, N)]);
-        7 -> <<(list_to_binary(gen_chars(N, ascii)))/binary, 0>>
+        7 -> <<(list_to_binary(gen_chars(N, ascii)))/binary, 0>>;
+        %% UTF-8 then invalid UTF-8: OTP 28+ stops at the first unprintable character.
+        8 -> <<(unicode:characters_to_binary(gen_chars(rnd(1, 3), unicode)))/binary,
+               (list_to_binary(gen_chars(N, latin1)))/binary>>
     end.
 
 crypto_bytes(N) -> list_to_binary([rnd(0, 255) || _ <- lists:seq(1, N)]).
