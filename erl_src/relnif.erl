@@ -622,15 +622,16 @@ vsn_at_least(Vsn, Min) ->
 
 %% OTP 27's scanner (triple-quoted strings) refuses "a""b", which OTP 25 and 26 read as
 %% "ab"; OTP 29's refuses a name character right after a number (8x), which older ones
-%% read as two tokens; OTP 27's reserves maybe and else. fastrel's reader does what the
-%% running VM's does.
+%% read as two tokens; OTP 27's reserves maybe and else; OTP 29's takes \^X only for X in
+%% ?, @.._ and a..z. fastrel's reader does what the running VM's does.
 scanner_rules() ->
     Ok = fun(S) -> element(1, erl_scan:string(S)) =:= ok end,
     Reserved = case erl_scan:string("maybe.") of
                    {ok, [{atom, _, _} | _], _} -> false;
                    _ -> true
                end,
-    nif_set_scanner_rules(Ok([$", $a, $", $", $b, $", $.]), Ok("8x."), Reserved).
+    nif_set_scanner_rules(Ok([$", $a, $", $", $b, $", $.]), Ok("8x."), Reserved,
+                          not Ok([$', $\\, $^, $}, $', $.])).
 
 decode(Bin) -> binary_to_term(Bin).
 
@@ -717,4 +718,5 @@ nif_script2boot(_File, _Otp) -> erlang:nif_error(nif_not_loaded).
 nif_boot2script(_File, _Otp, _Unicode) -> erlang:nif_error(nif_not_loaded).
 nif_consult(_File) -> erlang:nif_error(nif_not_loaded).
 nif_scheduler_probe() -> erlang:nif_error(nif_not_loaded).
-nif_set_scanner_rules(_AdjacentStrings, _NameAfterNumber, _MaybeElseReserved) -> erlang:nif_error(nif_not_loaded).
+nif_set_scanner_rules(_AdjacentStrings, _NameAfterNumber, _MaybeElseReserved, _CaretStrict) ->
+    erlang:nif_error(nif_not_loaded).

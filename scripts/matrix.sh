@@ -8,11 +8,13 @@ set -eu
 cd "$(dirname "$0")/.."
 repo=$PWD
 [ $# -gt 0 ] || set -- all
+wanted="$*"
+set -- # prereqs.sh reads its arguments as extra commands to check
 . scripts/prereqs.sh
 host_otp=$(erl -noshell -eval 'io:put_chars(erlang:system_info(otp_release)), halt().')
 
 targets=""
-for a in "$@"; do
+for a in $wanted; do
     case $a in
         all) targets="$targets host 27 29" ;;
         host | "$host_otp") targets="$targets host" ;;

@@ -46,7 +46,15 @@ chapter(IncludeErts, Epmd) ->
     Names = fun(F) -> {ok, T} = erl_tar:table(F, [compressed]), T end,
     Theirs = Names(MixTar),
     {ok, Ours} = fastrel_mix:tar(Rel, #{out => filename:join(Dir, "ours.tar.gz")}),
-    ?assertEqual(Theirs, Names(Ours)),
+    case list_to_integer(erlang:system_info(otp_release)) of
+        25 -> ?assertEqual(Theirs, Names(Ours));
+        _ ->
+            %% From OTP 26 mix orders lib/ by the atom-table order of the VM that ran
+            %% it, which no other VM can see: the same entries, each application's in
+            %% mix's order, the applications possibly in another.
+            ByApp = fun(Es) -> lists:sort(maps:to_list(maps:groups_from_list(fun app_of/1, Es))) end,
+            ?assertEqual(ByApp(Theirs), ByApp(Names(Ours)))
+    end,
     %% fastrel mix heart, twice: the second run changes nothing.
     {ok, _} = fastrel_mix:heart(Rel, #{timeout => 10}),
     Snapshot = fun() -> [{F, erlang:md5(element(2, file:read_file(F)))}
@@ -125,3 +133,6 @@ count(File) ->
         {ok, B} when B =/= <<>> -> binary_to_integer(B);
         _ -> 0
     end.
+
+app_of("lib/" ++ Rest) -> "lib/" ++ hd(string:split(Rest, "/"));
+app_of(Other) -> Other.

@@ -125,6 +125,9 @@ runtime_dir() {
         if [ ! -d "$_rd_base" ]; then
             (umask 077 && mkdir -p -- "$_rd_base") || return 1
         fi
+        # -O is in every sh a release runs under (dash, bash, busybox), not in POSIX;
+        # newer shellchecks say so.
+        # shellcheck disable=SC3067
         if [ -h "$_rd_base" ] || [ ! -O "$_rd_base" ]; then
             err "$_rd_base is not a directory owned by uid $_rd_uid; refusing to use it"
             return 1

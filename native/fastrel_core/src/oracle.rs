@@ -24,7 +24,7 @@ pub(crate) fn escript_on_path() -> Option<()> {
 pub(crate) fn vm_scanner_rules() -> crate::reader::ScannerRules {
     let ok = "fun(S) -> atom_to_list(element(1, erl_scan:string(S))) end";
     let atom = "case erl_scan:string(\"maybe.\") of {ok, [{atom, _, _} | _], _} -> \"atom\"; _ -> \"reserved\" end";
-    let eval = format!("F = {ok}, io:put_chars([F([34,97,34,34,98,34,46]), $ , F(\"8x.\"), $ , {atom}]), halt().");
+    let eval = format!("F = {ok}, io:put_chars([F([34,97,34,34,98,34,46]), $ , F(\"8x.\"), $ , {atom}, $ , F([39,92,94,125,39,46])]), halt().");
     let out = Command::new("erl").args(["-noshell", "-eval", &eval]).output().expect("erl runs");
     assert!(out.status.success(), "erl failed: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -33,6 +33,7 @@ pub(crate) fn vm_scanner_rules() -> crate::reader::ScannerRules {
         adjacent_strings: words.next() == Some("ok"),
         name_after_number: words.next() == Some("ok"),
         maybe_else_reserved: words.next() == Some("reserved"),
+        caret_strict: words.next() == Some("error"),
     }
 }
 
