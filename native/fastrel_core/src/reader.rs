@@ -1864,13 +1864,17 @@ mod tests {
         read_bytes(src.as_bytes())
     }
 
+    /// The first form of `src` as an OTP with these scanner rules reads it.
+    fn read_as(rules: ScannerRules, src: &str) -> Result<Term, ReadError> {
+        SCANNER_RULES_HERE.with(|c| c.set(Some(rules)));
+        let got = read_first_term(src.as_bytes(), "t");
+        SCANNER_RULES_HERE.with(|c| c.set(None));
+        got
+    }
+
     #[test]
     fn names_after_numbers_are_tokens_or_errors_as_the_otp_in_use() {
-        let strict = |src: &str| {
-            let mut p = Parser::new(src.as_bytes());
-            p.sc.name_after_number = false;
-            p.next_form().map(Option::unwrap).map_err(|f| f.into_error("t"))
-        };
+        let strict = |src: &str| read_as(ScannerRules { name_after_number: false, ..ScannerRules::OTP25 }, src);
         for (src, kind) in [("[8x].", "illegal integer"), ("[1.5e3x].", "illegal float"), ("[16#FFg].", "illegal integer"),
                             ("[8.x].", "illegal float"), ("[1_000@].", "illegal integer"), ("[1.5X].", "illegal float")] {
             assert_eq!(strict(src).unwrap_err().kind, ReadErrorKind::Scan(kind.into()), "{src}");
@@ -1883,11 +1887,7 @@ mod tests {
 
     #[test]
     fn adjacent_strings_concatenate_or_fail_as_the_otp_in_use() {
-        let strict = |src: &str| {
-            let mut p = Parser::new(src.as_bytes());
-            p.sc.adjacent_strings = false;
-            p.next_form().map(Option::unwrap).map_err(|f| f.into_error("t"))
-        };
+        let strict = |src: &str| read_as(ScannerRules { adjacent_strings: false, ..ScannerRules::OTP25 }, src);
         assert_eq!(read("{\"a\"\"b\"}."), Term::tuple([Term::string("ab")]));
         let e = strict("{x,\n\"a\"\"b\"}.").unwrap_err();
         assert_eq!((e.line, e.kind), (2, ReadErrorKind::Scan("string_concat".into())));
@@ -1897,11 +1897,7 @@ mod tests {
     #[test]
     fn caret_escapes_as_the_otp_in_use() {
         assert_eq!(read("'\\^}\\^?'."), Term::atom("\u{1d}\u{1f}"));
-        let strict = |src: &str| {
-            let mut p = Parser::new(src.as_bytes());
-            p.sc.caret_strict = true;
-            p.next_form().map(Option::unwrap).map_err(|f| f.into_error("t"))
-        };
+        let strict = |src: &str| read_as(ScannerRules { caret_strict: true, ..ScannerRules::OTP25 }, src);
         assert_eq!(strict("'\\^a\\^?\\^_'.").unwrap(), Term::atom("\u{1}\u{7f}\u{1f}"));
         assert!(matches!(strict("'\\^}'.").unwrap_err().kind, ReadErrorKind::Scan(_)));
     }
@@ -1909,12 +1905,9 @@ mod tests {
     #[test]
     fn maybe_and_else_are_atoms_or_reserved_as_the_otp_in_use() {
         assert_eq!(read("[maybe, else]."), Term::list([Term::atom("maybe"), Term::atom("else")]));
-        let mut p = Parser::new(b"[maybe, 'else'].");
-        p.sc.maybe_else_reserved = true;
-        assert!(matches!(p.next_form().map_err(|f| f.into_error("t").kind), Err(ReadErrorKind::Parse(_))));
-        let mut p = Parser::new(b"['maybe', 'else'].");
-        p.sc.maybe_else_reserved = true;
-        assert_eq!(p.next_form().ok().flatten(), Some(Term::list([Term::atom("maybe"), Term::atom("else")])));
+        let otp27 = |src: &str| read_as(ScannerRules { maybe_else_reserved: true, ..ScannerRules::OTP25 }, src);
+        assert!(matches!(otp27("[maybe, 'else'].").map_err(|e| e.kind), Err(ReadErrorKind::Parse(_))));
+        assert_eq!(otp27("['maybe', 'else'].").ok(), Some(Term::list([Term::atom("maybe"), Term::atom("else")])));
     }
 
     fn read_bytes(src: &[u8]) -> Term {
