@@ -237,7 +237,9 @@ relx_keys(Epmd) ->
                 {default_release, {example_server, "2.0.3"}},
                 {mode, prod},
                 {vm_args_src, "config/vm.args.src"},
-                {exclude_modules, [{example_server, [example_server_sup]}]},
+                %% A module the application never calls: a release without one it needs
+                %% would not boot (that it booted on OTP 25/27 at all was an accident).
+                {exclude_modules, [{example_server, [example_server_notes]}]},
                 {overlay, [{mkdir, "log/{{release_name}}"},
                            %% A trailing slash means "into this directory", made if missing;
                            %% a name that merely starts with "bin" is still packed.
@@ -245,6 +247,8 @@ relx_keys(Epmd) ->
                            {copy, "README.txt", "doc/README-{{release_version}}.txt"},
                            {template, "info.tmpl", "etc/info.txt"}]}],
         Dir = project("keys2", []),
+        ok = file:write_file(filename:join([Dir, "src", "example_server_notes.erl"]),
+                             "-module(example_server_notes).\n-export([note/0]).\nnote() -> unused.\n"),
         %% No relx section in rebar.config: relx.config is read instead.
         ok = file:write_file(filename:join(Dir, "rebar.config"), "{project_plugins, [fastrel]}.\n"),
         ok = file:write_file(filename:join(Dir, "relx.config"), [io_lib:format("~p.~n", [T]) || T <- Relx]),
@@ -269,9 +273,11 @@ relx_keys(Epmd) ->
         %% extend: base's goals plus sasl; exclude_modules: the beam and the .app entry.
         {ok, [{release, _, _, Apps}]} = file:consult(F("releases/2.0.3/example_server.rel")),
         ?assertEqual([kernel, stdlib, sasl, example_server], [element(1, A) || A <- Apps]),
-        ?assertNot(filelib:is_regular(F("lib/example_server-1.0.0/ebin/example_server_sup.beam"))),
+        ?assertNot(filelib:is_regular(F("lib/example_server-1.0.0/ebin/example_server_notes.beam"))),
+        ?assert(filelib:is_regular(F("lib/example_server-1.0.0/ebin/example_server_sup.beam"))),
         {ok, [{application, _, Props}]} = file:consult(F("lib/example_server-1.0.0/ebin/example_server.app")),
-        ?assertNot(lists:member(example_server_sup, proplists:get_value(modules, Props))),
+        ?assertNot(lists:member(example_server_notes, proplists:get_value(modules, Props))),
+        ?assert(lists:member(example_server_sup, proplists:get_value(modules, Props))),
         %% prod: ERTS bundled, no sources, beams stripped of debug info.
         ?assertNotEqual([], filelib:wildcard(F("erts-*"))),
         ?assertNot(filelib:is_dir(F("lib/example_server-1.0.0/src"))),

@@ -30,7 +30,7 @@
 //!   and are a scan error (`string_concat`) from OTP 27 on; a number followed at once by
 //!   a name character (`8x`, `1.5e3x`, `8.x`) is two tokens up to OTP 27 and a scan error
 //!   (`illegal integer`/`float`) on OTP 29; `maybe` and `else` are reserved words from
-//!   OTP 27. [`set_scanner_rules`] tells the reader which OTP it stands in for.
+//!   OTP 27, when `\^X` also stops taking any character. [`set_scanner_rules`] tells the reader which OTP it stands in for.
 
 use crate::term::{map_key_cmp, Term};
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
@@ -44,7 +44,7 @@ pub struct ScannerRules {
     pub name_after_number: bool,
     /// `maybe` and `else` are reserved words (OTP 27+) rather than atoms.
     pub maybe_else_reserved: bool,
-    /// `\^X` takes only `?`, `@`..`_` and `a`..`z` (OTP 29) rather than any character.
+    /// `\^X` takes only `?`, `@`..`_` and `a`..`z` (OTP 27+) rather than any character.
     pub caret_strict: bool,
 }
 
@@ -465,7 +465,7 @@ struct Scanner<'a> {
     name_after_number: bool,
     /// `maybe` and `else` are reserved words (OTP 27+).
     maybe_else_reserved: bool,
-    /// `\^X` takes only `?`, `@`..`_`, `a`..`z` (OTP 29).
+    /// `\^X` takes only `?`, `@`..`_`, `a`..`z` (OTP 27+).
     caret_strict: bool,
     pos: usize,
     line: u32,
@@ -898,7 +898,7 @@ impl<'a> Scanner<'a> {
                     Some((BAD, _)) => Err(EscErr::Illegal(BAD)),
                     Some((c, n)) => {
                         if self.caret_strict {
-                            // OTP 29: \^? is DEL, \^@..\^_ and \^a..\^z control
+                            // OTP 27+: \^? is DEL, \^@..\^_ and \^a..\^z control
                             // characters, anything else illegal.
                             return match c {
                                 0x3F => {
