@@ -40,7 +40,11 @@ in_root() { # in_root OTP
     echo "==> OTP $otp: copying the work tree into $root$repo"
     mkdir -p "$root$repo/target/release" "$root/opt/fastrel-prebuilt"
     # The same absolute path inside the root: the Rust tests carry paths from their build.
-    tar -C "$repo" --exclude=./target --exclude=./_build --exclude=./priv/relnif_nif.so -cf - . |
+    # What an earlier copy left (files since deleted, test litter) goes first; the copy of
+    # .git leaves out other worktrees, whose refs may name objects still being written.
+    find "$root$repo" -mindepth 1 -maxdepth 1 ! -name target ! -name _build -exec rm -rf {} +
+    tar -C "$repo" --exclude=./target --exclude=./_build --exclude=./priv/relnif_nif.so \
+        --exclude=./.git/worktrees -cf - . |
         tar -C "$root$repo" -xf -
     for p in heart run_erl to_erl; do cp -f "target/release/$p" "$root$repo/target/release/$p"; done
     for p in heart run_erl to_erl; do cp -f "target/release/$p" "$root/opt/fastrel-prebuilt/$p"; done
