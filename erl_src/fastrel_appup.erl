@@ -90,7 +90,7 @@ ensure(App, OldVsn, OldAppDir, NewVsn, NewAppDir) ->
                     Header = io_lib:format(
                                ?MARKER " from ~ts ~ts (~ts) and ~ts (~ts).~n"
                                "%% It is regenerated while this header is here: delete the header to edit it.~n",
-                               [App, OldVsn, OldEbin, NewVsn, NewEbin]),
+                               [App, OldVsn, one_line(OldEbin), NewVsn, one_line(NewEbin)]),
                     case write(Path, [Header, io_lib:format("~tp.~n", [Appup])]) of
                         ok -> {ok, {generated, Path}};
                         {error, Why} -> ?ERROR({write, Path, Why})
@@ -295,6 +295,9 @@ ours_or_absent(Path) ->
         %% Unreadable but present: someone else's file, not ours to replace.
         {error, _} -> false
     end.
+
+%% A newline in a path would end the header comment early and break the file.
+one_line(Path) -> string:replace(Path, "\n", "\\n", all).
 
 %% Written aside and renamed: make_relup never reads a half-written appup.
 write(Path, Data) ->
