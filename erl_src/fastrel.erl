@@ -11,4 +11,5 @@
 -spec init(term()) -> {ok, term()}.
 init(State0) ->
     {ok, State1} = fastrel_prv_release:init(State0),
-    fastrel_prv_tar:init(State1).
+    {ok, State2} = fastrel_prv_appup:init(State1),
+    fastrel_prv_tar:init(State2).

@@ -25,6 +25,8 @@ run(["--version"]) -> out("fastrel " ++ version() ++ "\n"), 0;
 run([Cmd | Rest]) ->
     case command_help(Cmd) =/= undefined andalso lists:member("--help", Rest) of
         true -> out(command_help(Cmd)), 0;
+        %% appup reads beams with beam_lib: it works without the NIF.
+        false when Cmd =:= "appup" -> command(Cmd, Rest);
         false -> with_nif(fun() -> command(Cmd, Rest) end)
     end.
 
@@ -78,6 +80,17 @@ command("mix", ["heart", Dir | Rest]) ->
                               "Attach with: ~ts/to_erl ~ts/tmp/pipe/~n", [Dir, Bin, Bin, filename:absname(Dir)]),
                     0;
                 {error, E} -> fail(fastrel_mix:format_error(E))
+            end;
+        {usage, Msg} -> usage_error(Msg)
+    end;
+command("appup", Args) ->
+    case parse_appup_args(Args, #{}) of
+        {ok, #{old := Old, new := New} = A} ->
+            case fastrel_appup:for_releases(Old, New, maps:get(name, A, undefined)) of
+                {ok, Results} ->
+                    [io:format("~ts~n", [fastrel_appup:format_result(R)]) || R <- Results],
+                    0;
+                {error, fastrel_appup, R} -> fail(fastrel_appup:format_error(R))
             end;
         {usage, Msg} -> usage_error(Msg)
     end;
@@ -173,6 +186,7 @@ usage() ->
     "  erts-overlay DIR    an `erl' in DIR whose nodes run fastrel's heart, run_erl, to_erl\n"
     "  tar REL_DIR         pack an assembled release (mix release or relx layout) into a .tar.gz\n"
     "  mix heart REL_DIR   make a mix release run on fastrel's heart, run_erl and to_erl\n"
+    "  appup OLD NEW       write appups for the apps that changed between two releases\n"
     "  help CMD            describe a command\n"
     "\n"
     "Options: --help, --version\n".
@@ -226,6 +240,17 @@ command_help("erts-overlay") ->
     "to_erl in place of OTP's, and DIR/erl, which starts nodes with that bin directory.\n"
     "The system's ERTS is not modified: `DIR/erl -heart ...' runs fastrel's heart,\n"
     "`DIR/bin/run_erl' and `DIR/bin/to_erl' are fastrel's; plain `erl' is still OTP's.\n";
+command_help("appup") ->
+    "usage: fastrel appup OLD_REL_DIR NEW_REL_DIR [-n NAME]\n"
+    "\n"
+    "For each application of the release in NEW_REL_DIR (relx layout: releases/VSN/NAME.rel,\n"
+    "lib/APP-VSN) whose version differs from the previous release's, writes\n"
+    "lib/APP-VSN/ebin/APP.appup from the code diff (beam MD5s): add_module, delete_module,\n"
+    "load_module, and update for gen_server, gen_statem, gen_event, gen_fsm and supervisor\n"
+    "modules. OLD_REL_DIR is the previous release's directory, its lib/, or NEW_REL_DIR\n"
+    "itself when both versions were built there (its older releases/VSN/NAME.rel is used).\n"
+    "An appup already there that fastrel did not generate is kept. -n names the release\n"
+    "when NEW_REL_DIR/releases holds several.\n";
 command_help(_) ->
     undefined.
 
@@ -238,6 +263,14 @@ parse_tar_args(["--compression-level", L | T], #{opts := O} = Acc) ->
         _ -> {usage, "--compression-level takes 0..9"}
     end;
 parse_tar_args([Other | _], _) -> {usage, "unknown option: " ++ Other}.
+
+parse_appup_args([], #{new := _} = Acc) -> {ok, Acc};
+parse_appup_args([], _) -> {usage, "appup needs OLD_REL_DIR and NEW_REL_DIR"};
+parse_appup_args(["-n", N | T], Acc) -> parse_appup_args(T, Acc#{name => N});
+parse_appup_args(["-" ++ _ = Flag | _], _) -> {usage, "unknown option for appup: " ++ Flag};
+parse_appup_args([Old | T], Acc) when not is_map_key(old, Acc) -> parse_appup_args(T, Acc#{old => Old});
+parse_appup_args([New | T], Acc) when not is_map_key(new, Acc) -> parse_appup_args(T, Acc#{new => New});
+parse_appup_args([Extra | _], _) -> {usage, "unexpected argument: " ++ Extra}.
 
 parse_heart_args([], Acc) -> {ok, Acc};
 parse_heart_args(["--timeout", S | T], Acc) ->
