@@ -5,6 +5,7 @@
 
 use nix::errno::Errno;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::OnceLock;
 
@@ -25,13 +26,28 @@ pub struct Fatal {
 
 impl Fatal {
     pub fn new(line: u32, text: impl Into<String>) -> Fatal {
-        Fatal { line, text: text.into(), errno: None, plain: false }
+        Fatal {
+            line,
+            text: text.into(),
+            errno: None,
+            plain: false,
+        }
     }
     pub fn plain(text: impl Into<String>) -> Fatal {
-        Fatal { line: 0, text: text.into(), errno: None, plain: true }
+        Fatal {
+            line: 0,
+            text: text.into(),
+            errno: None,
+            plain: true,
+        }
     }
     pub fn errno(line: u32, text: impl Into<String>, errno: Errno) -> Fatal {
-        Fatal { line, text: text.into(), errno: Some(errno), plain: false }
+        Fatal {
+            line,
+            text: text.into(),
+            errno: Some(errno),
+            plain: false,
+        }
     }
     /// The message without the location prefix, as syslog and run_erl.log get it.
     pub fn message(&self) -> String {
@@ -49,11 +65,18 @@ pub fn set_status_file(log_dir: &str) {
 
 /// From now on errors go to syslog: stdio is /dev/null.
 pub fn detach(prog: &str) {
-    let ident = std::ffi::CString::new(prog.rsplit('/').next().unwrap_or("run_erl")).unwrap_or_default();
+    let ident =
+        std::ffi::CString::new(prog.rsplit('/').next().unwrap_or("run_erl")).unwrap_or_default();
     // openlog keeps the pointer: leak the string for the life of the process.
     let ident: &'static std::ffi::CStr = Box::leak(ident.into_boxed_c_str());
     // SAFETY: ident lives forever; the flags are plain constants.
-    unsafe { nix::libc::openlog(ident.as_ptr(), nix::libc::LOG_PID | nix::libc::LOG_CONS | nix::libc::LOG_NOWAIT, nix::libc::LOG_USER) };
+    unsafe {
+        nix::libc::openlog(
+            ident.as_ptr(),
+            nix::libc::LOG_PID | nix::libc::LOG_CONS | nix::libc::LOG_NOWAIT,
+            nix::libc::LOG_USER,
+        )
+    };
     DETACHED.store(true, Ordering::SeqCst);
 }
 
@@ -75,7 +98,13 @@ fn stderr_text(f: &Fatal) -> String {
     if f.plain {
         return f.message();
     }
-    format!("run_erl:{} [{}] {}\n{}", f.line, std::process::id(), fastrel_console::ctime_now(), f.message())
+    format!(
+        "run_erl:{} [{}] {}\n{}",
+        f.line,
+        std::process::id(),
+        fastrel_console::ctime_now(),
+        f.message()
+    )
 }
 
 /// Reports an error (fatal or not).
@@ -105,9 +134,21 @@ pub fn fatal(f: &Fatal) {
 
 /// Appends one entry to run_erl.log (OTP reopens it truncating, losing the exec trace).
 pub fn status(text: &str) {
-    let Some(path) = STATUS_FILE.get() else { return };
-    let entry = format!("run_erl [{}] {}\n{}", std::process::id(), fastrel_console::ctime_now(), text);
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+    let Some(path) = STATUS_FILE.get() else {
+        return;
+    };
+    let entry = format!(
+        "run_erl [{}] {}\n{}",
+        std::process::id(),
+        fastrel_console::ctime_now(),
+        text
+    );
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(crate::log::LOG_MODE)
+        .open(path)
+    {
         let _ = f.write_all(entry.as_bytes());
     }
 }
@@ -115,14 +156,30 @@ pub fn status(text: &str) {
 /// The exec trace the child leaves in run_erl.log just before it runs the shell; this
 /// starts the file afresh, as OTP's does.
 pub fn exec_trace(argv: &[String]) {
-    let Some(path) = STATUS_FILE.get() else { return };
+    let Some(path) = STATUS_FILE.get() else {
+        return;
+    };
     let mut text = String::new();
-    let head = format!("run_erl [{}] {}\n", std::process::id(), fastrel_console::ctime_now());
+    let head = format!(
+        "run_erl [{}] {}\n",
+        std::process::id(),
+        fastrel_console::ctime_now()
+    );
     text.push_str(&head);
     text.push_str("Args before exec of shell:\n");
     for (i, a) in argv.iter().enumerate() {
         text.push_str(&head);
         text.push_str(&format!("argv[{i}] = {a}\n"));
     }
-    let _ = std::fs::write(path, text);
+    // Not fs::write: its 0666 makes run_erl.log world-writable under umask 000 (OTP's
+    // fopen does the same).
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(crate::log::LOG_MODE)
+        .open(path);
+    if let Ok(mut f) = file {
+        let _ = f.write_all(text.as_bytes());
+    }
 }

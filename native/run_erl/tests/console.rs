@@ -824,3 +824,39 @@ fn issue_13_absurd_numeric_settings_are_clamped_not_a_panic() {
     assert!(err.contains("Erlang closed the connection."), "{err}");
     assert!(s.log(1).ends_with("=====\nhello\r\n"), "{:?}", s.log(1));
 }
+
+#[test]
+fn issue_13_logs_are_never_group_or_world_writable() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Scratch::new();
+    let mut r = Reaper::default();
+    // umask 000, and enough output to rotate into erlang.log.2.
+    let mut c = command(Path::new("/bin/sh"), &[("RUN_ERL_LOG_MAXSIZE", "1000")]);
+    let cmd = "seq 1 400";
+    c.args([
+        "-c",
+        "umask 000; exec \"$0\" \"$@\"",
+        ours("run_erl").to_str().unwrap(),
+        &s.pipes(),
+        &s.logs(),
+        cmd,
+    ]);
+    c.current_dir(&s.0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let c = r.child(c.spawn().unwrap());
+    assert!(
+        exited(c, Duration::from_secs(10)).is_some(),
+        "run_erl exits"
+    );
+    for name in ["l/erlang.log.1", "l/erlang.log.2", "l/run_erl.log"] {
+        let mode = std::fs::metadata(s.path(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .permissions()
+            .mode()
+            & 0o777;
+        // OTP's: 0664 for the logs, 0666 for run_erl.log.
+        assert_eq!(mode, 0o644, "{name} is {mode:o}");
+    }
+}
