@@ -2,6 +2,8 @@
 //! warnings, plus fastrel's `RUN_ERL_SYNC` and `RUN_ERL_LOG_TIMESTAMPS`.
 
 use fastrel_console::atoi;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
 /// When log data is forced to disk.
@@ -22,7 +24,8 @@ pub enum Sync {
 pub struct Config {
     pub alive: Duration,
     pub activity: Duration,
-    pub format: String,
+    /// strftime's format, as bytes (it need not be UTF-8).
+    pub format: OsString,
     pub utc: bool,
     pub generations: u32,
     pub maxsize: u64,
@@ -44,7 +47,7 @@ pub const MAX_SYNC_INTERVAL_MS: u64 = 3_600_000;
 /// ALIVE of 0 spins, one generation deletes its own log, and a number past a C `int`
 /// wraps). A value that cannot work at all is an `Err`.
 pub fn from_env(
-    get: impl Fn(&str) -> Option<String>,
+    get: impl Fn(&str) -> Option<OsString>,
     warnings: &mut Vec<String>,
 ) -> Result<Config, String> {
     let mut c = Config {
@@ -71,14 +74,14 @@ pub fn from_env(
         ));
     }
     if let Some(f) = get("RUN_ERL_LOG_ALIVE_FORMAT") {
-        if f.len() > 256 {
+        if f.as_bytes().len() > 256 {
             return Err("RUN_ERL_LOG_ALIVE_FORMAT can contain a maximum of 256 characters".into());
         }
         c.format = f;
     }
-    c.utc = get("RUN_ERL_LOG_ALIVE_IN_UTC").is_some_and(|v| v != "0");
+    c.utc = get("RUN_ERL_LOG_ALIVE_IN_UTC").is_some_and(|v| v.as_bytes() != b"0");
     if let Some(raw) = get("RUN_ERL_LOG_GENERATIONS") {
-        let g = atoi(&raw);
+        let g = atoi(raw.as_bytes());
         if g < 2 {
             warnings.push("Minimum RUN_ERL_LOG_GENERATIONS is 2".into());
         } else if g > 1000 {
@@ -87,7 +90,7 @@ pub fn from_env(
         c.generations = g.clamp(2, 1000) as u32;
     }
     if let Some(raw) = get("RUN_ERL_LOG_MAXSIZE") {
-        let s = atoi(&raw);
+        let s = atoi(raw.as_bytes());
         if s < 1000 {
             warnings.push("Minimum RUN_ERL_LOG_MAXSIZE is 1000".into());
         } else if s > MAX_LOG_SIZE {
@@ -97,6 +100,7 @@ pub fn from_env(
     }
     c.disable_flowcntrl = get("RUN_ERL_DISABLE_FLOWCNTRL").is_some();
     if let Some(raw) = get("RUN_ERL_SYNC") {
+        let raw = raw.to_string_lossy();
         c.sync = parse_sync(&raw).ok_or_else(|| {
             format!("RUN_ERL_SYNC must be always, batch, interval:<ms> or never (not '{raw}')")
         })?;
@@ -107,13 +111,15 @@ pub fn from_env(
             }
         }
     }
-    c.line_stamps = get("RUN_ERL_LOG_TIMESTAMPS").is_some_and(|v| !v.is_empty() && v != "0");
+    c.line_stamps =
+        get("RUN_ERL_LOG_TIMESTAMPS").is_some_and(|v| !v.is_empty() && v.as_bytes() != b"0");
     Ok(c)
 }
 
 /// An ALIVE/ACTIVITY setting brought into 1..=MAX_MINUTES, with OTP's warning below.
-fn minutes_in_range(name: &str, raw: &str, warnings: &mut Vec<String>) -> i64 {
-    let m = atoi(raw);
+fn minutes_in_range(name: &str, raw: &OsStr, warnings: &mut Vec<String>) -> i64 {
+    let m = atoi(raw.as_bytes());
+    let raw = raw.to_string_lossy();
     if m < 1 {
         warnings.push(format!(
             "Minimum value for {name} is 1 (current value is {raw})"
@@ -160,7 +166,7 @@ mod tests {
             |k| {
                 vars.iter()
                     .find(|(n, _)| *n == k)
-                    .map(|(_, v)| v.to_string())
+                    .map(|(_, v)| OsString::from(v))
             },
             &mut w,
         );
@@ -249,6 +255,23 @@ mod tests {
         assert_eq!(
             (c.alive.as_secs(), c.activity.as_secs()),
             (60, 35_791_394 * 60)
+        );
+    }
+
+    #[test]
+    fn issue_13_values_are_bytes() {
+        use std::os::unix::ffi::OsStringExt;
+        let mut w = Vec::new();
+        let get = |k: &str| match k {
+            "RUN_ERL_LOG_ALIVE_FORMAT" => Some(OsString::from_vec(b"%T \xe9t\xe9".to_vec())),
+            "RUN_ERL_LOG_ALIVE_MINUTES" => Some(OsString::from_vec(b"0\xff".to_vec())),
+            _ => None,
+        };
+        let c = from_env(get, &mut w).unwrap();
+        assert_eq!(c.format.as_bytes(), b"%T \xe9t\xe9");
+        assert_eq!(
+            w,
+            ["Minimum value for RUN_ERL_LOG_ALIVE_MINUTES is 1 (current value is 0\u{fffd})"]
         );
     }
 

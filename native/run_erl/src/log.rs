@@ -9,14 +9,17 @@
 use crate::config::{Config, Sync};
 use crate::fifo::errno_of;
 use crate::report::{self, Fatal};
+use std::ffi::{OsStr, OsString};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 use std::time::Instant;
 
 /// The open log and where it stands.
 pub struct Log {
-    dir: String,
+    dir: OsString,
     cfg: Config,
     n: u32,
     file: File,
@@ -53,25 +56,27 @@ pub fn choose(exists: &[bool], g: u32) -> u32 {
 
 impl Log {
     /// Checks the directory, picks the file and opens it for appending.
-    pub fn open(dir: &str, cfg: &Config) -> Result<Log, Fatal> {
+    pub fn open(dir: &OsStr, cfg: &Config) -> Result<Log, Fatal> {
         let g = cfg.generations;
         let entries = std::fs::read_dir(dir).map_err(|e| {
+            let shown = Path::new(dir).display();
             Fatal::errno(
                 790,
-                format!("Can't access log directory '{dir}'"),
+                format!("Can't access log directory '{shown}'"),
                 errno_of(&e),
             )
         })?;
         let mut exists = vec![false; g as usize + 1];
         for e in entries.filter_map(|e| e.ok()) {
-            if let Some(rest) = e
-                .file_name()
-                .to_str()
-                .and_then(|n| n.strip_prefix("erlang.log."))
-            {
+            let name = e.file_name();
+            if let Some(rest) = name.as_bytes().strip_prefix(b"erlang.log.") {
                 let i = fastrel_console::atoi(rest);
-                if (1..=i64::from(g)).contains(&i) {
-                    exists[i as usize] = true;
+                if let Some(seen) = usize::try_from(i)
+                    .ok()
+                    .filter(|i| *i >= 1)
+                    .and_then(|i| exists.get_mut(i))
+                {
+                    *seen = true;
                 }
             }
         }
@@ -79,7 +84,7 @@ impl Log {
         let file = open_file(dir, cfg, n, false)?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         let mut log = Log {
-            dir: dir.into(),
+            dir: dir.to_os_string(),
             cfg: cfg.clone(),
             n,
             file,
@@ -102,9 +107,9 @@ impl Log {
     }
 
     fn stamp_text(&self) -> String {
-        fastrel_console::strftime_now(&self.cfg.format, self.cfg.utc).unwrap_or_else(|| {
-            "(could not format time in 256 positions with current format string.)".into()
-        })
+        fastrel_console::strftime_now(self.cfg.format.as_bytes(), self.cfg.utc).unwrap_or_else(
+            || "(could not format time in 256 positions with current format string.)".into(),
+        )
     }
 
     /// Logs pty output, rotating first if it would not fit.
@@ -223,9 +228,10 @@ fn next(n: u32, g: u32) -> u32 {
 }
 
 /// OTP's `open_log`: removes the file after `n` to keep the hole, then opens `n`.
-fn open_file(dir: &str, cfg: &Config, n: u32, truncate: bool) -> Result<File, Fatal> {
-    let _ = std::fs::remove_file(format!("{dir}/erlang.log.{}", next(n, cfg.generations)));
-    let path = format!("{dir}/erlang.log.{n}");
+fn open_file(dir: &OsStr, cfg: &Config, n: u32, truncate: bool) -> Result<File, Fatal> {
+    let name = |n: u32| fastrel_console::suffixed(dir, &format!("/erlang.log.{n}"));
+    let _ = std::fs::remove_file(name(next(n, cfg.generations)));
+    let path = name(n);
     let mut flags = nix::libc::O_CLOEXEC;
     if cfg.sync == Sync::Always {
         flags |= nix::libc::O_SYNC;
@@ -246,7 +252,10 @@ fn open_file(dir: &str, cfg: &Config, n: u32, truncate: bool) -> Result<File, Fa
             }
             Ok(f)
         })
-        .map_err(|e| Fatal::errno(771, format!("Can't open log file '{path}'."), errno_of(&e)))
+        .map_err(|e| {
+            let shown = path.display();
+            Fatal::errno(771, format!("Can't open log file '{shown}'."), errno_of(&e))
+        })
 }
 
 #[cfg(test)]

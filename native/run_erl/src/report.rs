@@ -4,13 +4,15 @@
 //! start leaves its reason where the operator looks first.
 
 use nix::errno::Errno;
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::OnceLock;
 
 static DETACHED: AtomicBool = AtomicBool::new(false);
-static STATUS_FILE: OnceLock<String> = OnceLock::new();
+static STATUS_FILE: OnceLock<std::path::PathBuf> = OnceLock::new();
 /// While a detaching run_erl's caller still waits: where to tell it what went wrong.
 static REPLY: AtomicI32 = AtomicI32::new(-1);
 
@@ -59,14 +61,18 @@ impl Fatal {
 }
 
 /// Remembers `<log_dir>/run_erl.log` (OTP joins with a plain `/`).
-pub fn set_status_file(log_dir: &str) {
-    let _ = STATUS_FILE.set(format!("{log_dir}/run_erl.log"));
+pub fn set_status_file(log_dir: &OsStr) {
+    let _ = STATUS_FILE.set(fastrel_console::suffixed(log_dir, "/run_erl.log"));
 }
 
 /// From now on errors go to syslog: stdio is /dev/null.
-pub fn detach(prog: &str) {
-    let ident =
-        std::ffi::CString::new(prog.rsplit('/').next().unwrap_or("run_erl")).unwrap_or_default();
+pub fn detach(prog: &OsStr) {
+    let base = prog
+        .as_bytes()
+        .rsplit(|b| *b == b'/')
+        .next()
+        .unwrap_or(b"run_erl");
+    let ident = std::ffi::CString::new(base).unwrap_or_else(|_| c"run_erl".into());
     // openlog keeps the pointer: leak the string for the life of the process.
     let ident: &'static std::ffi::CStr = Box::leak(ident.into_boxed_c_str());
     // SAFETY: ident lives forever; the flags are plain constants.
@@ -155,21 +161,24 @@ pub fn status(text: &str) {
 
 /// The exec trace the child leaves in run_erl.log just before it runs the shell; this
 /// starts the file afresh, as OTP's does.
-pub fn exec_trace(argv: &[String]) {
+pub fn exec_trace(argv: &[OsString]) {
     let Some(path) = STATUS_FILE.get() else {
         return;
     };
-    let mut text = String::new();
+    // The arguments' own bytes, as OTP's fprintf("%s") writes them.
+    let mut text = Vec::new();
     let head = format!(
         "run_erl [{}] {}\n",
         std::process::id(),
         fastrel_console::ctime_now()
     );
-    text.push_str(&head);
-    text.push_str("Args before exec of shell:\n");
+    text.extend_from_slice(head.as_bytes());
+    text.extend_from_slice(b"Args before exec of shell:\n");
     for (i, a) in argv.iter().enumerate() {
-        text.push_str(&head);
-        text.push_str(&format!("argv[{i}] = {a}\n"));
+        text.extend_from_slice(head.as_bytes());
+        text.extend_from_slice(format!("argv[{i}] = ").as_bytes());
+        text.extend_from_slice(a.as_bytes());
+        text.push(b'\n');
     }
     // Not fs::write: its 0666 makes run_erl.log world-writable under umask 000 (OTP's
     // fopen does the same).
@@ -180,6 +189,6 @@ pub fn exec_trace(argv: &[String]) {
         .mode(crate::log::LOG_MODE)
         .open(path);
     if let Ok(mut f) = file {
-        let _ = f.write_all(text.as_bytes());
+        let _ = f.write_all(&text);
     }
 }

@@ -860,3 +860,129 @@ fn issue_13_logs_are_never_group_or_world_writable() {
         assert_eq!(mode, 0o644, "{name} is {mode:o}");
     }
 }
+
+#[test]
+fn issue_13_non_utf8_directories_and_commands_are_bytes() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    // OTP's programs take any bytes (`run_erl $'/tmp/p\xff/' /tmp/l true`); ours used to
+    // panic (exit 101) on them.
+    let s = Scratch::new();
+    let mut r = Reaper::default();
+    let bytes = |p: &Path, tail: &[u8]| [p.as_os_str().as_bytes(), tail].concat();
+    let pipes = bytes(&s.0, b"/p\xff/");
+    let logs = bytes(&s.0, b"/l\xff");
+    std::fs::create_dir(OsStr::from_bytes(&pipes)).unwrap();
+    std::fs::create_dir(OsStr::from_bytes(&logs)).unwrap();
+    let mut c = command(&ours("run_erl"), &[]);
+    c.arg(OsStr::from_bytes(&pipes))
+        .arg(OsStr::from_bytes(&logs));
+    c.arg(OsStr::from_bytes(b"echo $$ > a; echo caf\xe9; exec cat"));
+    c.current_dir(&s.0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = r.child(c.spawn().unwrap());
+    let status = exited(child, Duration::from_millis(300));
+    assert!(
+        status.is_none(),
+        "run_erl exited: {status:?} {}",
+        stderr_of(r.last())
+    );
+    let pid = r.pid(s.pid_in("a"));
+
+    // to_erl finds and lists the pipe in the same directory.
+    let list = Command::new(ours("to_erl"))
+        .arg("--list")
+        .arg(OsStr::from_bytes(&pipes))
+        .output()
+        .unwrap();
+    assert_eq!(
+        list.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    assert_eq!(list.stdout, [&pipes[..], b"erlang.pipe.1\tlive\n"].concat());
+    let mut attach = Command::new(ours("to_erl"));
+    attach
+        .arg(OsStr::from_bytes(&pipes))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut to_erl = attach.spawn().unwrap();
+    let mut keys = to_erl.stdin.take().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    keys.write_all(b"typed-through\n").unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    keys.write_all(b"\x04").unwrap();
+    drop(keys);
+    let status = exited(&mut to_erl, Duration::from_secs(10));
+    let mut err = Vec::new();
+    to_erl.stderr.take().unwrap().read_to_end(&mut err).unwrap();
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
+    assert!(
+        err.starts_with(&[&b"Attaching to "[..], &pipes, b"erlang.pipe.1 (^D to exit)"].concat()),
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
+
+    let _ = kill(pid, Signal::SIGKILL);
+    assert!(
+        exited(r.last(), Duration::from_secs(10)).is_some(),
+        "run_erl exits"
+    );
+    let log = std::fs::read(OsStr::from_bytes(&[&logs[..], b"/erlang.log.1"].concat())).unwrap();
+    assert!(
+        log.windows(5).any(|w| w == b"caf\xe9\r"),
+        "{}",
+        String::from_utf8_lossy(&log)
+    );
+    assert!(
+        log.windows(13).any(|w| w == b"typed-through"),
+        "{}",
+        String::from_utf8_lossy(&log)
+    );
+    let trace = std::fs::read(OsStr::from_bytes(&[&logs[..], b"/run_erl.log"].concat())).unwrap();
+    assert!(
+        trace.windows(12).any(|w| w == b"echo caf\xe9; e"),
+        "{}",
+        String::from_utf8_lossy(&trace)
+    );
+    assert_eq!(
+        std::fs::read_dir(OsStr::from_bytes(&pipes))
+            .unwrap()
+            .count(),
+        0,
+        "FIFOs removed"
+    );
+}
+
+#[test]
+fn issue_13_to_erl_takes_non_utf8_arguments() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    // Each of these used to panic (exit 101) in to_erl's argument parsing.
+    let check = |args: &[&[u8]], want: &[u8]| {
+        let out = Command::new(ours("to_erl"))
+            .args(args.iter().map(|a| OsStr::from_bytes(a)))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert_eq!(out.stderr, want, "{err}");
+    };
+    let no_dir = b"Can't access pipe directory /nonexistent\xff/: No such file or directory\n";
+    check(&[b"/nonexistent\xff/"], no_dir);
+    check(&[b"--list", b"/nonexistent\xff"], no_dir);
+    check(&[b"-\xff"], b"Invalid option '-\xff'\n");
+    check(
+        &[b"--follow", b"/nonexistent\xff/"],
+        "No run_erl log (erlang.log.N) in /nonexistent\u{fffd}/\n".as_bytes(),
+    );
+}
