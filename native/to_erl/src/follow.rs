@@ -48,12 +48,14 @@ fn successor(dir: &Path, current: u64, cur: &Metadata) -> Option<u64> {
         gens.iter()
             .any(|(g, m)| *g == n && m.ino() != cur.ino() && mtime(m) >= mtime(cur))
     };
-    if newer(current + 1) {
-        return Some(current + 1);
+    // Saturating: a file named erlang.log.18446744073709551615 is someone's, not a reason
+    // to panic; at the top, `next` is `current` itself and so never newer.
+    let next = current.saturating_add(1);
+    if newer(next) {
+        return Some(next);
     }
     let lowest = gens.iter().map(|(g, _)| *g).min()?;
-    (lowest != current && !gens.iter().any(|(g, _)| *g == current + 1) && newer(lowest))
-        .then_some(lowest)
+    (lowest != current && !gens.iter().any(|(g, _)| *g == next) && newer(lowest)).then_some(lowest)
 }
 
 fn copy_to_end(file: &mut File, out: &mut impl Write, buf: &mut [u8]) -> bool {
@@ -118,5 +120,22 @@ pub fn run(dir: &Path) -> u8 {
             }
             None => std::thread::sleep(POLL),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_13_the_highest_possible_number_has_no_successor_and_no_panic() {
+        let dir = std::env::temp_dir().join(format!("to_erl_follow_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let top = log_path(&dir, u64::MAX);
+        std::fs::write(&top, b"x").unwrap();
+        let cur = std::fs::metadata(&top).unwrap();
+        assert_eq!(successor(&dir, u64::MAX, &cur), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
