@@ -1,22 +1,41 @@
 //! heart's messages, byte for byte as OTP's: `<argv0>: <ctime>: <text>\r\n` on stderr.
 
+use std::ffi::OsStr;
 use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
 
 /// Writes one timestamped message to stderr, in the format `HEART_LOG_FORMAT` asks for:
 /// OTP's by default, `iso8601` for an ISO-8601 UTC time in its place, or `json` for one
-/// JSON object per line (for log shippers).
-pub fn say(prog: &str, text: &str) {
-    let line = match std::env::var("HEART_LOG_FORMAT").as_deref() {
-        Ok("iso8601") => format!("{prog}: {}: {text}\r\n", iso8601_now()),
-        Ok("json") => format!(
+/// JSON object per line (for log shippers). `prog` and `text` are bytes (argv[0], the
+/// reboot command) and are written as they are, except in JSON, which must be UTF-8.
+pub fn say(prog: &OsStr, text: impl AsRef<[u8]>) {
+    let text = text.as_ref();
+    let plain = |time: String| {
+        [
+            prog.as_bytes(),
+            b": ",
+            time.as_bytes(),
+            b": ",
+            text,
+            b"\r\n",
+        ]
+        .concat()
+    };
+    let line = match std::env::var_os("HEART_LOG_FORMAT")
+        .as_ref()
+        .and_then(|f| f.to_str())
+    {
+        Some("iso8601") => plain(iso8601_now()),
+        Some("json") => format!(
             "{{\"time\":\"{}\",\"program\":{},\"message\":{}}}\n",
             iso8601_now(),
-            json_string(prog),
-            json_string(text)
-        ),
-        _ => format!("{prog}: {}: {text}\r\n", ctime_now()),
+            json_string(&prog.to_string_lossy()),
+            json_string(&String::from_utf8_lossy(text))
+        )
+        .into_bytes(),
+        _ => plain(ctime_now()),
     };
-    let _ = std::io::stderr().write_all(line.as_bytes());
+    let _ = std::io::stderr().write_all(&line);
 }
 
 fn json_string(s: &str) -> String {
@@ -36,7 +55,9 @@ fn json_string(s: &str) -> String {
 
 /// Now in UTC as `2026-11-23T19:43:48.123Z`.
 fn iso8601_now() -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = now.as_secs() as nix::libc::time_t;
     // SAFETY: gmtime_r only writes the tm we hand it.
     let tm = unsafe {
@@ -83,12 +104,18 @@ mod tests {
 
     #[test]
     fn json_strings_escape_what_they_must() {
-        assert_eq!(json_string("Executed \"a\\b\" -> 0\n"), "\"Executed \\\"a\\\\b\\\" -> 0\\u000a\"");
+        assert_eq!(
+            json_string("Executed \"a\\b\" -> 0\n"),
+            "\"Executed \\\"a\\\\b\\\" -> 0\\u000a\""
+        );
     }
 
     #[test]
     fn iso8601_has_the_expected_shape() {
         let t = iso8601_now();
-        assert_eq!((t.len(), &t[4..5], &t[10..11], &t[23..]), (24, "-", "T", "Z"));
+        assert_eq!(
+            (t.len(), &t[4..5], &t[10..11], &t[23..]),
+            (24, "-", "T", "Z")
+        );
     }
 }

@@ -10,7 +10,9 @@
 use crate::log::say;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
+use std::ffi::OsStr;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
 /// Why the main loop ended.
@@ -30,31 +32,45 @@ const GRACE: Duration = Duration::from_secs(5);
 
 /// Kills the old VM if needed and runs `command` (`None`: no command configured).
 /// Returns heart's exit status (always 0, as OTP's).
-pub fn reboot(prog: &str, reason: Reason, pid: Option<i32>, command: Option<String>) -> u8 {
+pub fn reboot(prog: &OsStr, reason: Reason, pid: Option<i32>, command: Option<Vec<u8>>) -> u8 {
     let Some(command) = command else {
         say(prog, "Would reboot. Terminating.");
         return 0;
     };
-    if std::env::var("HEART_NO_KILL").as_deref() != Ok("TRUE") {
+    if std::env::var_os("HEART_NO_KILL").as_deref() != Some(OsStr::new("TRUE")) {
         if let Some(pid) = pid {
             kill_old_erlang(prog, reason, pid);
         }
     }
     if let Some(budget) = crate::budget::Budget::from_env() {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         if let Err(why) = budget.take(now) {
-            say(prog, &why);
+            say(prog, why);
             return 0;
         }
     }
-    let status = std::process::Command::new("/bin/sh").arg("-c").arg(&command).status();
+    let status = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(OsStr::from_bytes(&command))
+        .status();
     // system(3) reports the raw wait status; OTP prints that, not the exit code.
     let raw = status.map_or(-1, std::os::unix::process::ExitStatusExt::into_raw);
-    say(prog, &format!("Executed \"{command}\" -> {raw}. Terminating."));
+    // The command's own bytes, as OTP's printf("%s") gives them.
+    say(
+        prog,
+        [
+            &b"Executed \""[..],
+            &command,
+            format!("\" -> {raw}. Terminating.").as_bytes(),
+        ]
+        .concat(),
+    );
     0
 }
 
-fn kill_old_erlang(prog: &str, reason: Reason, pid: i32) {
+fn kill_old_erlang(prog: &OsStr, reason: Reason, pid: i32) {
     let watch = Watch::new(pid);
     if reason == Reason::Closed {
         say(prog, "Wait 5 seconds for Erlang to terminate nicely");
@@ -63,18 +79,24 @@ fn kill_old_erlang(prog: &str, reason: Reason, pid: i32) {
         }
         say(prog, "Erlang still alive, kill it");
     }
-    let sig = if std::env::var("HEART_KILL_SIGNAL").as_deref() == Ok("SIGABRT") {
+    let sig = if std::env::var_os("HEART_KILL_SIGNAL").as_deref() == Some(OsStr::new("SIGABRT")) {
         say(prog, "kill signal SIGABRT requested");
         Signal::SIGABRT
     } else {
         Signal::SIGKILL
     };
     if kill(Pid::from_raw(pid), sig).is_err() && !watch.gone() {
-        say(prog, "Unable to kill old process, kill failed (tried multiple times).");
+        say(
+            prog,
+            "Unable to kill old process, kill failed (tried multiple times).",
+        );
         return;
     }
     if !watch.wait_exit(GRACE) {
-        say(prog, "Unable to kill old process, kill failed (tried multiple times).");
+        say(
+            prog,
+            "Unable to kill old process, kill failed (tried multiple times).",
+        );
     }
 }
 
@@ -107,7 +129,8 @@ impl Watch {
                 Some(fd) => {
                     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
                     let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
-                    let ms = PollTimeout::try_from(left.as_millis().min(60_000) as i32).unwrap_or(PollTimeout::ZERO);
+                    let ms = PollTimeout::try_from(left.as_millis().min(60_000) as i32)
+                        .unwrap_or(PollTimeout::ZERO);
                     match poll(&mut fds, ms) {
                         Ok(n) if n > 0 => return true,
                         Ok(_) if left.is_zero() => return false,
@@ -130,5 +153,8 @@ impl Watch {
 }
 
 fn alive(pid: i32) -> bool {
-    !matches!(kill(Pid::from_raw(pid), None), Err(nix::errno::Errno::ESRCH))
+    !matches!(
+        kill(Pid::from_raw(pid), None),
+        Err(nix::errno::Errno::ESRCH)
+    )
 }

@@ -35,39 +35,54 @@ pub enum Action {
     Reboot(Reason),
 }
 
-/// The reboot command as heart.erl set it, and the one from the environment.
+/// The reboot command as heart.erl set it, and the one from the environment. Both are
+/// bytes: a command is a file name's cousin and need not be UTF-8.
 pub struct Session {
     command: Vec<u8>,
-    env_command: Option<String>,
+    env_command: Option<Vec<u8>>,
 }
 
 impl Session {
     /// A session whose fallback command is `HEART_COMMAND` (`None`: unset).
-    pub fn new(env_command: Option<String>) -> Session {
-        Session { command: Vec::new(), env_command }
+    pub fn new(env_command: Option<Vec<u8>>) -> Session {
+        Session {
+            command: Vec::new(),
+            env_command,
+        }
     }
 
     /// The command a reboot runs: the one set with `heart:set_cmd/1`, else `HEART_COMMAND`.
-    pub fn command(&self) -> Option<String> {
+    pub fn command(&self) -> Option<Vec<u8>> {
         if self.command.is_empty() {
             self.env_command.clone()
         } else {
-            Some(String::from_utf8_lossy(&self.command).into_owned())
+            Some(self.command.clone())
         }
     }
 
     /// Handles one event.
     pub fn step(&mut self, event: Event) -> Vec<Action> {
         match event {
-            Event::Eof => vec![Action::Log("Erlang has closed.".into()), Action::Reboot(Reason::Closed)],
-            Event::ReadError => vec![Action::Log("error in read_message.".into()), Action::Reboot(Reason::Error)],
+            Event::Eof => vec![
+                Action::Log("Erlang has closed.".into()),
+                Action::Reboot(Reason::Closed),
+            ],
+            Event::ReadError => vec![
+                Action::Log("error in read_message.".into()),
+                Action::Reboot(Reason::Error),
+            ],
             Event::Deadline(secs) => vec![
-                Action::Log(format!("heart-beat time-out, no activity for {secs} seconds")),
+                Action::Log(format!(
+                    "heart-beat time-out, no activity for {secs} seconds"
+                )),
                 Action::Reboot(Reason::Timeout),
             ],
             // Empty frames and frames longer than OTP's buffer are ignored, as OTP does.
             Event::Frame(f) if f.is_empty() || f.len() > MAX_FRAME => vec![],
-            Event::Frame(f) => self.frame(f[0], &f[1..]),
+            Event::Frame(f) => match f.split_first() {
+                Some((opcode, payload)) => self.frame(*opcode, payload),
+                None => vec![],
+            },
         }
     }
 
@@ -88,7 +103,7 @@ impl Session {
             // OTP sends nothing for a command of 2048 bytes or more, leaving heart:get_cmd/0
             // blocked; every length fits a {packet,2} reply, so always answer.
             op::GET_CMD => {
-                let cmd = self.command().map(|c| until_nul(c.as_bytes())).unwrap_or_default();
+                let cmd = self.command().map(|c| until_nul(&c)).unwrap_or_default();
                 vec![Action::Reply(op::HEART_CMD, cmd)]
             }
             op::PREPARING_CRASH => vec![
@@ -111,17 +126,41 @@ mod tests {
 
     #[test]
     fn set_get_clear_follow_heart_erl() {
-        let mut s = Session::new(Some("env cmd".into()));
-        assert_eq!(s.step(frame(&[6])), vec![Action::Reply(7, b"env cmd".to_vec())]);
-        assert_eq!(s.step(frame(b"\x04echo hi\0ignored")), vec![Action::Reply(1, vec![])]);
-        assert_eq!(s.step(frame(&[6])), vec![Action::Reply(7, b"echo hi".to_vec())]);
-        assert_eq!(s.command().as_deref(), Some("echo hi"));
+        let mut s = Session::new(Some(b"env cmd".to_vec()));
+        assert_eq!(
+            s.step(frame(&[6])),
+            vec![Action::Reply(7, b"env cmd".to_vec())]
+        );
+        assert_eq!(
+            s.step(frame(b"\x04echo hi\0ignored")),
+            vec![Action::Reply(1, vec![])]
+        );
+        assert_eq!(
+            s.step(frame(&[6])),
+            vec![Action::Reply(7, b"echo hi".to_vec())]
+        );
+        assert_eq!(s.command().as_deref(), Some(&b"echo hi"[..]));
         assert_eq!(s.step(frame(&[5])), vec![Action::Reply(1, vec![])]);
-        assert_eq!(s.command().as_deref(), Some("env cmd"));
+        assert_eq!(s.command().as_deref(), Some(&b"env cmd"[..]));
         // An empty SET_CMD is a clear.
         s.step(frame(b"\x04x"));
         s.step(frame(&[4]));
-        assert_eq!(s.command().as_deref(), Some("env cmd"));
+        assert_eq!(s.command().as_deref(), Some(&b"env cmd"[..]));
+    }
+
+    #[test]
+    fn issue_13_commands_keep_their_bytes() {
+        let mut s = Session::new(Some(b"/opt/r\xe9l/bin/start".to_vec()));
+        assert_eq!(
+            s.step(frame(&[6])),
+            vec![Action::Reply(7, b"/opt/r\xe9l/bin/start".to_vec())]
+        );
+        s.step(frame(b"\x04/tmp/p\xff/restart"));
+        assert_eq!(
+            s.command().as_deref(),
+            Some(&b"/tmp/p\xff/restart"[..]),
+            "not U+FFFD"
+        );
     }
 
     #[test]
@@ -134,7 +173,15 @@ mod tests {
     #[test]
     fn ignored_frames() {
         let mut s = Session::new(None);
-        for f in [vec![], vec![0], vec![9], vec![255, 1, 2], vec![1], vec![7, 1], vec![4; 2049]] {
+        for f in [
+            vec![],
+            vec![0],
+            vec![9],
+            vec![255, 1, 2],
+            vec![1],
+            vec![7, 1],
+            vec![4; 2049],
+        ] {
             assert_eq!(s.step(Event::Frame(f.clone())), vec![], "{f:?}");
         }
         assert_eq!(s.command(), None, "an oversized SET_CMD changes nothing");
@@ -143,14 +190,30 @@ mod tests {
     #[test]
     fn endings() {
         let mut s = Session::new(None);
-        assert_eq!(s.step(frame(&[2, 9, 9])), vec![Action::Beat], "extra beat payload is tolerated");
+        assert_eq!(
+            s.step(frame(&[2, 9, 9])),
+            vec![Action::Beat],
+            "extra beat payload is tolerated"
+        );
         assert_eq!(s.step(frame(&[3])), vec![Action::Stop]);
-        assert_eq!(s.step(Event::Eof).last(), Some(&Action::Reboot(Reason::Closed)));
-        assert_eq!(s.step(Event::ReadError).last(), Some(&Action::Reboot(Reason::Error)));
+        assert_eq!(
+            s.step(Event::Eof).last(),
+            Some(&Action::Reboot(Reason::Closed))
+        );
+        assert_eq!(
+            s.step(Event::ReadError).last(),
+            Some(&Action::Reboot(Reason::Error))
+        );
         assert_eq!(
             s.step(Event::Deadline(11)),
-            vec![Action::Log("heart-beat time-out, no activity for 11 seconds".into()), Action::Reboot(Reason::Timeout)]
+            vec![
+                Action::Log("heart-beat time-out, no activity for 11 seconds".into()),
+                Action::Reboot(Reason::Timeout)
+            ]
         );
-        assert_eq!(s.step(frame(&[8]))[1..], [Action::WaitForDump, Action::Reboot(Reason::Crashing)]);
+        assert_eq!(
+            s.step(frame(&[8]))[1..],
+            [Action::WaitForDump, Action::Reboot(Reason::Crashing)]
+        );
     }
 }

@@ -5,9 +5,10 @@ use crate::report::{self, Fatal};
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt, PtyMaster};
 use nix::sys::termios::{tcgetattr, tcsetattr, InputFlags, SetArg};
-use nix::unistd::{dup2_stdin, dup2_stdout, dup2_stderr, execv, fork, setsid, ForkResult, Pid};
-use std::ffi::CString;
+use nix::unistd::{dup2_stderr, dup2_stdin, dup2_stdout, execv, fork, setsid, ForkResult, Pid};
+use std::ffi::{CString, OsString};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 
 /// The master side of the command's terminal, non-blocking.
 pub struct Pty {
@@ -29,15 +30,29 @@ pub fn open_pty() -> Result<Pty, Fatal> {
 /// What the child needs, prepared before the fork so the child only makes system calls.
 pub struct Command {
     argv: Vec<CString>,
-    shown: Vec<String>,
+    shown: Vec<OsString>,
 }
 
 impl Command {
-    /// `sh -c <command> [extra...]`; extra words become `$0`, `$1`... as with OTP's.
-    pub fn new(words: &[String]) -> Command {
-        let mut shown = vec!["sh".to_string(), "-c".to_string()];
+    /// `sh -c <command> [extra...]`; extra words become `$0`, `$1`... as with OTP's. The
+    /// words are bytes, passed on as they are.
+    pub fn new(words: &[OsString]) -> Command {
+        let mut shown = vec![OsString::from("sh"), OsString::from("-c")];
         shown.extend(words.iter().cloned());
-        let argv = shown.iter().map(|s| CString::new(s.replace('\0', "")).unwrap_or_default()).collect();
+        // argv strings cannot hold a NUL; dropping one is what C's strcpy would see.
+        let argv = shown
+            .iter()
+            .map(|s| {
+                CString::new(
+                    s.as_bytes()
+                        .iter()
+                        .copied()
+                        .filter(|b| *b != 0)
+                        .collect::<Vec<u8>>(),
+                )
+                .unwrap_or_default()
+            })
+            .collect();
         Command { argv, shown }
     }
 }
@@ -45,7 +60,12 @@ impl Command {
 /// Starts the command on the pty's slave. `sleepy` is OTP's `-sleepy-child` (the child
 /// waits a second first, to test start-up races). If the shell cannot be run, the error
 /// also reaches a `-daemon` caller still waiting (report's reply pipe, closed by exec).
-pub fn spawn(pty: &Pty, cmd: &Command, disable_flowcntrl: bool, sleepy: bool) -> Result<Pid, Fatal> {
+pub fn spawn(
+    pty: &Pty,
+    cmd: &Command,
+    disable_flowcntrl: bool,
+    sleepy: bool,
+) -> Result<Pid, Fatal> {
     // SAFETY: run_erl is single-threaded here; the child calls only what is async-signal
     // safe in practice for a single-threaded process and then execs or exits.
     match unsafe { fork() } {
@@ -67,10 +87,18 @@ fn child(pty: &Pty, cmd: &Command, disable_flowcntrl: bool, sleepy: bool) -> i32
     unsafe { nix::libc::close(pty.master.as_raw_fd()) };
     let _ = setsid();
     // Without O_NOCTTY, opening the slave in a new session makes it the controlling tty.
-    let slave: OwnedFd = match nix::fcntl::open(pty.slave.as_str(), OFlag::O_RDWR, nix::sys::stat::Mode::empty()) {
+    let slave: OwnedFd = match nix::fcntl::open(
+        pty.slave.as_str(),
+        OFlag::O_RDWR,
+        nix::sys::stat::Mode::empty(),
+    ) {
         Ok(fd) => fd,
         Err(e) => {
-            report::fatal(&Fatal::errno(1075, format!("Could not open pty slave '{}'", pty.slave), e));
+            report::fatal(&Fatal::errno(
+                1075,
+                format!("Could not open pty slave '{}'", pty.slave),
+                e,
+            ));
             return 1;
         }
     };
@@ -80,7 +108,11 @@ fn child(pty: &Pty, cmd: &Command, disable_flowcntrl: bool, sleepy: bool) -> i32
             return 255;
         }
     }
-    if dup2_stdin(&slave).and(dup2_stdout(&slave)).and(dup2_stderr(&slave)).is_err() {
+    if dup2_stdin(&slave)
+        .and(dup2_stdout(&slave))
+        .and(dup2_stderr(&slave))
+        .is_err()
+    {
         report::status("Cannot dup\n");
     }
     if slave.as_raw_fd() > 2 {
@@ -98,14 +130,21 @@ fn child(pty: &Pty, cmd: &Command, disable_flowcntrl: bool, sleepy: bool) -> i32
 fn no_flow_control(fd: BorrowedFd) -> Result<(), &'static str> {
     let mut t = tcgetattr(fd).map_err(|_| "Cannot get terminal's current mode")?;
     t.input_flags.remove(InputFlags::IXOFF);
-    tcsetattr(fd, SetArg::TCSANOW, &t).map_err(|_| "Cannot disable terminal's flow control on input")?;
+    tcsetattr(fd, SetArg::TCSANOW, &t)
+        .map_err(|_| "Cannot disable terminal's flow control on input")?;
     t.input_flags.remove(InputFlags::IXON);
-    tcsetattr(fd, SetArg::TCSANOW, &t).map_err(|_| "Cannot disable terminal's flow control on output")
+    tcsetattr(fd, SetArg::TCSANOW, &t)
+        .map_err(|_| "Cannot disable terminal's flow control on output")
 }
 
 /// Applies to_erl's window size to the pty.
 pub fn set_winsize(pty: &Pty, cols: u16, rows: u16) -> Result<(), nix::errno::Errno> {
-    let ws = nix::libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+    let ws = nix::libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
     // SAFETY: TIOCSWINSZ reads one winsize from the pointer.
     let r = unsafe { nix::libc::ioctl(pty.master.as_raw_fd(), nix::libc::TIOCSWINSZ, &ws) };
     nix::errno::Errno::result(r).map(drop)

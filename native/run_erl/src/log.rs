@@ -9,14 +9,17 @@
 use crate::config::{Config, Sync};
 use crate::fifo::errno_of;
 use crate::report::{self, Fatal};
+use std::ffi::{OsStr, OsString};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 use std::time::Instant;
 
 /// The open log and where it stands.
 pub struct Log {
-    dir: String,
+    dir: OsString,
     cfg: Config,
     n: u32,
     file: File,
@@ -40,42 +43,73 @@ pub fn choose(exists: &[bool], g: u32) -> u32 {
         }
     }
     match candidate {
-        Some(c) if c != 0 => if c == 1 { g } else { c - 1 },
+        Some(c) if c != 0 => {
+            if c == 1 {
+                g
+            } else {
+                c - 1
+            }
+        }
         _ => 1,
     }
 }
 
 impl Log {
     /// Checks the directory, picks the file and opens it for appending.
-    pub fn open(dir: &str, cfg: &Config) -> Result<Log, Fatal> {
+    pub fn open(dir: &OsStr, cfg: &Config) -> Result<Log, Fatal> {
         let g = cfg.generations;
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| Fatal::errno(790, format!("Can't access log directory '{dir}'"), errno_of(&e)))?;
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            let shown = Path::new(dir).display();
+            Fatal::errno(
+                790,
+                format!("Can't access log directory '{shown}'"),
+                errno_of(&e),
+            )
+        })?;
         let mut exists = vec![false; g as usize + 1];
         for e in entries.filter_map(|e| e.ok()) {
-            if let Some(rest) = e.file_name().to_str().and_then(|n| n.strip_prefix("erlang.log.")) {
+            let name = e.file_name();
+            if let Some(rest) = name.as_bytes().strip_prefix(b"erlang.log.") {
                 let i = fastrel_console::atoi(rest);
-                if (1..=i64::from(g)).contains(&i) {
-                    exists[i as usize] = true;
+                if let Some(seen) = usize::try_from(i)
+                    .ok()
+                    .filter(|i| *i >= 1)
+                    .and_then(|i| exists.get_mut(i))
+                {
+                    *seen = true;
                 }
             }
         }
         let n = choose(&exists, g);
         let file = open_file(dir, cfg, n, false)?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let mut log = Log { dir: dir.into(), cfg: cfg.clone(), n, file, size, dirty: false, last_sync: Instant::now(), at_line_start: true, write_failed: false };
+        let mut log = Log {
+            dir: dir.to_os_string(),
+            cfg: cfg.clone(),
+            n,
+            file,
+            size,
+            dirty: false,
+            last_sync: Instant::now(),
+            at_line_start: true,
+            write_failed: false,
+        };
         log.header();
         Ok(log)
     }
 
     fn header(&mut self) {
-        let text = format!("\n=====\n===== LOGGING STARTED {}\n=====\n", self.stamp_text());
+        let text = format!(
+            "\n=====\n===== LOGGING STARTED {}\n=====\n",
+            self.stamp_text()
+        );
         self.raw(text.as_bytes());
     }
 
     fn stamp_text(&self) -> String {
-        fastrel_console::strftime_now(&self.cfg.format, self.cfg.utc)
-            .unwrap_or_else(|| "(could not format time in 256 positions with current format string.)".into())
+        fastrel_console::strftime_now(self.cfg.format.as_bytes(), self.cfg.utc).unwrap_or_else(
+            || "(could not format time in 256 positions with current format string.)".into(),
+        )
     }
 
     /// Logs pty output, rotating first if it would not fit.
@@ -100,7 +134,11 @@ impl Log {
     /// `\n===== ALIVE <stamp>\n` after a quiet spell, `\n===== <stamp>\n` before output
     /// that ends one.
     pub fn stamp(&mut self, alive: bool) -> Result<(), Fatal> {
-        let line = format!("\n===== {}{}\n", if alive { "ALIVE " } else { "" }, self.stamp_text());
+        let line = format!(
+            "\n===== {}{}\n",
+            if alive { "ALIVE " } else { "" },
+            self.stamp_text()
+        );
         let saved = std::mem::replace(&mut self.cfg.line_stamps, false);
         let r = self.write(line.as_bytes());
         self.cfg.line_stamps = saved;
@@ -177,14 +215,23 @@ impl Log {
     }
 }
 
+/// The mode run_erl creates its logs with (before the umask): never group- or
+/// world-writable, whatever the umask.
+pub const LOG_MODE: u32 = 0o644;
+
 fn next(n: u32, g: u32) -> u32 {
-    if n >= g { 1 } else { n + 1 }
+    if n >= g {
+        1
+    } else {
+        n + 1
+    }
 }
 
 /// OTP's `open_log`: removes the file after `n` to keep the hole, then opens `n`.
-fn open_file(dir: &str, cfg: &Config, n: u32, truncate: bool) -> Result<File, Fatal> {
-    let _ = std::fs::remove_file(format!("{dir}/erlang.log.{}", next(n, cfg.generations)));
-    let path = format!("{dir}/erlang.log.{n}");
+fn open_file(dir: &OsStr, cfg: &Config, n: u32, truncate: bool) -> Result<File, Fatal> {
+    let name = |n: u32| fastrel_console::suffixed(dir, &format!("/erlang.log.{n}"));
+    let _ = std::fs::remove_file(name(next(n, cfg.generations)));
+    let path = name(n);
     let mut flags = nix::libc::O_CLOEXEC;
     if cfg.sync == Sync::Always {
         flags |= nix::libc::O_SYNC;
@@ -194,7 +241,9 @@ fn open_file(dir: &str, cfg: &Config, n: u32, truncate: bool) -> Result<File, Fa
         .append(true)
         .create(true)
         .truncate(false)
-        .mode(0o664)
+        // OTP's 0664 leaves the console, which can hold secrets typed at the shell,
+        // group-writable under umask 002 and 000; nobody but run_erl writes it.
+        .mode(LOG_MODE)
         .custom_flags(flags)
         .open(&path)
         .and_then(|f| {
@@ -203,7 +252,10 @@ fn open_file(dir: &str, cfg: &Config, n: u32, truncate: bool) -> Result<File, Fa
             }
             Ok(f)
         })
-        .map_err(|e| Fatal::errno(771, format!("Can't open log file '{path}'."), errno_of(&e)))
+        .map_err(|e| {
+            let shown = path.display();
+            Fatal::errno(771, format!("Can't open log file '{shown}'."), errno_of(&e))
+        })
 }
 
 #[cfg(test)]

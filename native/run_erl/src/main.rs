@@ -18,18 +18,25 @@ use nix::sys::signal::{raise, signal, sigprocmask, SigHandler, SigSet, SigmaskHo
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use relay::{End, Relay};
 use report::Fatal;
+use std::ffi::{OsStr, OsString};
 use std::os::fd::AsRawFd;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     // Kept in the binary for to_erl to find (see fastrel_console::RUN_ERL_MARKER).
     std::hint::black_box(fastrel_console::RUN_ERL_MARKER);
-    let argv: Vec<String> = std::env::args().collect();
-    let Some(args) = args::parse(&argv[1..]) else {
+    // Bytes, as OTP's run_erl takes them: a directory need not be UTF-8.
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let (prog, rest) = argv
+        .split_first()
+        .map_or((OsStr::new("run_erl"), &[][..]), |(p, r)| {
+            (p.as_os_str(), r)
+        });
+    let Some(args) = args::parse(rest) else {
         eprint!("{}", args::USAGE);
         return ExitCode::from(1);
     };
-    match run(&argv[0], args) {
+    match run(prog, args) {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
             report::fatal(&f);
@@ -38,13 +45,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(prog: &str, args: args::Args) -> Result<u8, Fatal> {
+fn run(prog: &OsStr, args: args::Args) -> Result<u8, Fatal> {
     report::set_status_file(&args.log_dir);
     let mut warnings = Vec::new();
-    let cfg = config::from_env(|k| std::env::var(k).ok(), &mut warnings).map_err(|t| Fatal::new(250, t))?;
-    warnings.iter().for_each(|w| report::error(&Fatal::new(240, w.clone())));
+    let cfg =
+        config::from_env(|k| std::env::var_os(k), &mut warnings).map_err(|t| Fatal::new(250, t))?;
+    warnings
+        .iter()
+        .for_each(|w| report::error(&Fatal::new(240, w.clone())));
     if args.daemon && args.command.is_empty() {
-        return Err(Fatal::new(230, "No command given to run (run_erl -daemon pipe_dir/ log_dir \"command\")."));
+        return Err(Fatal::new(
+            230,
+            "No command given to run (run_erl -daemon pipe_dir/ log_dir \"command\").",
+        ));
     }
     // Everything that can fail is set up before detaching, so -daemon can still say so.
     let fifos = fifo::Fifos::create(&args.pipe)?;
@@ -55,12 +68,15 @@ fn run(prog: &str, args: args::Args) -> Result<u8, Fatal> {
     })();
     let (log, pty) = ready.inspect_err(|_| fifos.unlink())?;
     let command = child::Command::new(&args.command);
-    let reply = args.daemon.then(|| {
-        let fd = daemon::detach(&[pty.master.as_raw_fd(), log.raw_fd()]);
+    let reply = if args.daemon {
+        let fd = daemon::detach(&[pty.master.as_raw_fd(), log.raw_fd()])
+            .inspect_err(|_| fifos.unlink())?;
         report::detach(prog);
         report::set_reply(fd.as_raw_fd());
-        fd
-    });
+        Some(fd)
+    } else {
+        None
+    };
     let pid = child::spawn(&pty, &command, cfg.disable_flowcntrl, args.sleepy)
         .inspect_err(|_| fifos.unlink())?;
     // The shell is running (or has reported that it could not run): the caller may go.
@@ -68,14 +84,24 @@ fn run(prog: &str, args: args::Args) -> Result<u8, Fatal> {
     report::end_reply();
 
     // SAFETY: ignoring SIGPIPE installs no handler; a gone to_erl shows up as EPIPE.
-    unsafe { let _ = signal(Signal::SIGPIPE, SigHandler::SigIgn); }
+    unsafe {
+        let _ = signal(Signal::SIGPIPE, SigHandler::SigIgn);
+    }
     let mut mask = SigSet::empty();
-    [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT, Signal::SIGQUIT].iter().for_each(|s| mask.add(*s));
+    [
+        Signal::SIGCHLD,
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGQUIT,
+    ]
+    .iter()
+    .for_each(|s| mask.add(*s));
     if !args.daemon {
         mask.add(Signal::SIGHUP);
     }
     let _ = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None);
-    let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).map_err(|e| Fatal::errno(600, "Cannot watch signals", e))?;
+    let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+        .map_err(|e| Fatal::errno(600, "Cannot watch signals", e))?;
     let mut relay = Relay::new(pty, fifos, log, pid, signals, cfg.alive, cfg.activity)?;
     let end = relay.run();
     if matches!(end, End::Signal(_) | End::Abandoned) {
@@ -101,7 +127,9 @@ fn run(prog: &str, args: args::Args) -> Result<u8, Fatal> {
             // complete and the FIFOs are gone.
             drop(relay);
             // SAFETY: restoring the default action installs no handler.
-            unsafe { let _ = signal(sig, SigHandler::SigDfl); }
+            unsafe {
+                let _ = signal(sig, SigHandler::SigDfl);
+            }
             let mut one = SigSet::empty();
             one.add(sig);
             let _ = sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&one), None);

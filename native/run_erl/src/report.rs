@@ -4,12 +4,15 @@
 //! start leaves its reason where the operator looks first.
 
 use nix::errno::Errno;
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::OnceLock;
 
 static DETACHED: AtomicBool = AtomicBool::new(false);
-static STATUS_FILE: OnceLock<String> = OnceLock::new();
+static STATUS_FILE: OnceLock<std::path::PathBuf> = OnceLock::new();
 /// While a detaching run_erl's caller still waits: where to tell it what went wrong.
 static REPLY: AtomicI32 = AtomicI32::new(-1);
 
@@ -25,13 +28,28 @@ pub struct Fatal {
 
 impl Fatal {
     pub fn new(line: u32, text: impl Into<String>) -> Fatal {
-        Fatal { line, text: text.into(), errno: None, plain: false }
+        Fatal {
+            line,
+            text: text.into(),
+            errno: None,
+            plain: false,
+        }
     }
     pub fn plain(text: impl Into<String>) -> Fatal {
-        Fatal { line: 0, text: text.into(), errno: None, plain: true }
+        Fatal {
+            line: 0,
+            text: text.into(),
+            errno: None,
+            plain: true,
+        }
     }
     pub fn errno(line: u32, text: impl Into<String>, errno: Errno) -> Fatal {
-        Fatal { line, text: text.into(), errno: Some(errno), plain: false }
+        Fatal {
+            line,
+            text: text.into(),
+            errno: Some(errno),
+            plain: false,
+        }
     }
     /// The message without the location prefix, as syslog and run_erl.log get it.
     pub fn message(&self) -> String {
@@ -43,17 +61,28 @@ impl Fatal {
 }
 
 /// Remembers `<log_dir>/run_erl.log` (OTP joins with a plain `/`).
-pub fn set_status_file(log_dir: &str) {
-    let _ = STATUS_FILE.set(format!("{log_dir}/run_erl.log"));
+pub fn set_status_file(log_dir: &OsStr) {
+    let _ = STATUS_FILE.set(fastrel_console::suffixed(log_dir, "/run_erl.log"));
 }
 
 /// From now on errors go to syslog: stdio is /dev/null.
-pub fn detach(prog: &str) {
-    let ident = std::ffi::CString::new(prog.rsplit('/').next().unwrap_or("run_erl")).unwrap_or_default();
+pub fn detach(prog: &OsStr) {
+    let base = prog
+        .as_bytes()
+        .rsplit(|b| *b == b'/')
+        .next()
+        .unwrap_or(b"run_erl");
+    let ident = std::ffi::CString::new(base).unwrap_or_else(|_| c"run_erl".into());
     // openlog keeps the pointer: leak the string for the life of the process.
     let ident: &'static std::ffi::CStr = Box::leak(ident.into_boxed_c_str());
     // SAFETY: ident lives forever; the flags are plain constants.
-    unsafe { nix::libc::openlog(ident.as_ptr(), nix::libc::LOG_PID | nix::libc::LOG_CONS | nix::libc::LOG_NOWAIT, nix::libc::LOG_USER) };
+    unsafe {
+        nix::libc::openlog(
+            ident.as_ptr(),
+            nix::libc::LOG_PID | nix::libc::LOG_CONS | nix::libc::LOG_NOWAIT,
+            nix::libc::LOG_USER,
+        )
+    };
     DETACHED.store(true, Ordering::SeqCst);
 }
 
@@ -75,7 +104,13 @@ fn stderr_text(f: &Fatal) -> String {
     if f.plain {
         return f.message();
     }
-    format!("run_erl:{} [{}] {}\n{}", f.line, std::process::id(), fastrel_console::ctime_now(), f.message())
+    format!(
+        "run_erl:{} [{}] {}\n{}",
+        f.line,
+        std::process::id(),
+        fastrel_console::ctime_now(),
+        f.message()
+    )
 }
 
 /// Reports an error (fatal or not).
@@ -105,24 +140,55 @@ pub fn fatal(f: &Fatal) {
 
 /// Appends one entry to run_erl.log (OTP reopens it truncating, losing the exec trace).
 pub fn status(text: &str) {
-    let Some(path) = STATUS_FILE.get() else { return };
-    let entry = format!("run_erl [{}] {}\n{}", std::process::id(), fastrel_console::ctime_now(), text);
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+    let Some(path) = STATUS_FILE.get() else {
+        return;
+    };
+    let entry = format!(
+        "run_erl [{}] {}\n{}",
+        std::process::id(),
+        fastrel_console::ctime_now(),
+        text
+    );
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(crate::log::LOG_MODE)
+        .open(path)
+    {
         let _ = f.write_all(entry.as_bytes());
     }
 }
 
 /// The exec trace the child leaves in run_erl.log just before it runs the shell; this
 /// starts the file afresh, as OTP's does.
-pub fn exec_trace(argv: &[String]) {
-    let Some(path) = STATUS_FILE.get() else { return };
-    let mut text = String::new();
-    let head = format!("run_erl [{}] {}\n", std::process::id(), fastrel_console::ctime_now());
-    text.push_str(&head);
-    text.push_str("Args before exec of shell:\n");
+pub fn exec_trace(argv: &[OsString]) {
+    let Some(path) = STATUS_FILE.get() else {
+        return;
+    };
+    // The arguments' own bytes, as OTP's fprintf("%s") writes them.
+    let mut text = Vec::new();
+    let head = format!(
+        "run_erl [{}] {}\n",
+        std::process::id(),
+        fastrel_console::ctime_now()
+    );
+    text.extend_from_slice(head.as_bytes());
+    text.extend_from_slice(b"Args before exec of shell:\n");
     for (i, a) in argv.iter().enumerate() {
-        text.push_str(&head);
-        text.push_str(&format!("argv[{i}] = {a}\n"));
+        text.extend_from_slice(head.as_bytes());
+        text.extend_from_slice(format!("argv[{i}] = ").as_bytes());
+        text.extend_from_slice(a.as_bytes());
+        text.push(b'\n');
     }
-    let _ = std::fs::write(path, text);
+    // Not fs::write: its 0666 makes run_erl.log world-writable under umask 000 (OTP's
+    // fopen does the same).
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(crate::log::LOG_MODE)
+        .open(path);
+    if let Ok(mut f) = file {
+        let _ = f.write_all(&text);
+    }
 }

@@ -23,7 +23,9 @@ fn log_path(dir: &Path, n: u64) -> PathBuf {
 
 /// The generation numbers present, with their metadata.
 fn generations(dir: &Path) -> Vec<(u64, Metadata)> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     entries
         .filter_map(|e| e.ok())
         .filter_map(|e| {
@@ -43,13 +45,17 @@ fn mtime(m: &Metadata) -> (i64, i64) {
 fn successor(dir: &Path, current: u64, cur: &Metadata) -> Option<u64> {
     let gens = generations(dir);
     let newer = |n: u64| {
-        gens.iter().any(|(g, m)| *g == n && m.ino() != cur.ino() && mtime(m) >= mtime(cur))
+        gens.iter()
+            .any(|(g, m)| *g == n && m.ino() != cur.ino() && mtime(m) >= mtime(cur))
     };
-    if newer(current + 1) {
-        return Some(current + 1);
+    // Saturating: a file named erlang.log.18446744073709551615 is someone's, not a reason
+    // to panic; at the top, `next` is `current` itself and so never newer.
+    let next = current.saturating_add(1);
+    if newer(next) {
+        return Some(next);
     }
     let lowest = gens.iter().map(|(g, _)| *g).min()?;
-    (lowest != current && !gens.iter().any(|(g, _)| *g == current + 1) && newer(lowest)).then_some(lowest)
+    (lowest != current && !gens.iter().any(|(g, _)| *g == next) && newer(lowest)).then_some(lowest)
 }
 
 fn copy_to_end(file: &mut File, out: &mut impl Write, buf: &mut [u8]) -> bool {
@@ -65,21 +71,33 @@ fn copy_to_end(file: &mut File, out: &mut impl Write, buf: &mut [u8]) -> bool {
     }
 }
 
-pub fn run(target: &str) -> u8 {
-    let dir = Path::new(target);
+pub fn run(dir: &Path) -> u8 {
     let Some((mut n, _)) = generations(dir).into_iter().max_by_key(|(_, m)| mtime(m)) else {
-        eprintln!("No run_erl log (erlang.log.N) in {target}");
+        eprintln!("No run_erl log (erlang.log.N) in {}", dir.display());
         return 1;
     };
-    let Ok(mut file) = File::open(log_path(dir, n)) else { return 1 };
+    let Ok(mut file) = File::open(log_path(dir, n)) else {
+        return 1;
+    };
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let start = len.saturating_sub(BACKLOG);
     let _ = file.seek(SeekFrom::Start(start));
     let mut first = Vec::new();
     let _ = file.read_to_end(&mut first);
-    let tail_from = first.iter().enumerate().rev().filter(|(_, b)| **b == b'\n').nth(10).map(|(i, _)| i + 1).unwrap_or(0);
+    let tail_from = first
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(10)
+        .map(|(i, _)| i + 1)
+        .unwrap_or(0);
     let mut out = std::io::stdout();
-    if out.write_all(&first[tail_from..]).and_then(|_| out.flush()).is_err() {
+    if out
+        .write_all(&first[tail_from..])
+        .and_then(|_| out.flush())
+        .is_err()
+    {
         return 0;
     }
     let mut buf = vec![0u8; 64 * 1024];
@@ -102,5 +120,22 @@ pub fn run(target: &str) -> u8 {
             }
             None => std::thread::sleep(POLL),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_13_the_highest_possible_number_has_no_successor_and_no_panic() {
+        let dir = std::env::temp_dir().join(format!("to_erl_follow_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let top = log_path(&dir, u64::MAX);
+        std::fs::write(&top, b"x").unwrap();
+        let cur = std::fs::metadata(&top).unwrap();
+        assert_eq!(successor(&dir, u64::MAX, &cur), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -14,8 +14,10 @@ const FIRST_ESC_L_ERTS: u32 = 16;
 /// The bytes to open a session with on the pipe whose `.w` FIFO is `w`: `ESC l` for
 /// fastrel's run_erl and OTP 28+'s, `^L` for older ones and when the reader cannot be
 /// found (another user's process, another PID namespace).
-pub fn handshake_for(w: &str) -> &'static [u8] {
-    let esc_l = reader_programs(w).into_iter().find_map(|exe| takes_esc_l(&exe));
+pub fn handshake_for(w: &Path) -> &'static [u8] {
+    let esc_l = reader_programs(w)
+        .into_iter()
+        .find_map(|exe| takes_esc_l(&exe));
     if esc_l == Some(true) {
         HANDSHAKE_ESC
     } else {
@@ -25,16 +27,30 @@ pub fn handshake_for(w: &str) -> &'static [u8] {
 
 /// The programs named `run_erl` of the processes that have `w` open (not, say, another
 /// to_erl attached with -F, or a child that inherited the descriptor).
-fn reader_programs(w: &str) -> Vec<PathBuf> {
-    let Ok(target) = std::fs::canonicalize(w) else { return Vec::new() };
+fn reader_programs(w: &Path) -> Vec<PathBuf> {
+    let Ok(target) = std::fs::canonicalize(w) else {
+        return Vec::new();
+    };
     let me = std::process::id().to_string();
-    let Ok(procs) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
     let mut found = Vec::new();
     for p in procs.flatten() {
         let name = p.file_name();
-        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit()) && *n != me) else { continue };
-        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { continue };
-        if fds.flatten().any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == target)) {
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()) && *n != me)
+        else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        if fds
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == target))
+        {
             if let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe")) {
                 if exe.file_name().is_some_and(|n| n == "run_erl") {
                     found.push(exe);
@@ -60,14 +76,29 @@ fn takes_esc_l(exe: &Path) -> Option<bool> {
 /// (`.../erts-17.1.1/bin/run_erl`), or, for the copy in `ROOT/bin`, from the release it
 /// starts (`ROOT/releases/start_erl.data`) or the only `ROOT/erts-*`.
 fn erts_major(exe: &Path) -> Option<u32> {
-    let major = |dir: &str| dir.strip_prefix("erts-")?.split('.').next()?.parse::<u32>().ok();
+    let major = |dir: &str| {
+        dir.strip_prefix("erts-")?
+            .split('.')
+            .next()?
+            .parse::<u32>()
+            .ok()
+    };
     let bin = exe.parent()?;
-    if let Some(m) = bin.parent().and_then(Path::file_name).and_then(|n| n.to_str()).and_then(major) {
+    if let Some(m) = bin
+        .parent()
+        .and_then(Path::file_name)
+        .and_then(|n| n.to_str())
+        .and_then(major)
+    {
         return Some(m);
     }
     let root = bin.parent()?;
     if let Ok(data) = std::fs::read_to_string(root.join("releases/start_erl.data")) {
-        if let Some(m) = data.split_whitespace().next().and_then(|v| major(&format!("erts-{v}"))) {
+        if let Some(m) = data
+            .split_whitespace()
+            .next()
+            .and_then(|v| major(&format!("erts-{v}")))
+        {
             return Some(m);
         }
     }
@@ -106,6 +137,9 @@ mod tests {
 
     #[test]
     fn an_unknown_reader_gets_ctrl_l() {
-        assert_eq!(handshake_for("/nonexistent/erlang.pipe.1.w"), &[HANDSHAKE]);
+        assert_eq!(
+            handshake_for(Path::new("/nonexistent/erlang.pipe.1.w")),
+            &[HANDSHAKE]
+        );
     }
 }
