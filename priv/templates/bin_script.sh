@@ -567,11 +567,10 @@ rh_current() {
             [] -> io:format(\"unknown~n\") end.") || RH_CURRENT=unknown
 }
 
-# rh_result OUTPUT: sets RH_DETAIL and succeeds for "ok ...", sets RH_WHY_TEXT for "error ...".
+# rh_result OUTPUT: succeeds for "ok ...", sets RH_WHY_TEXT for "error ...".
 rh_result() {
     case $1 in
-        ok) RH_DETAIL= ;;
-        "ok "*) RH_DETAIL=${1#ok } ;;
+        ok | "ok "*) ;;
         "error "*) RH_WHY_TEXT=${1#error }; return 1 ;;
         '') RH_WHY_TEXT="no answer from the node (erl_call failed)"; return 1 ;;
         *) RH_WHY_TEXT=$1; return 1 ;;
