@@ -101,16 +101,34 @@ SCRIPT=$SCRIPT_DIR/${SCRIPT##*/}
 # The version to boot: releases/start_erl.data, which release_handler rewrites when a
 # release is made permanent (bin/NAME upgrade), so a hot-upgraded node comes back on its
 # new version, heart's restarts included. bin/NAME-VSN keeps the version it was made for.
-if [ "${SCRIPT##*/}" != "$REL_NAME-$REL_VSN" ] && [ -r "$RELEASE_ROOT_DIR/releases/start_erl.data" ]; then
+# read_start_data FILE: sets REL_VSN and ERTS_VSN from FILE if it names a release here.
+read_start_data() {
     _sd_erts=
     _sd_vsn=
     # release_handler writes no trailing newline: read fails at EOF but sets the fields.
-    read -r _sd_erts _sd_vsn < "$RELEASE_ROOT_DIR/releases/start_erl.data" || true
+    read -r _sd_erts _sd_vsn < "$1" || true
     if [ -n "$_sd_vsn" ] && [ -d "$RELEASE_ROOT_DIR/releases/$_sd_vsn" ]; then
         REL_VSN=$_sd_vsn
         [ -n "$_sd_erts" ] && ERTS_VSN=$_sd_erts
     fi
+}
+if [ "${SCRIPT##*/}" != "$REL_NAME-$REL_VSN" ] && [ -r "$RELEASE_ROOT_DIR/releases/start_erl.data" ]; then
+    read_start_data "$RELEASE_ROOT_DIR/releases/start_erl.data"
 fi
+# vm.args (and sys.config) missing from the booted release's directory are taken from here.
+BASE_REL_DIR=$RELEASE_ROOT_DIR/releases/$REL_VSN
+# An upgrade with a new ERTS (restart_new_emulator): release_handler has heart run
+# "START_PRG RELEASES_DIR/new_start_erl.data" ({sasl, start_prg} is this script, see
+# console below): start a daemon of the (temporary) release that file names.
+case $1 in
+    /*/new_start_erl.data)
+        if [ -r "$1" ]; then
+            read_start_data "$1"
+            shift
+            set -- daemon "$@"
+        fi
+        ;;
+esac
 
 REL_DIR=$RELEASE_ROOT_DIR/releases/$REL_VSN
 FASTREL_BIN=$RELEASE_ROOT_DIR/fastrel/bin
@@ -328,6 +346,9 @@ prepare_config() {
         _pc_in=$(abs_path "$2")
     elif [ -f "$RELEASE_ROOT_DIR/$1" ]; then
         _pc_in=$RELEASE_ROOT_DIR/$1
+    elif [ ! -f "$REL_DIR/$1" ] && [ ! -f "$REL_DIR/$1.src" ] &&
+        { [ -f "$BASE_REL_DIR/$1" ] || [ -f "$BASE_REL_DIR/$1.src" ]; }; then
+        _pc_in=$BASE_REL_DIR/$1
     else
         _pc_in=$REL_DIR/$1
     fi
@@ -543,6 +564,7 @@ rh_step() {
         ok -> io:format(\"ok~n\");
         {ok, X} -> io:format(\"ok ~ts~n\", [X]);
         {ok, X, _} -> io:format(\"ok ~ts~n\", [X]);
+        {continue_after_restart, X, _} -> io:format(\"restart ~ts~n\", [X]);
         {error, R} -> io:format(\"error ~ts~n\", [W(R)]);
         Other -> io:format(\"error unexpected answer ~0tp~n\", [Other])
     catch C:E -> io:format(\"error ~0tp~n\", [{C, E}]) end."
@@ -569,8 +591,10 @@ rh_current() {
 
 # rh_result OUTPUT: succeeds for "ok ...", sets RH_WHY_TEXT for "error ...".
 rh_result() {
+    RH_RESTART=
     case $1 in
         ok | "ok "*) ;;
+        "restart "*) RH_RESTART=1 ;;
         "error "*) RH_WHY_TEXT=${1#error }; return 1 ;;
         '') RH_WHY_TEXT="no answer from the node (erl_call failed)"; return 1 ;;
         *) RH_WHY_TEXT=$1; return 1 ;;
@@ -625,8 +649,36 @@ rh_install() {
         err "Install failed: release_handler:install_release(\"$1\") says: $RH_WHY_TEXT; the node stays on $RH_CURRENT."
         exit 4
     fi
-    echo "Installed release $1 (was $RH_CURRENT)"
+    if [ -n "$RH_RESTART" ]; then
+        # restart_new_emulator: the node reboots into the new ERTS (heart runs this script
+        # with new_start_erl.data), then release_handler finishes the upgrade there.
+        echo "Installed release $1 up to its emulator restart (new ERTS): the node reboots"
+        if [ -z "$VM_HEART" ]; then
+            err "The node runs without -heart: start it again with ${SCRIPT##*/} daemon; release_handler finishes the upgrade at boot"
+            exit 4
+        fi
+        if ! rh_wait_current "$1"; then
+            err "Install failed: release $1 is not current ${FASTREL_UPGRADE_TIMEOUT:-300} s after the emulator restart; the node boots its permanent release."
+            exit 4
+        fi
+        echo "Installed release $1 in the new emulator (was $RH_CURRENT)"
+    else
+        echo "Installed release $1 (was $RH_CURRENT)"
+    fi
     rh_permanent "$1"
+}
+
+# rh_wait_current VSN: wait (FASTREL_UPGRADE_TIMEOUT s) for the node to run VSN.
+rh_wait_current() {
+    _rw_start=$(date +%s)
+    while :; do
+        _rw_s=$(rh_eval "case lists:keyfind(\"$1\", 2, release_handler:which_releases()) of
+            {_, _, _, S} -> io:format(\"~s~n\", [S]);
+            false -> io:format(\"none~n\") end." 2>/dev/null)
+        case $_rw_s in current | permanent) return 0 ;; esac
+        [ $(($(date +%s) - _rw_start)) -ge "${FASTREL_UPGRADE_TIMEOUT:-300}" ] && return 1
+        nap
+    done
 }
 
 rh_permanent() {
@@ -844,6 +896,10 @@ case $COMMAND in
         if [ -f "$RELX_CONFIG_PATH" ]; then
             set -- -config "$RELX_CONFIG_PATH" "$@"
         fi
+        # release_handler restarts a node into a new ERTS through this script (see
+        # new_start_erl.data above); a start_prg in vm.args still wins, one in sys.config
+        # does not.
+        set -- -sasl start_prg "\"$RELEASE_ROOT_DIR/bin/$REL_NAME\"" "$@"
         # shellcheck disable=SC2086
         set -- $FG_OPTS -boot "$BOOTFILE" -mode "$CODE_LOADING_MODE" \
             -boot_var SYSTEM_LIB_DIR "$SYSTEM_LIB_DIR" "$@"
