@@ -51,13 +51,17 @@ sh(Bin, Args, Env) -> run(Bin, Args, [{env, Env}]).
 
 run(Exe, Args, Opts) ->
     Port = open_port({spawn_executable, Exe}, [{args, Args}, exit_status, stderr_to_stdout, binary | Opts]),
-    out(Port, <<>>).
+    {os_pid, OsPid} = erlang:port_info(Port, os_pid),
+    out(Port, integer_to_list(OsPid), <<>>).
 
-out(Port, Acc) ->
+%% Bounded: a command still running after 240 s is killed (by its PID) and fails the test.
+out(Port, OsPid, Acc) ->
     receive
-        {Port, {data, D}} -> out(Port, <<Acc/binary, D/binary>>);
+        {Port, {data, D}} -> out(Port, OsPid, <<Acc/binary, D/binary>>);
         {Port, {exit_status, S}} -> {S, binary_to_list(Acc)}
-    after 180000 -> error({command_hangs, Acc})
+    after 240000 ->
+        kill([OsPid]),
+        error({command_hangs, Acc})
     end.
 
 has(Text, Needle) -> string:find(Text, Needle) =/= nomatch.
@@ -96,9 +100,35 @@ appup(Dir, Term) ->
     ok = filelib:ensure_path(filename:join(Dir, "ebin")),
     ok = file:write_file(filename:join([Dir, "ebin", "example_server.appup"]), io_lib:format("~p.~n", [Term])).
 
-%% The PIDs seen so far, all killed at the end (heart's restarts make new ones).
+%% The PIDs seen so far (VMs, their run_erl and heart), all killed at the end.
 seen(Pids) -> put(seen, lists:usort([P || P <- Pids, P =/= undefined] ++ get_seen())).
 get_seen() -> case get(seen) of undefined -> []; L -> L end.
+
+%% Kills what the test started: every process below a seen PID first (heart is a child
+%% of the VM's erl_child_setup: it must go before the VM or it restarts the node), then
+%% the seen PIDs; again while bin/NAME still finds a node (one heart restarted).
+cleanup(Pid) ->
+    cleanup(Pid, 3).
+
+cleanup(Pid, Tries) ->
+    P = Pid(),
+    seen([P, ppid_or_undefined(P)]),
+    Seen = get_seen(),
+    kill(descendants(Seen)),
+    kill(Seen),
+    case Tries > 1 andalso alive(Pid()) of
+        true -> timer:sleep(1000), cleanup(Pid, Tries - 1);
+        false -> ok
+    end.
+
+descendants(Pids) ->
+    Parents = [{Pid, ppid_or_undefined(Pid)} || "/proc/" ++ Pid <- filelib:wildcard("/proc/[0-9]*")],
+    descendants(Pids, Parents, []).
+
+descendants([], _, Acc) -> Acc;
+descendants(Pids, Parents, Acc) ->
+    Children = [C || {C, Pp} <- Parents, lists:member(Pp, Pids), not lists:member(C, Acc)],
+    descendants(Children, Parents, Children ++ Acc).
 
 %%% ---------------------------------------------------------------- the test
 
@@ -238,9 +268,97 @@ upgrade(Epmd) ->
         {0, _} = sh(Bin, ["stop"], Env),
         ?assert(wait_until(fun() -> not alive(Vm2) end, 20000))
     after
-        P = Pid(),
-        seen([P, ppid_or_undefined(P)]),
-        kill(get_seen())
+        cleanup(Pid)
+    end.
+
+%% An ERTS change: release_handler restarts the node into the new emulator (heart runs
+%% bin/NAME with new_start_erl.data), finishes the upgrade there, and `upgrade' waits for
+%% it and makes it permanent. The new ERTS is this one's under another version (a copy
+%% named erts-VSN.1 in the release, the .rel saying so): what changes is only what
+%% release_handler, the relup and the start script see.
+new_erts_test_() ->
+    {timeout, 600, fun() -> prerequisites(), fastrel_os:with_epmd(fun new_erts/1) end}.
+
+new_erts(Epmd) ->
+    Node = "frerts" ++ os:getpid(),
+    Dir = project("erts", relx("1.0.0")),
+    ok = filelib:ensure_path(filename:join(Dir, "config")),
+    ok = file:write_file(filename:join([Dir, "config", "vm.args"]),
+                         ["-sname ", Node, "\n-setcookie fastrel_test\n-heart\n-env HEART_BEAT_TIMEOUT 10\n"]),
+    Out = filename:join([Dir, "_build", "default", "rel", "example_server"]),
+    {0, _} = rebar3(Dir, ["fastrel", "tar"]),
+    Deploy = filename:join(Dir, "deploy"),
+    ok = filelib:ensure_path(Deploy),
+    ok = erl_tar:extract(filename:join(Out, "example_server-1.0.0.tar.gz"), [compressed, {cwd, Deploy}]),
+    Bin = filename:join([Deploy, "bin", "example_server"]),
+    Env = [{"PIPE_DIR", filename:join(Dir, "pipes") ++ "/"} | Epmd],
+    Eval = fun(E) ->
+                   {0, R} = sh(Bin, ["eval", E], Env),
+                   string:trim(R)
+           end,
+    Pid = fun() ->
+                  case sh(Bin, ["pid"], Env) of
+                      {0, P} -> string:trim(P);
+                      _ -> undefined
+                  end
+          end,
+    {0, _} = sh(Bin, ["daemon"], Env),
+    try
+        Vm1 = Pid(),
+        seen([Vm1, ppid_or_undefined(Vm1), Eval("{os_pid, P} = erlang:port_info(whereis(heart_port), os_pid), P.")]),
+        ?assertEqual("1", Eval("example_server:increment().")),
+        %% Version 2 on "another" ERTS: the relup (made by the library `fastrel relup' runs,
+        %% no rebuild) starts with restart_new_emulator; the tarball carries that ERTS.
+        relx_config(Dir, relx("2.0.0")),
+        set_app_vsn(Dir, "2.0.0"),
+        counter_v2(Dir, 2),
+        appup(Dir, {"2.0.0", [{"1.0.0", [{update, example_server, {advanced, []}}]}],
+                    [{"1.0.0", [{update, example_server, {advanced, []}}]}]}),
+        {0, _} = rebar3(Dir, ["fastrel", "release"]),
+        Erts = erlang:system_info(version),
+        NewErts = Erts ++ ".1",
+        {0, _} = run(os:find_executable("cp"), ["-a", filename:join(Out, "erts-" ++ Erts), filename:join(Out, "erts-" ++ NewErts)], []),
+        RelFile = filename:join([Out, "releases", "2.0.0", "example_server.rel"]),
+        {ok, [{release, R, {erts, Erts}, Apps}]} = file:consult(RelFile),
+        ok = file:write_file(RelFile, io_lib:format("~p.~n", [{release, R, {erts, NewErts}, Apps}])),
+        {ok, #{upfrom := "1.0.0"}} = fastrel_upgrade:relup(#{dir => Out, name => example_server}),
+        {ok, [{"2.0.0", [{"1.0.0", _, [restart_new_emulator | _]}], _}]} =
+            file:consult(filename:join([Out, "releases", "2.0.0", "relup"])),
+        {ok, Tar} = fastrel_release:tar(#{name => example_server, vsn => "2.0.0", dir => Out, erts_vsn => NewErts,
+                                          include_erts => true, system_libs => true, include_src => false,
+                                          overlay_targets => []}, []),
+        {ok, Entries} = erl_tar:table(Tar, [compressed]),
+        ?assert(lists:member("erts-" ++ NewErts ++ "/bin/beam.smp", Entries)),
+        {ok, _} = file:copy(Tar, filename:join([Deploy, "releases", "example_server-2.0.0.tar.gz"])),
+        T0 = erlang:monotonic_time(millisecond),
+        {Status, UpOut} = sh(Bin, ["upgrade", "2.0.0"], Env),
+        ?debugFmt("bin/example_server upgrade 2.0.0 (new ERTS, emulator restart): ~b ms~n~ts",
+                  [erlang:monotonic_time(millisecond) - T0, UpOut]),
+        ?assertEqual({0, ["Unpacked release 2.0.0 (from releases/example_server-2.0.0.tar.gz)",
+                          "Checked release 2.0.0: it can replace 1.0.0",
+                          "Installed release 2.0.0 up to its emulator restart (new ERTS): the node reboots",
+                          "Installed release 2.0.0 in the new emulator (was 1.0.0)",
+                          "Made release 2.0.0 permanent"]}, {Status, string:lexemes(UpOut, "\n")}),
+        Vm2 = Pid(),
+        seen([Vm2, ppid_or_undefined(Vm2), Eval("{os_pid, P} = erlang:port_info(whereis(heart_port), os_pid), P.")]),
+        ?assertNotEqual(Vm1, Vm2),
+        ?assertNot(alive(Vm1)),
+        ?assertEqual(filename:join([Deploy, "erts-" ++ NewErts, "bin", "beam.smp"]), fastrel_os:exe(Vm2)),
+        ?assertEqual("2", Eval("example_server:vsn().")),
+        ?assertEqual("permanent", status(Bin, Env, "2.0.0")),
+        ?assertEqual({ok, list_to_binary(NewErts ++ " 2.0.0")},
+                     file:read_file(filename:join([Deploy, "releases", "start_erl.data"]))),
+        %% Heart keeps working: a kill -9 comes back on the new ERTS and release.
+        os:cmd("kill -9 " ++ Vm2),
+        ?assert(wait_until(fun() -> P = Pid(), alive(P) andalso P =/= Vm2 end, 90000)),
+        Vm3 = Pid(),
+        seen([Vm3, ppid_or_undefined(Vm3)]),
+        ?assertEqual(filename:join([Deploy, "erts-" ++ NewErts, "bin", "beam.smp"]), fastrel_os:exe(Vm3)),
+        ?assertEqual("{\"example_server\", \"2.0.0\"}", Eval("init:script_id().")),
+        {0, _} = sh(Bin, ["stop"], Env),
+        ?assert(wait_until(fun() -> not alive(Vm3) end, 20000))
+    after
+        cleanup(Pid)
     end.
 
 %% The status release_handler gives version V on the node (none when it does not know it).

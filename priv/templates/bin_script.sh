@@ -120,12 +120,16 @@ BASE_REL_DIR=$RELEASE_ROOT_DIR/releases/$REL_VSN
 # An upgrade with a new ERTS (restart_new_emulator): release_handler has heart run
 # "START_PRG RELEASES_DIR/new_start_erl.data" ({sasl, start_prg} is this script, see
 # console below): start a daemon of the (temporary) release that file names.
+# The file is passed on to the console run_erl starts (START_DATA_FILE); heart's later
+# restarts use HEART_COMMAND, so releases/start_erl.data again.
+START_DATA_FILE=
 case $1 in
     /*/new_start_erl.data)
         if [ -r "$1" ]; then
+            START_DATA_FILE=$1
             read_start_data "$1"
             shift
-            set -- daemon "$@"
+            [ $# -eq 0 ] && set -- daemon
         fi
         ;;
 esac
@@ -945,7 +949,12 @@ case $COMMAND in
         fi
         mkdir -p -- "$RUNNER_LOG_DIR" || exit 1
         shell_quote "$RELEASE_ROOT_DIR/bin/$REL_NAME"
-        _dm_cmd="exec $SQ $START_OPTION"
+        _dm_cmd="exec $SQ"
+        if [ -n "$START_DATA_FILE" ]; then
+            shell_quote "$START_DATA_FILE"
+            _dm_cmd="$_dm_cmd $SQ"
+        fi
+        _dm_cmd="$_dm_cmd $START_OPTION"
         for _dm_a do
             shell_quote "$_dm_a"
             _dm_cmd="$_dm_cmd $SQ"
