@@ -230,6 +230,10 @@ upgrade(Epmd) ->
         ?assertEqual(Vm1, Pid()),
         ?assertEqual("2", Eval("example_server:vsn().")),
         ?assertEqual("5", Eval("example_server:increment().")),
+        %% Unpacking kept the deployed start_erl.data (release_handler extracts with
+        %% keep_old_files): the next boot is still 2.0.0.
+        ?assertEqual({ok, list_to_binary(erlang:system_info(version) ++ " 2.0.0")},
+                     file:read_file(filename:join([Deploy, "releases", "start_erl.data"]))),
         ?assertEqual("permanent", status(Bin, Env, "2.0.0")),
         ?assertEqual({0, "Uninstalled release 3.0.0\n"}, sh(Bin, ["uninstall", "3.0.0"], Env)),
         ?assertEqual("none", status(Bin, Env, "3.0.0")),
@@ -403,6 +407,16 @@ relup_options_test_() ->
         ?assert(has(Missing, "Upfrom release example_server 0.9.0 not found (releases built: 1.0.0, 2.0.0)")),
         {0, _} = rebar3(Dir, ["fastrel", "relup", "--upfrom", "1.0.0", "-v", "2.0.0", "-n", "example_server"]),
         {ok, [{"2.0.0", [{"1.0.0", _, _}], _}]} = file:consult(filename:join([Out, "releases", "2.0.0", "relup"])),
+        %% The escript (built by `rebar3 escriptize', as scripts/suite.sh does first).
+        Escript = filename:join([repo(), "_build", "default", "bin", "fastrel"]),
+        ?assert(filelib:is_regular(Escript)),
+        Relup = filename:join([Out, "releases", "2.0.0", "relup"]),
+        ok = file:delete(Relup),
+        ?assertMatch({0, _}, run(Escript, ["relup", Out, "-n", "example_server", "-v", "2.0.0", "-u", "1.0.0"], [])),
+        {ok, [{"2.0.0", [{"1.0.0", _, _}], _}]} = file:consult(Relup),
+        ?assertEqual({1, "fastrel: Upfrom release example_server 0.9.0 not found (releases built: 1.0.0, 2.0.0)\n"},
+                     run(Escript, ["relup", Out, "--upfrom", "0.9.0"], [])),
+        ?assertMatch({2, "fastrel: unknown option for relup: --bogus" ++ _}, run(Escript, ["relup", Out, "--bogus"], [])),
         %% The library (what `fastrel relup REL_DIR' runs): the base found again each time.
         ?assertEqual({ok, "1.0.0"}, fastrel_upgrade:upfrom(Out, "example_server", "2.0.0")),
         ?assertEqual(none, fastrel_upgrade:upfrom(Out, "example_server", "1.0.0")),
