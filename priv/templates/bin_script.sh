@@ -550,7 +550,7 @@ rh_eval() {
     printf '%s\n' "$*" | erl_call_node -fetch_stdout -no_result_term -e
 }
 
-# An Erlang fun W(Reason) -> one sentence, and the try/catch every step runs in.
+# An Erlang fun W(Reason) -> one sentence about release_handler's error Reason.
 RH_WHY='W = fun({existing_release, V}) -> io_lib:format("release ~s is already unpacked", [V]);
                ({no_such_release, V}) -> io_lib:format("release ~s is not installed", [V]);
                ({no_such_file, F}) -> io_lib:format("~ts does not exist", [F]);
@@ -577,12 +577,16 @@ rh_step() {
 # Sets RH_STATUS to the status of release $1 on the node (unpacked, current, permanent,
 # old) or none.
 rh_status() {
-    RH_STATUS=$(rh_eval "case lists:keyfind(\"$1\", 2, release_handler:which_releases()) of
+    RH_STATUS=$(rh_eval "try lists:keyfind(\"$1\", 2, release_handler:which_releases()) of
         {_, _, _, S} -> io:format(\"~s~n\", [S]);
-        false -> io:format(\"none~n\") end.") || {
-        err "Cannot ask the node for its releases (release_handler:which_releases/0): is sasl in the release?"
-        exit 1
-    }
+        false -> io:format(\"none~n\")
+    catch _:_ -> io:format(\"error~n\") end.") || RH_STATUS=
+    case $RH_STATUS in
+        '' | error | *[!a-z_]*)
+            err "Cannot ask the node for its releases (release_handler:which_releases/0 failed): the release needs sasl."
+            exit 1
+            ;;
+    esac
 }
 
 # Sets RH_CURRENT to the version the node runs (current, else permanent).
@@ -640,6 +644,7 @@ rh_install() {
     rh_current
     if ! rh_result "$(rh_step "release_handler:check_install_release(\"$1\")")"; then
         err "Check failed: release_handler:check_install_release(\"$1\") says: $RH_WHY_TEXT; the node stays on $RH_CURRENT."
+        err "(Release $1 stays unpacked; ${SCRIPT##*/} uninstall $1 removes it.)"
         exit 3
     fi
     echo "Checked release $1: it can replace $RH_CURRENT"
