@@ -263,7 +263,7 @@ upgrade(Epmd) ->
         {0, Perm} = sh(Bin, ["upgrade", "2.0.0"], Env),
         ?assert(has(Perm, "Made release 2.0.0 permanent")),
         os:cmd("kill -9 " ++ Vm1),
-        ?assert(wait_until(fun() -> P = Pid(), alive(P) andalso P =/= Vm1 end, 90000)),
+        ?assert(wait_until(fun() -> P = Pid(), alive(P) andalso P =/= Vm1 andalso booted(Bin, Env) end, 90000)),
         Vm2 = Pid(),
         seen([Vm2, ppid_or_undefined(Vm2), Eval("{os_pid, P} = erlang:port_info(whereis(heart_port), os_pid), P.")]),
         ?assertEqual("{\"example_server\", \"2.0.0\"}", Eval("init:script_id().")),
@@ -354,7 +354,7 @@ new_erts(Epmd) ->
                      file:read_file(filename:join([Deploy, "releases", "start_erl.data"]))),
         %% Heart keeps working: a kill -9 comes back on the new ERTS and release.
         os:cmd("kill -9 " ++ Vm2),
-        ?assert(wait_until(fun() -> P = Pid(), alive(P) andalso P =/= Vm2 end, 90000)),
+        ?assert(wait_until(fun() -> P = Pid(), alive(P) andalso P =/= Vm2 andalso booted(Bin, Env) end, 90000)),
         Vm3 = Pid(),
         seen([Vm3, ppid_or_undefined(Vm3)]),
         ?assertEqual(filename:join([Deploy, "erts-" ++ NewErts, "bin", "beam.smp"]), fastrel_os:exe(Vm3)),
@@ -364,6 +364,10 @@ new_erts(Epmd) ->
     after
         cleanup(Pid)
     end.
+
+%% The node answers and has finished its boot script (sasl's release_handler included).
+booted(Bin, Env) ->
+    sh(Bin, ["eval", "init:get_status()."], Env) =:= {0, "{started, started}\n"}.
 
 %% The status release_handler gives version V on the node (none when it does not know it).
 status(Bin, Env, V) ->
