@@ -270,7 +270,9 @@ upgrade(Epmd) ->
         ?assertEqual("2", Eval("example_server:vsn().")),
         ?assertEqual("permanent", status(Bin, Env, "2.0.0")),
         {0, _} = sh(Bin, ["stop"], Env),
-        ?assert(wait_until(fun() -> not alive(Vm2) end, 20000))
+        ?assert(wait_until(fun() -> not alive(Vm2) end, 20000)),
+        ?assertEqual({1, "Node is not running!\n"}, sh(Bin, ["upgrade", "2.0.0"], Env)),
+        ?assertMatch({1, "Usage: example_server upgrade VSN [--no-permanent]" ++ _}, sh(Bin, ["upgrade"], Env))
     after
         cleanup(Pid)
     end.
