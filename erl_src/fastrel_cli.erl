@@ -94,6 +94,16 @@ command("appup", Args) ->
             end;
         {usage, Msg} -> usage_error(Msg)
     end;
+command("relup", [Dir | Rest]) when hd(Dir) =/= $- ->
+    case parse_relup_args(Rest, #{dir => Dir, name => filename:basename(filename:absname(Dir))}) of
+        {ok, Opts} ->
+            Log = fun(F, A) -> io:format(standard_error, F ++ "~n", A) end,
+            case fastrel_upgrade:relup(Opts#{log => Log}) of
+                {ok, #{relup := Relup}} -> io:format("~ts~n", [Relup]), 0;
+                {error, E} -> fail(fastrel_upgrade:format_error(E))
+            end;
+        {usage, Msg} -> usage_error(Msg)
+    end;
 command(Cmd, _) ->
     case command_help(Cmd) of
         undefined -> usage_error("unknown command: " ++ Cmd);
@@ -185,6 +195,7 @@ usage() ->
     "  script2boot FILE    write FILE.boot from FILE.script (as systools:script2boot/1)\n"
     "  erts-overlay DIR    an `erl' in DIR whose nodes run fastrel's heart, run_erl, to_erl\n"
     "  tar REL_DIR         pack an assembled release (mix release or relx layout) into a .tar.gz\n"
+    "  relup REL_DIR       write releases/VSN/relup for a hot upgrade (as rebar3 relup)\n"
     "  mix heart REL_DIR   make a mix release run on fastrel's heart, run_erl and to_erl\n"
     "  appup OLD NEW       write appups for the apps that changed between two releases\n"
     "  help CMD            describe a command\n"
@@ -223,6 +234,17 @@ command_help("tar") ->
     "entries of mix's :tar step, in its order, written to _build/ENV/NAME-VSN.tar.gz like\n"
     "mix's; a relx-layout release (rebar3 release, rebar3 fastrel release) gets the entries\n"
     "of rebar3 tar, in REL_DIR/NAME-VSN.tar.gz. gzip runs on every core.\n";
+command_help("relup") ->
+    "usage: fastrel relup REL_DIR [-n NAME] [-v VSN] [-u UPFROM]\n"
+    "\n"
+    "Writes REL_DIR/releases/VSN/relup, up from and down to UPFROM, as `rebar3 relup':\n"
+    "REL_DIR is an assembled release (e.g. _build/default/rel/NAME) into which both\n"
+    "versions were built (releases/*/NAME.rel, lib/APP-VSN). Every application whose\n"
+    "version changed needs lib/APP-NEWVSN/ebin/APP.appup.\n"
+    "\n"
+    "  -n, --relname NAME   release name (default: the basename of REL_DIR)\n"
+    "  -v, --relvsn VSN     version to upgrade to (default: the newest in REL_DIR)\n"
+    "  -u, --upfrom VSN     version to upgrade from (default: the newest before VSN)\n";
 command_help("mix") ->
     "usage: fastrel mix heart REL_DIR [--timeout S] [--command CMD]\n"
     "\n"
@@ -271,6 +293,13 @@ parse_appup_args(["-" ++ _ = Flag | _], _) -> {usage, "unknown option for appup:
 parse_appup_args([Old | T], Acc) when not is_map_key(old, Acc) -> parse_appup_args(T, Acc#{old => Old});
 parse_appup_args([New | T], Acc) when not is_map_key(new, Acc) -> parse_appup_args(T, Acc#{new => New});
 parse_appup_args([Extra | _], _) -> {usage, "unexpected argument: " ++ Extra}.
+
+%% rebar3 relup's options: -n/--relname, -v/--relvsn, -u/--upfrom.
+parse_relup_args([], Acc) -> {ok, Acc};
+parse_relup_args([Flag, N | T], Acc) when Flag =:= "-n"; Flag =:= "--relname" -> parse_relup_args(T, Acc#{name => N});
+parse_relup_args([Flag, V | T], Acc) when Flag =:= "-v"; Flag =:= "--relvsn" -> parse_relup_args(T, Acc#{vsn => V});
+parse_relup_args([Flag, U | T], Acc) when Flag =:= "-u"; Flag =:= "--upfrom" -> parse_relup_args(T, Acc#{upfrom => U});
+parse_relup_args([Other | _], _) -> {usage, "unknown option for relup: " ++ Other}.
 
 parse_heart_args([], Acc) -> {ok, Acc};
 parse_heart_args(["--timeout", S | T], Acc) ->

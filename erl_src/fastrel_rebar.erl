@@ -3,7 +3,7 @@
 %% terms `fastrel_release' takes, and reporting in rebar3's style.
 -module(fastrel_rebar).
 
--export([opts/0, tar_opts/0, release/1, tar/1]).
+-export([opts/0, tar_opts/0, relup_opts/0, release/1, tar/1, relup/1]).
 
 -spec opts() -> [tuple()].
 opts() ->
@@ -14,6 +14,11 @@ opts() ->
 tar_opts() ->
     [{reproducible, undefined, "reproducible", boolean, "Sorted entries, fixed mtime (SOURCE_DATE_EPOCH or 0), owner 0/0."},
      {compression_level, undefined, "compression-level", integer, "gzip level 0..9 (default 6, as systools)."}].
+
+-spec relup_opts() -> [tuple()].
+relup_opts() ->
+    [{relvsn, $v, "relvsn", string, "Version to upgrade to (default: the one just assembled)."},
+     {upfrom, $u, "upfrom", string, "Version to upgrade from (default: the newest earlier one in the output directory)."}].
 
 -spec release(term()) -> {ok, term()} | {error, term()}.
 release(State) ->
@@ -35,6 +40,19 @@ tar(State) ->
             rebar_api:info("Tarball successfully created: ~ts", [Tar]),
             {ok, State};
         {error, E} -> {error, {fastrel_prv_tar, E}}
+    end.
+
+-spec relup(term()) -> {ok, term()} | {error, term()}.
+relup(State) ->
+    #{dir := Dir, name := Name, vsn := Built} = rebar_state:get(State, fastrel_release),
+    {Args, _} = rebar_state:command_parsed_args(State),
+    Opts = #{dir => Dir, name => Name, vsn => proplists:get_value(relvsn, Args, Built),
+             upfrom => proplists:get_value(upfrom, Args), log => fun(F, A) -> rebar_api:info(F, A) end},
+    case fastrel_upgrade:relup(Opts) of
+        {ok, #{relup := Relup}} ->
+            rebar_api:info("Relup successfully created: ~ts", [Relup]),
+            {ok, State};
+        {error, E} -> {error, {fastrel_prv_relup, E}}
     end.
 
 %% The relx section, or relx.config when it is empty (rebar3's rule); the prod profile

@@ -98,6 +98,42 @@ RELEASE_ROOT_DIR=$PWD
 SCRIPT_DIR=$RELEASE_ROOT_DIR/${SCRIPT_DIR##*/}
 SCRIPT=$SCRIPT_DIR/${SCRIPT##*/}
 
+# The version to boot: releases/start_erl.data, which release_handler rewrites when a
+# release is made permanent (bin/NAME upgrade), so a hot-upgraded node comes back on its
+# new version, heart's restarts included. bin/NAME-VSN keeps the version it was made for.
+# read_start_data FILE: sets REL_VSN and ERTS_VSN from FILE if it names a release here.
+read_start_data() {
+    _sd_erts=
+    _sd_vsn=
+    # release_handler writes no trailing newline: read fails at EOF but sets the fields.
+    read -r _sd_erts _sd_vsn < "$1" || true
+    if [ -n "$_sd_vsn" ] && [ -d "$RELEASE_ROOT_DIR/releases/$_sd_vsn" ]; then
+        REL_VSN=$_sd_vsn
+        [ -n "$_sd_erts" ] && ERTS_VSN=$_sd_erts
+    fi
+}
+if [ "${SCRIPT##*/}" != "$REL_NAME-$REL_VSN" ] && [ -r "$RELEASE_ROOT_DIR/releases/start_erl.data" ]; then
+    read_start_data "$RELEASE_ROOT_DIR/releases/start_erl.data"
+fi
+# vm.args (and sys.config) missing from the booted release's directory are taken from here.
+BASE_REL_DIR=$RELEASE_ROOT_DIR/releases/$REL_VSN
+# An upgrade with a new ERTS (restart_new_emulator): release_handler has heart run
+# "START_PRG RELEASES_DIR/new_start_erl.data" ({sasl, start_prg} is this script, see
+# console below): start a daemon of the (temporary) release that file names.
+# The file is passed on to the console run_erl starts (START_DATA_FILE); heart's later
+# restarts use HEART_COMMAND, so releases/start_erl.data again.
+START_DATA_FILE=
+case $1 in
+    /*/new_start_erl.data)
+        if [ -r "$1" ]; then
+            START_DATA_FILE=$1
+            read_start_data "$1"
+            shift
+            [ $# -eq 0 ] && set -- daemon
+        fi
+        ;;
+esac
+
 REL_DIR=$RELEASE_ROOT_DIR/releases/$REL_VSN
 FASTREL_BIN=$RELEASE_ROOT_DIR/fastrel/bin
 
@@ -314,6 +350,9 @@ prepare_config() {
         _pc_in=$(abs_path "$2")
     elif [ -f "$RELEASE_ROOT_DIR/$1" ]; then
         _pc_in=$RELEASE_ROOT_DIR/$1
+    elif [ ! -f "$REL_DIR/$1" ] && [ ! -f "$REL_DIR/$1.src" ] &&
+        { [ -f "$BASE_REL_DIR/$1" ] || [ -f "$BASE_REL_DIR/$1.src" ]; }; then
+        _pc_in=$BASE_REL_DIR/$1
     else
         _pc_in=$REL_DIR/$1
     fi
@@ -500,6 +539,199 @@ erl_eval() {
     printf '%s\n' "$*" | erl_call_node -e
 }
 
+# ---------------------------------------------------------------------------------------
+# Hot upgrades: release_handler on the node, through erl_call as well. Exit statuses are
+# relx's (install_upgrade.escript): 1 node down, 2 unpack failed or not installed, 3 check
+# failed, 4 install failed.
+
+# rh_eval EXPRS: evaluate on the node and print what the expressions print there. Every
+# expression below prints one line, "ok DETAIL" or "error SENTENCE".
+rh_eval() {
+    printf '%s\n' "$*" | erl_call_node -fetch_stdout -no_result_term -e
+}
+
+# An Erlang fun W(Reason) -> one sentence about release_handler's error Reason.
+RH_WHY='W = fun({existing_release, V}) -> io_lib:format("release ~s is already unpacked", [V]);
+               ({no_such_release, V}) -> io_lib:format("release ~s is not installed", [V]);
+               ({no_such_file, F}) -> io_lib:format("~ts does not exist", [F]);
+               ({no_matching_relup, V, C}) -> io_lib:format("releases/~s/relup has no path from or to the running version ~s (make it with: rebar3 fastrel relup -u ~s)", [V, C, C]);
+               ({old_processes, M}) -> io_lib:format("processes still run old code of ~p", [M]);
+               ({already_installed, V}) -> io_lib:format("release ~s is already installed", [V]);
+               ({permanent, V}) -> io_lib:format("release ~s is permanent", [V]);
+               (R) -> io_lib:format("~0tp", [R])
+           end,'
+
+# rh_step CALL: CALL is an expression returning ok, {ok, ...} or {error, Reason}; prints
+# "ok DETAIL" (the second element of {ok, X, ...}) or "error SENTENCE".
+rh_step() {
+    rh_eval "$RH_WHY try $1 of
+        ok -> io:format(\"ok~n\");
+        {ok, X} -> io:format(\"ok ~ts~n\", [X]);
+        {ok, X, _} -> io:format(\"ok ~ts~n\", [X]);
+        {continue_after_restart, X, _} -> io:format(\"restart ~ts~n\", [X]);
+        {error, R} -> io:format(\"error ~ts~n\", [W(R)]);
+        Other -> io:format(\"error unexpected answer ~0tp~n\", [Other])
+    catch C:E -> io:format(\"error ~0tp~n\", [{C, E}]) end."
+}
+
+# Sets RH_STATUS to the status of release $1 on the node (unpacked, current, permanent,
+# old) or none.
+rh_status() {
+    RH_STATUS=$(rh_eval "try lists:keyfind(\"$1\", 2, release_handler:which_releases()) of
+        {_, _, _, S} -> io:format(\"~s~n\", [S]);
+        false -> io:format(\"none~n\")
+    catch _:_ -> io:format(\"error~n\") end.") || RH_STATUS=
+    case $RH_STATUS in
+        '' | error | *[!a-z_]*)
+            err "Cannot ask the node for its releases (release_handler:which_releases/0 failed): the release needs sasl."
+            exit 1
+            ;;
+    esac
+}
+
+# Sets RH_CURRENT to the version the node runs (current, else permanent).
+rh_current() {
+    RH_CURRENT=$(rh_eval "Rs = release_handler:which_releases(),
+        case [V || {_, V, _, current} <- Rs] ++ [V || {_, V, _, permanent} <- Rs] of
+            [V | _] -> io:format(\"~s~n\", [V]);
+            [] -> io:format(\"unknown~n\") end.") || RH_CURRENT=unknown
+}
+
+# rh_result OUTPUT: succeeds for "ok ...", sets RH_WHY_TEXT for "error ...".
+rh_result() {
+    RH_RESTART=
+    case $1 in
+        ok | "ok "*) ;;
+        "restart "*) RH_RESTART=1 ;;
+        "error "*) RH_WHY_TEXT=${1#error }; return 1 ;;
+        '') RH_WHY_TEXT="no answer from the node (erl_call failed)"; return 1 ;;
+        *) RH_WHY_TEXT=$1; return 1 ;;
+    esac
+}
+
+# rh_unpack VSN: the tarball where relx looks for it, linked as releases/VSN/NAME.tar.gz,
+# unpacked by release_handler:unpack_release("VSN/NAME"). Exits 2 on failure.
+rh_unpack() {
+    _ru_rel=$RELEASE_ROOT_DIR/releases
+    _ru_tar=
+    for _ru_c in "$_ru_rel/$REL_NAME-$1.tar.gz" "$_ru_rel/$1/$REL_NAME-$1.tar.gz" "$_ru_rel/$1/$REL_NAME.tar.gz"; do
+        if [ -f "$_ru_c" ]; then
+            _ru_tar=$_ru_c
+            break
+        fi
+    done
+    if [ -z "$_ru_tar" ]; then
+        err "Unpack failed: no tarball for release $1 (looked for releases/$REL_NAME-$1.tar.gz, releases/$1/$REL_NAME-$1.tar.gz and releases/$1/$REL_NAME.tar.gz)."
+        exit 2
+    fi
+    _ru_link=
+    if [ "$_ru_tar" != "$_ru_rel/$1/$REL_NAME.tar.gz" ]; then
+        mkdir -p -- "$_ru_rel/$1" || exit 2
+        rm -f -- "$_ru_rel/$1/$REL_NAME.tar.gz"
+        ln -s -- "$_ru_tar" "$_ru_rel/$1/$REL_NAME.tar.gz" || exit 2
+        _ru_link=$_ru_rel/$1/$REL_NAME.tar.gz
+    fi
+    if ! rh_result "$(rh_step "release_handler:unpack_release(\"$1/$REL_NAME\")")"; then
+        [ -n "$_ru_link" ] && rm -f -- "$_ru_link"
+        err "Unpack failed: release_handler:unpack_release(\"$1/$REL_NAME\") says: $RH_WHY_TEXT."
+        exit 2
+    fi
+    echo "Unpacked release $1 (from ${_ru_tar#"$RELEASE_ROOT_DIR"/})"
+}
+
+# rh_install VSN: check, install (update_paths), make permanent unless --no-permanent.
+rh_install() {
+    rh_current
+    if ! rh_result "$(rh_step "release_handler:check_install_release(\"$1\")")"; then
+        err "Check failed: release_handler:check_install_release(\"$1\") says: $RH_WHY_TEXT; the node stays on $RH_CURRENT."
+        err "(Release $1 stays unpacked; ${SCRIPT##*/} uninstall $1 removes it.)"
+        exit 3
+    fi
+    echo "Checked release $1: it can replace $RH_CURRENT"
+    if ! rh_result "$(rh_step "release_handler:install_release(\"$1\", [{update_paths, true}])")"; then
+        case $RH_WHY_TEXT in
+            "release $1 is not installed")
+                err "Install failed: $RH_WHY_TEXT."
+                exit 2
+                ;;
+        esac
+        err "Install failed: release_handler:install_release(\"$1\") says: $RH_WHY_TEXT; the node stays on $RH_CURRENT."
+        exit 4
+    fi
+    if [ -n "$RH_RESTART" ]; then
+        # restart_new_emulator: the node reboots into the new ERTS (heart runs this script
+        # with new_start_erl.data), then release_handler finishes the upgrade there.
+        echo "Installed release $1 up to its emulator restart (new ERTS): the node reboots"
+        if [ -z "$VM_HEART" ]; then
+            err "The node runs without -heart: start it again with ${SCRIPT##*/} daemon; release_handler finishes the upgrade at boot"
+            exit 4
+        fi
+        if ! rh_wait_current "$1"; then
+            err "Install failed: release $1 is not current ${FASTREL_UPGRADE_TIMEOUT:-300} s after the emulator restart; the node boots its permanent release."
+            exit 4
+        fi
+        echo "Installed release $1 in the new emulator (was $RH_CURRENT)"
+    else
+        echo "Installed release $1 (was $RH_CURRENT)"
+    fi
+    rh_permanent "$1"
+}
+
+# rh_wait_current VSN: wait (FASTREL_UPGRADE_TIMEOUT s) for the node to run VSN.
+rh_wait_current() {
+    _rw_start=$(date +%s)
+    while :; do
+        _rw_s=$(rh_eval "case lists:keyfind(\"$1\", 2, release_handler:which_releases()) of
+            {_, _, _, S} -> io:format(\"~s~n\", [S]);
+            false -> io:format(\"none~n\") end." 2>/dev/null)
+        case $_rw_s in current | permanent) return 0 ;; esac
+        [ $(($(date +%s) - _rw_start)) -ge "${FASTREL_UPGRADE_TIMEOUT:-300}" ] && return 1
+        nap
+    done
+}
+
+rh_permanent() {
+    if [ -n "$RH_NO_PERMANENT" ]; then
+        echo "Release $1 is not made permanent (--no-permanent): the next boot starts the permanent one"
+        return 0
+    fi
+    if ! rh_result "$(rh_step "release_handler:make_permanent(\"$1\")")"; then
+        err "Make permanent failed: release_handler:make_permanent(\"$1\") says: $RH_WHY_TEXT; the node runs $1 but boots its permanent release."
+        exit 4
+    fi
+    echo "Made release $1 permanent"
+}
+
+# Sets RH_VSN and RH_NO_PERMANENT from COMMAND's arguments.
+rh_args() {
+    RH_VSN=
+    RH_NO_PERMANENT=
+    for _ra do
+        case $_ra in
+            --no-permanent) RH_NO_PERMANENT=1 ;;
+            -*) err "Unknown option for $COMMAND: $_ra"; exit 1 ;;
+            *)
+                if [ -n "$RH_VSN" ]; then
+                    err "Usage: ${SCRIPT##*/} $COMMAND VSN [--no-permanent]"
+                    exit 1
+                fi
+                RH_VSN=$_ra
+                ;;
+        esac
+    done
+    case $RH_VSN in
+        '')
+            err "Usage: ${SCRIPT##*/} $COMMAND VSN [--no-permanent]"
+            exit 1
+            ;;
+        *[!A-Za-z0-9._+-]*)
+            err "Not a release version: $RH_VSN"
+            exit 1
+            ;;
+    esac
+    RELX_RPC_TIMEOUT=${FASTREL_UPGRADE_TIMEOUT:-300}
+}
+
 node_alive() {
     [ "$(erl_rpc erlang is_alive 2>/dev/null)" = "true" ]
 }
@@ -555,7 +787,8 @@ usage() {
     case $1 in
         '' | help | foreground | console | console_clean | console_boot | daemon | start | \
             daemon_boot | daemon_attach | attach | remote_console | remote | remsh | ping | \
-            pid | stop | restart | reboot | rpc | eval | status | versions | escript)
+            pid | stop | restart | reboot | rpc | eval | status | versions | escript | \
+            unpack | install | upgrade | downgrade | uninstall)
             cat <<EOF
 Usage: ${SCRIPT##*/} COMMAND [ARGS]
 
@@ -580,6 +813,16 @@ Talking to a running node:
   status                Succeed if the node is up
   versions              Print the installed versions of the release
 
+Hot upgrades (release_handler; the tarball in releases/NAME-VSN.tar.gz,
+releases/VSN/NAME-VSN.tar.gz or releases/VSN/NAME.tar.gz):
+  unpack VSN            Unpack release VSN
+  upgrade VSN [--no-permanent]    Unpack if needed, check, install and make VSN permanent
+  downgrade VSN [--no-permanent]  Install the older release VSN and make it permanent
+  install VSN [--no-permanent]    Same as upgrade
+  uninstall VSN         Remove release VSN (not the current or permanent one)
+  Exit statuses: 1 node down, 2 unpack failed or not installed, 3 check failed,
+  4 install failed. The next boot (heart's restarts too) runs releases/start_erl.data's version.
+
 Other:
   escript PATH [ARGS]   Run the escript PATH (relative to the release root) with the release's ERTS
   help [COMMAND]        This text
@@ -587,6 +830,7 @@ Other:
 Environment: PIPE_DIR, RUNNER_LOG_DIR, VMARGS_PATH, RELX_CONFIG_PATH, RELX_REPLACE_OS_VARS,
 RELX_OUT_FILE_PATH, RELX_COOKIE, RELX_RPC_TIMEOUT, CODE_LOADING_MODE, ERL_DIST_PORT,
 HEART_COMMAND, FASTREL_START_TIMEOUT (s, default 60), FASTREL_STOP_TIMEOUT (s, default 60),
+FASTREL_UPGRADE_TIMEOUT (s per release_handler call, default 300),
 ERL_ROOTDIR / ERTS_DIR (system ERTS to use when none is bundled).
 EOF
             ;;
@@ -661,6 +905,10 @@ case $COMMAND in
         if [ -f "$RELX_CONFIG_PATH" ]; then
             set -- -config "$RELX_CONFIG_PATH" "$@"
         fi
+        # release_handler restarts a node into a new ERTS through this script (see
+        # new_start_erl.data above); a start_prg in vm.args still wins, one in sys.config
+        # does not.
+        set -- -sasl start_prg "\"$RELEASE_ROOT_DIR/bin/$REL_NAME\"" "$@"
         # shellcheck disable=SC2086
         set -- $FG_OPTS -boot "$BOOTFILE" -mode "$CODE_LOADING_MODE" \
             -boot_var SYSTEM_LIB_DIR "$SYSTEM_LIB_DIR" "$@"
@@ -706,7 +954,12 @@ case $COMMAND in
         fi
         mkdir -p -- "$RUNNER_LOG_DIR" || exit 1
         shell_quote "$RELEASE_ROOT_DIR/bin/$REL_NAME"
-        _dm_cmd="exec $SQ $START_OPTION"
+        _dm_cmd="exec $SQ"
+        if [ -n "$START_DATA_FILE" ]; then
+            shell_quote "$START_DATA_FILE"
+            _dm_cmd="$_dm_cmd $SQ"
+        fi
+        _dm_cmd="$_dm_cmd $START_OPTION"
         for _dm_a do
             shell_quote "$_dm_a"
             _dm_cmd="$_dm_cmd $SQ"
@@ -873,10 +1126,72 @@ case $COMMAND in
         "$BINDIR/escript" "$_es" "$@" || exit 1
         ;;
 
-    upgrade | downgrade | install | unpack | uninstall)
-        err "'$COMMAND' is not supported by this start script (relx ran bin/install_upgrade.escript);"
-        err "use release_handler on the node, e.g. through: ${SCRIPT##*/} eval or remote_console"
-        exit 1
+    upgrade | downgrade | install)
+        # Every branch exits: unpacking may replace this very file.
+        rh_args "$@"
+        ping_or_exit
+        rh_status "$RH_VSN"
+        case $RH_STATUS in
+            none)
+                rh_unpack "$RH_VSN"
+                rh_install "$RH_VSN"
+                ;;
+            unpacked)
+                echo "Release $RH_VSN is already unpacked, now installing"
+                rh_install "$RH_VSN"
+                ;;
+            old)
+                echo "Release $RH_VSN is marked old, switching to it"
+                rh_install "$RH_VSN"
+                ;;
+            current)
+                echo "Release $RH_VSN is already installed and current, making it permanent"
+                rh_permanent "$RH_VSN"
+                ;;
+            permanent)
+                echo "Release $RH_VSN is already installed and permanent"
+                ;;
+            *)
+                err "Release $RH_VSN has the unknown status $RH_STATUS"
+                exit 2
+                ;;
+        esac
+        exit 0
+        ;;
+
+    unpack)
+        rh_args "$@"
+        ping_or_exit
+        rh_status "$RH_VSN"
+        case $RH_STATUS in
+            none) rh_unpack "$RH_VSN" ;;
+            *) echo "Release $RH_VSN is already unpacked ($RH_STATUS)" ;;
+        esac
+        exit 0
+        ;;
+
+    uninstall)
+        rh_args "$@"
+        ping_or_exit
+        rh_status "$RH_VSN"
+        case $RH_STATUS in
+            old | unpacked)
+                if ! rh_result "$(rh_step "release_handler:remove_release(\"$RH_VSN\")")"; then
+                    err "Uninstall failed: release_handler:remove_release(\"$RH_VSN\") says: $RH_WHY_TEXT."
+                    exit 2
+                fi
+                echo "Uninstalled release $RH_VSN"
+                ;;
+            none)
+                err "Release $RH_VSN is not installed"
+                exit 2
+                ;;
+            *)
+                err "Release $RH_VSN is $RH_STATUS: it cannot be uninstalled"
+                exit 2
+                ;;
+        esac
+        exit 0
         ;;
 
     help)
