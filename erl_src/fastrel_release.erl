@@ -15,6 +15,7 @@
 -export([assemble/2, tar/2, format_error/1, supported_keys/0]).
 
 -include_lib("kernel/include/file.hrl").
+-include("fastrel_config.hrl").
 
 -type env() :: #{apps := [{atom(), file:filename()}],
                  output_dir := file:filename(),
@@ -27,102 +28,35 @@
                      include_src := boolean(), overlay_targets := [string()]}.
 -export_type([env/0, release/0]).
 
-%% Keys read below; anything else in the configuration is reported by name.
--define(KEYS, [release, default_release, mode, dev_mode, include_erts, system_libs, include_src,
-               debug_info, extended_start_script, generate_start_script, include_nodetool,
-               include_start_scripts_for, vm_args, vm_args_src, sys_config, sys_config_src,
-               overlay, overlay_vars, overlay_vars_values, exclude_apps, exclude_modules,
-               lib_dirs, output_dir, check_for_undefined_functions, src_tests, exref,
-               warnings_as_errors]).
-
 %% @doc The relx keys this assembler understands.
 -spec supported_keys() -> [atom()].
-supported_keys() -> ?KEYS.
+supported_keys() -> fastrel_config:known_keys().
 
 %% @doc Builds the release `Env' asks for (or the first one configured) under
 %% `output_dir/NAME'. Returns it, with the unsupported keys found (already logged).
 -spec assemble([term()], env()) -> {ok, release()} | {error, {?MODULE, term()}}.
-assemble(Config0, Env) ->
-    try
-        Config = expand(Config0),
-        {Name, Vsn, Goals, PerRel} = pick_release(Config, maps:get(relname, Env, undefined)),
-        C = fold_config(Config ++ PerRel),
-        [log(Env, "Unsupported relx keys (ignored): ~ts", [names(Unknown)]) || Unknown <- [unknown_keys(Config0)], Unknown =/= []],
-        case {maps:get(warnings_as_errors, C, false), unknown_keys(Config0)} of
-            {true, [_ | _] = U} -> throw({unsupported_keys, U});
-            _ -> ok
-        end,
-        Index = app_index(Env, C),
-        Apps = resolve(Goals, Index, C),
-        build(Name, resolve_vsn(Vsn, Env), Apps, C, Env)
-    catch
-        throw:Reason -> {error, {?MODULE, Reason}}
+assemble(Config, Env) ->
+    case fastrel_config:load(Config, maps:get(relname, Env, undefined)) of
+        {ok, C} ->
+            try
+                assemble_release(C, Env)
+            catch
+                throw:Reason -> {error, {?MODULE, Reason}}
+            end;
+        {error, E} -> {error, {?MODULE, E}}
     end.
+
+assemble_release(#relx{name = Name, vsn = Vsn, goals = Goals, unknown = Unknown} = C, Env) ->
+    [log(Env, "Unsupported relx keys (ignored): ~ts", [names(Unknown)]) || Unknown =/= []],
+    case {C#relx.warnings_as_errors, Unknown} of
+        {true, [_ | _]} -> throw({unsupported_keys, Unknown});
+        _ -> ok
+    end,
+    Index = app_index(Env, C),
+    Apps = resolve(Goals, Index, C),
+    build(Name, resolve_vsn(Vsn, Env), Apps, C, Env).
 
 %%% ---------------------------------------------------------------- configuration
-
-%% `{mode, M}' and `{dev_mode, B}' stand for several keys, expanded in place (relx's
-%% expand_mode), so later keys still override them.
-expand(Config) ->
-    lists:flatmap(fun({mode, dev}) -> [{include_src, true}, {debug_info, keep}, {include_erts, false}, {dev_mode, true}];
-                     ({mode, prod}) -> [{include_src, false}, {debug_info, strip}, {include_erts, true}, {dev_mode, false}];
-                     ({mode, minimal}) -> [{include_src, false}, {debug_info, strip}, {include_erts, false}, {dev_mode, false}];
-                     ({dev_mode, true}) -> [{include_src, true}, {debug_info, keep}, {include_erts, false}, {dev_mode, true}];
-                     (Other) -> [Other]
-                  end, Config).
-
-unknown_keys(Config) ->
-    lists:usort([element(1, T) || T <- Config, is_tuple(T), tuple_size(T) >= 1,
-                                  not lists:member(element(1, T), [mode | ?KEYS])]).
-
-%% Later keys win; overlays accumulate.
-fold_config(Config) ->
-    lists:foldl(fun({overlay, L}, M) -> M#{overlay => maps:get(overlay, M, []) ++ L};
-                   ({release, _, _}, M) -> M;
-                   ({release, _, _, _}, M) -> M;
-                   ({release, _, _, _, _}, M) -> M;
-                   ({K, V}, M) when is_atom(K) -> M#{K => V};
-                   (_, M) -> M
-                end, #{}, Config).
-
-%% Every `{release, ...}' form relx accepts; `{extend, R}' takes R's goals.
-releases(Config) ->
-    Rels = [normalise(R) || R <- Config, is_tuple(R), element(1, R) =:= release],
-    [extend(R, Rels) || R <- Rels].
-
-normalise({release, {N, V}, Goals}) -> {N, V, none, Goals, []};
-normalise({release, {N, V, {extend, E}}, Goals}) -> {N, V, E, Goals, []};
-normalise({release, {N, V}, {erts, _}, Goals}) -> {N, V, none, Goals, []};
-normalise({release, {N, V}, Goals, Cfg}) when is_list(Cfg) -> {N, V, none, Goals, Cfg};
-normalise({release, {N, V, {extend, E}}, Goals, Cfg}) -> {N, V, E, Goals, Cfg};
-normalise({release, {N, V}, {erts, _}, Goals, Cfg}) -> {N, V, none, Goals, Cfg};
-normalise(Other) -> throw({bad_release, Other}).
-
-extend({N, V, none, Goals, Cfg}, _) -> {N, V, Goals, Cfg};
-extend({N, V, E, Goals, Cfg}, Rels) ->
-    EName = case E of {EN, _} -> EN; EN -> EN end,
-    case [G || {RN, _, _, G, _} <- Rels, RN =:= EName] of
-        [Base | _] -> {N, V, Base ++ Goals, Cfg};
-        [] -> throw({extend_unknown_release, N, EName})
-    end.
-
-pick_release(Config, Wanted) ->
-    case {releases(Config), Wanted} of
-        {[], _} -> throw(no_release_configured);
-        {[R | _], undefined} ->
-            case [D || {default_release, D} <- Config] of
-                [{DN, _} | _] -> find_release(DN, releases(Config));
-                [DN | _] when is_atom(DN) -> find_release(DN, releases(Config));
-                [] -> R
-            end;
-        {Rels, N} -> find_release(N, Rels)
-    end.
-
-find_release(N, Rels) ->
-    case [R || {RN, _, _, _} = R <- Rels, RN =:= N] of
-        [R | _] -> R;
-        [] -> throw({unknown_release, N})
-    end.
 
 %% relx's version forms; a failed command gives "0.0.0", as relx does.
 resolve_vsn(V, _) when is_list(V), V =/= "git", V =/= "semver" -> V;
@@ -169,7 +103,7 @@ collect(Port, Acc) ->
 app_index(#{apps := Apps, root_dir := Root}, C) ->
     Project = [Dir || {_, Dir} <- Apps],
     LibDirs = lists:append([filelib:wildcard(filename:join([filename:absname(D, Root), "*"])) ++
-                            [filename:absname(D, Root)] || D <- maps:get(lib_dirs, C, [])]),
+                            [filename:absname(D, Root)] || D <- C#relx.lib_dirs]),
     Otp = filelib:wildcard(filename:join(code:lib_dir(), "*")),
     lists:foldl(fun({Dir, System}, Acc) ->
                         case read_app(Dir) of
@@ -197,8 +131,7 @@ deps({application, _, Props}) ->
 
 %% Goals in order, each after its dependencies (relx's resolution order), excluded apps
 %% dropped. Returns [{Name, Vsn, Dir, AppTerm, System, TypeOrIncls}].
-resolve(Goals, Index, C) ->
-    Excluded = maps:get(exclude_apps, C, []),
+resolve(Goals, Index, #relx{exclude_apps = Excluded}) ->
     Parsed = [goal(G) || G <- Goals],
     check_goal_vsns(Goals, Index),
     Order = lists:foldl(fun({Name, _}, Acc) -> visit(Name, Index, Excluded, Acc, []) end,
@@ -255,17 +188,16 @@ check_goal_vsns(Goals, Index) ->
 build(Name, Vsn, Apps, C, Env) ->
     Out = filename:absname(maps:get(output_dir, Env), maps:get(root_dir, Env)),
     Dir = filename:join(Out, atom_to_list(Name)),
-    Dev = maps:get(dev_mode, C, false),
-    IncludeErts = maps:get(include_erts, C, false),
-    SystemLibs = maps:get(system_libs, C, true) =/= false,
-    IncludeSrc = maps:get(include_src, C, true), % relx: true for a release, false for its tar
+    #relx{dev_mode = Dev, include_erts = IncludeErts, exclude_apps = Excluded, exclude_modules = ExMods} = C,
+    SystemLibs = C#relx.system_libs =/= false,
+    %% relx copies sources into a release unless told not to, but packs them into its
+    %% tarball only when include_src is set (see tar/2).
+    IncludeSrc = C#relx.include_src =/= false,
     ErtsVsn = erlang:system_info(version),
     RelVsnDir = filename:join([Dir, "releases", Vsn]),
     log(Env, "Assembling release ~s-~s in ~ts", [Name, Vsn, Dir]),
     ok(filelib:ensure_path(RelVsnDir), {mkdir, RelVsnDir}),
     ok(filelib:ensure_path(filename:join(Dir, "bin")), {mkdir, "bin"}),
-    Excluded = maps:get(exclude_apps, C, []),
-    ExMods = maps:get(exclude_modules, C, []),
     Packed = [A || {_, _, _, _, Sys, _} = A <- Apps, SystemLibs orelse not Sys],
     [copy_app(A, Dir, Dev, IncludeSrc, Excluded, ExMods) || A <- Packed],
     RelTerm = {release, {atom_to_list(Name), Vsn}, {erts, ErtsVsn},
@@ -284,14 +216,14 @@ build(Name, Vsn, Apps, C, Env) ->
     programs(Dir, IncludeErts, ErtsVsn),
     start_script(C, Dir, Name, Vsn, ErtsVsn),
     Targets = overlays(C, Env, Dir, Name, Vsn, ErtsVsn),
-    maps:get(debug_info, C, keep) =:= strip andalso not Dev andalso
+    C#relx.debug_info =:= strip andalso not Dev andalso
         case beam_lib:strip_release(Dir, ["Attr"]) of % relx keeps the attributes too
             {ok, _} -> true;
             {error, beam_lib, Why} -> throw({strip_failed, beam_lib:format_error(Why)})
         end,
     {ok, #{name => Name, vsn => Vsn, dir => Dir, erts_vsn => ErtsVsn, include_erts => IncludeErts =/= false,
            %% rebar3 tar leaves sources out unless include_src is set explicitly.
-           system_libs => SystemLibs, include_src => maps:get(include_src, C, false) =:= true,
+           system_libs => SystemLibs, include_src => C#relx.include_src =:= true,
            overlay_targets => Targets}}.
 
 rel_entry(N, V, []) -> {N, V};
@@ -348,8 +280,8 @@ boot_files(Name, {release, Id, Erts, Entries}, RelVsnDir, Dir, SystemLibs, Inclu
            [filename:join([code:lib_dir(), "*", "ebin"]) || not SystemLibs],
     Vars = [{variables, [{"SYSTEM_LIB_DIR", code:lib_dir()}]} || not SystemLibs],
     Common = [silent, {path, Path}, {outdir, RelVsnDir}] ++ Vars
-             ++ [src_tests || IncludeSrc =:= true, maps:get(src_tests, C, true) =:= true]
-             ++ [exref || maps:get(exref, C, false) =:= true],
+             ++ [src_tests || IncludeSrc, C#relx.src_tests]
+             ++ [exref || C#relx.exref],
     RelBase = filename:join(RelVsnDir, atom_to_list(Name)),
     boot(RelBase, [{script_name, "start"} | Common]),
     _ = Id,
@@ -378,8 +310,8 @@ boot(RelBase, Opts) ->
 %% sys.config and vm.args: the configured files (`.src' kept for rendering at start),
 %% config/sys.config and config/vm.args if present, else defaults.
 config_files(C, #{root_dir := Root}, RelVsnDir, Name, Dev) ->
-    Pick = fun(Key, SrcKey, Default) ->
-               case {maps:get(SrcKey, C, undefined), maps:get(Key, C, undefined)} of
+    Pick = fun(Src0, Plain, Default) ->
+               case {Src0, Plain} of
                    {Src, _} when is_list(Src) -> {src, filename:absname(Src, Root)};
                    {_, false} -> none;
                    {_, P} when is_list(P) -> {plain, filename:absname(P, Root)};
@@ -394,8 +326,8 @@ config_files(C, #{root_dir := Root}, RelVsnDir, Name, Dev) ->
                        end
                end
            end,
-    place(Pick(sys_config, sys_config_src, "sys.config"), RelVsnDir, "sys.config", Dev, "[].\n"),
-    place(Pick(vm_args, vm_args_src, "vm.args"), RelVsnDir, "vm.args", Dev, default_vm_args(Name)).
+    place(Pick(C#relx.sys_config_src, C#relx.sys_config, "sys.config"), RelVsnDir, "sys.config", Dev, "[].\n"),
+    place(Pick(C#relx.vm_args_src, C#relx.vm_args, "vm.args"), RelVsnDir, "vm.args", Dev, default_vm_args(Name)).
 
 place(none, _, _, _, _) -> ok;
 place(default, Dir, Base, _, Text) -> write(filename:join(Dir, Base), Text);
@@ -461,9 +393,9 @@ program(P) ->
     end.
 
 start_script(C, Dir, Name, Vsn, ErtsVsn) ->
-    case maps:get(generate_start_script, C, true) of
+    case C#relx.generate_start_script of
         false -> ok;
-        _ ->
+        true ->
             {ok, T} = template("bin_script.sh"),
             Text = lists:foldl(fun({K, V}, Acc) -> binary:replace(Acc, K, V, [global]) end, T,
                                [{<<"@@REL_NAME@@">>, atom_to_binary(Name)},
@@ -493,15 +425,12 @@ overlays(C, Env, Dir, Name, Vsn, ErtsVsn) ->
              {release, atom_to_list(Name) ++ "-" ++ Vsn}, {erts_vsn, ErtsVsn},
              {release_erts_version, ErtsVsn}, {erts_dir, code:root_dir()}, {output_dir, Dir},
              {target_dir, Dir}, {root_dir, Root}]
-            ++ maps:get(overlay_vars_values, Env, []) ++ maps:get(overlay_vars_values, C, []),
+            ++ maps:get(overlay_vars_values, Env, []) ++ C#relx.overlay_vars_values,
     Vars = lists:foldl(fun(F, Acc) -> Acc ++ overlay_var_file(filename:absname(render(F, Acc), Root)) end,
-                       Vars0, var_files(maps:get(overlay_vars, C, []))),
-    Dev = maps:get(dev_mode, C, false),
+                       Vars0, C#relx.overlay_vars),
+    Dev = C#relx.dev_mode,
     %% chmod changes a target, it makes none: relx leaves it out of the tarball's list.
-    [T || O <- maps:get(overlay, C, []), T <- [overlay(O, Vars, Root, Dir, Dev)], element(1, O) =/= chmod].
-
-var_files(F) when is_list(F), F =/= [], is_integer(hd(F)) -> [F];
-var_files(L) when is_list(L) -> L.
+    [T || O <- C#relx.overlay, T <- [overlay(O, Vars, Root, Dir, Dev)], element(1, O) =/= chmod].
 
 overlay_var_file(File) ->
     case file:consult(File) of
@@ -634,8 +563,7 @@ ok({error, Why}, What) -> throw({What, Why}).
 %% @doc One sentence per failure.
 -spec format_error(term()) -> string().
 format_error({?MODULE, R}) -> format_error(R);
-format_error(no_release_configured) -> "No {release, ...} in the relx configuration";
-format_error({unknown_release, N}) -> io_lib:format("No release named ~p in the relx configuration", [N]);
+format_error({fastrel_config, _} = R) -> fastrel_config:format_error(R);
 format_error({app_not_found, App, []}) -> io_lib:format("Application ~p not found (not built, not in lib_dirs, not in OTP)", [App]);
 format_error({app_not_found, App, Path}) ->
     io_lib:format("Application ~p not found (needed by ~ts)", [App, lists:join(" <- ", [atom_to_list(A) || A <- lists:reverse(Path)])]);

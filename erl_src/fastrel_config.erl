@@ -1,0 +1,164 @@
+%% SPDX-License-Identifier: Apache-2.0
+%% @doc The relx configuration (`{relx, [...]}' in rebar.config, or relx.config), read
+%% once into a `#relx{}' record for the release being built: one clause per key, each
+%% value checked where it is read, every default in `fastrel_config.hrl'. relx's own
+%% `rlx_config' is the model; what relx reads and fastrel does not is reported by name.
+-module(fastrel_config).
+
+-export([load/2, known_keys/0, format_error/1]).
+
+-include("fastrel_config.hrl").
+
+-export_type([relx/0]).
+-type relx() :: #relx{}.
+
+%% Read into the record. `mode' and `dev_mode' are expanded first (relx's expand_mode).
+-define(READ, [dev_mode, include_erts, system_libs, include_src, debug_info,
+               generate_start_script, vm_args, vm_args_src, sys_config, sys_config_src,
+               overlay, overlay_vars, overlay_vars_values, exclude_apps, exclude_modules,
+               lib_dirs, src_tests, exref, warnings_as_errors]).
+%% Understood elsewhere (releases, the output directory) or accepted as relx has them
+%% with nothing for fastrel to do (fastrel's start script is always the extended one).
+-define(ACCEPTED, [release, default_release, mode, extended_start_script, include_nodetool,
+                   include_start_scripts_for, output_dir, check_for_undefined_functions]).
+
+%% @doc Every relx key fastrel understands.
+-spec known_keys() -> [atom()].
+known_keys() -> (?ACCEPTED -- [mode]) ++ ?READ.
+
+%% @doc The release named `Wanted' (or the default one, or the first) with the global
+%% configuration and that release's own keys over it (later keys win; overlays add up).
+-spec load([term()], atom() | undefined) -> {ok, relx()} | {error, {?MODULE, term()}}.
+load(Terms, Wanted) when is_list(Terms) ->
+    try
+        Config = expand(Terms),
+        {Name, Vsn, Goals, PerRel} = pick_release(Config, Wanted),
+        R0 = #relx{name = Name, vsn = Vsn, goals = Goals, unknown = unknown_keys(Terms)},
+        {ok, lists:foldl(fun key/2, R0, Config ++ expand(PerRel))}
+    catch
+        throw:Reason -> {error, {?MODULE, Reason}}
+    end;
+load(Terms, _) ->
+    {error, {?MODULE, {not_a_list, Terms}}}.
+
+%%% ---------------------------------------------------------------- keys
+
+-define(is_path(P), (is_list(P) andalso P =/= [] andalso is_integer(hd(P)))).
+
+key({dev_mode, B}, R) when is_boolean(B) -> R#relx{dev_mode = B};
+key({include_erts, B}, R) when is_boolean(B); ?is_path(B) -> R#relx{include_erts = B};
+key({system_libs, B}, R) when is_boolean(B); ?is_path(B) -> R#relx{system_libs = B};
+key({include_src, B}, R) when is_boolean(B) -> R#relx{include_src = B};
+key({debug_info, D}, R) when D =:= keep; D =:= strip -> R#relx{debug_info = D};
+key({generate_start_script, B}, R) when is_boolean(B) -> R#relx{generate_start_script = B};
+key({vm_args, P}, R) when P =:= false; ?is_path(P) -> R#relx{vm_args = P};
+key({vm_args_src, P}, R) when ?is_path(P) -> R#relx{vm_args_src = P};
+key({sys_config, P}, R) when P =:= false; ?is_path(P) -> R#relx{sys_config = P};
+key({sys_config_src, P}, R) when ?is_path(P) -> R#relx{sys_config_src = P};
+key({overlay, L}, #relx{overlay = O} = R) when is_list(L) -> R#relx{overlay = O ++ L};
+key({overlay_vars, P}, R) when ?is_path(P) -> R#relx{overlay_vars = [P]};
+key({overlay_vars, L}, R) when is_list(L) -> R#relx{overlay_vars = paths(overlay_vars, L)};
+key({overlay_vars_values, L}, R) when is_list(L) -> R#relx{overlay_vars_values = pairs(overlay_vars_values, L)};
+key({exclude_apps, L}, R) when is_list(L) -> R#relx{exclude_apps = atoms(exclude_apps, L)};
+key({exclude_modules, L}, R) when is_list(L) -> R#relx{exclude_modules = exclude_modules(L)};
+key({lib_dirs, L}, R) when is_list(L) -> R#relx{lib_dirs = paths(lib_dirs, L)};
+key({src_tests, B}, R) when is_boolean(B) -> R#relx{src_tests = B};
+key({exref, B}, R) when is_boolean(B) -> R#relx{exref = B};
+key({warnings_as_errors, B}, R) when is_boolean(B) -> R#relx{warnings_as_errors = B};
+key({K, V}, R) when is_atom(K) ->
+    case lists:member(K, ?READ) of
+        true -> throw({bad_value, K, V});
+        false -> R
+    end;
+key(_, R) -> R.
+
+paths(K, L) -> [case ?is_path(P) of true -> P; false -> throw({bad_value, K, L}) end || P <- L].
+atoms(K, L) -> [case is_atom(A) of true -> A; false -> throw({bad_value, K, L}) end || A <- L].
+pairs(K, L) -> [case P of {A, _} when is_atom(A) -> P; _ -> throw({bad_value, K, L}) end || P <- L].
+exclude_modules(L) ->
+    [case E of
+         {A, Ms} when is_atom(A), is_list(Ms) -> {A, atoms(exclude_modules, Ms)};
+         _ -> throw({bad_value, exclude_modules, L})
+     end || E <- L].
+
+%% `{mode, M}' and `{dev_mode, true}' stand for several keys, expanded in place, so later
+%% keys still override them.
+expand(Config) ->
+    lists:flatmap(fun({mode, dev}) -> [{include_src, true}, {debug_info, keep}, {include_erts, false}, {dev_mode, true}];
+                     ({mode, prod}) -> [{include_src, false}, {debug_info, strip}, {include_erts, true}, {dev_mode, false}];
+                     ({mode, minimal}) -> [{include_src, false}, {debug_info, strip}, {include_erts, false}, {dev_mode, false}];
+                     ({mode, M}) -> throw({bad_value, mode, M});
+                     ({dev_mode, true}) -> [{include_src, true}, {debug_info, keep}, {include_erts, false}, {dev_mode, true}];
+                     (Other) -> [Other]
+                  end, Config).
+
+unknown_keys(Config) ->
+    lists:usort([element(1, T) || T <- Config, is_tuple(T), tuple_size(T) >= 1,
+                                  not lists:member(element(1, T), ?ACCEPTED ++ ?READ)]).
+
+%%% ---------------------------------------------------------------- releases
+
+%% Every `{release, ...}' form relx accepts; `{extend, R}' takes R's goals.
+releases(Config) ->
+    Rels = [normalise(R) || R <- Config, is_tuple(R), element(1, R) =:= release],
+    [extend(R, Rels) || R <- Rels].
+
+normalise({release, {N, V}, Goals}) -> {N, V, none, Goals, []};
+normalise({release, {N, V, {extend, E}}, Goals}) -> {N, V, E, Goals, []};
+normalise({release, {N, V}, {erts, _}, Goals}) -> {N, V, none, Goals, []};
+normalise({release, {N, V}, Goals, Cfg}) when is_list(Cfg) -> {N, V, none, Goals, Cfg};
+normalise({release, {N, V, {extend, E}}, Goals, Cfg}) -> {N, V, E, Goals, Cfg};
+normalise({release, {N, V}, {erts, _}, Goals, Cfg}) -> {N, V, none, Goals, Cfg};
+normalise(Other) -> throw({bad_release, Other}).
+
+extend({N, V, none, Goals, Cfg}, _) -> {N, V, Goals, Cfg};
+extend({N, V, E, Goals, Cfg}, Rels) ->
+    EName = case E of {EN, _} -> EN; EN -> EN end,
+    case [G || {RN, _, _, G, _} <- Rels, RN =:= EName] of
+        [Base | _] -> {N, V, Base ++ Goals, Cfg};
+        [] -> throw({extend_unknown_release, N, EName})
+    end.
+
+pick_release(Config, Wanted) ->
+    case {releases(Config), Wanted} of
+        {[], _} -> throw(no_release_configured);
+        {[R | _], undefined} ->
+            case [D || {default_release, D} <- Config] of
+                [{DN, _} | _] -> find_release(DN, releases(Config));
+                [DN | _] when is_atom(DN) -> find_release(DN, releases(Config));
+                [] -> R
+            end;
+        {Rels, N} -> find_release(N, Rels)
+    end.
+
+find_release(N, Rels) ->
+    case [R || {RN, _, _, _} = R <- Rels, RN =:= N] of
+        [R | _] -> R;
+        [] -> throw({unknown_release, N})
+    end.
+
+%%% ---------------------------------------------------------------- errors
+
+%% @doc One sentence per failure.
+-spec format_error(term()) -> string().
+format_error({?MODULE, R}) -> format_error(R);
+format_error(no_release_configured) -> "No {release, ...} in the relx configuration";
+format_error({unknown_release, N}) -> io_lib:format("No release named ~p in the relx configuration", [N]);
+format_error({extend_unknown_release, N, E}) ->
+    io_lib:format("Release ~p extends ~p, which is not in the relx configuration", [N, E]);
+format_error({bad_release, T}) -> io_lib:format("Not a release in the relx configuration: ~tp", [T]);
+format_error({not_a_list, T}) -> io_lib:format("The relx configuration is not a list: ~tp", [T]);
+format_error({bad_value, K, V}) ->
+    io_lib:format("relx configuration: ~tp is not a valid value for ~p (~ts)", [V, K, expected(K)]).
+
+expected(K) when K =:= include_erts; K =:= system_libs -> "true, false or a directory";
+expected(K) when K =:= vm_args; K =:= sys_config -> "a file name or false";
+expected(K) when K =:= vm_args_src; K =:= sys_config_src -> "a file name";
+expected(debug_info) -> "keep or strip";
+expected(mode) -> "dev, prod or minimal";
+expected(K) when K =:= overlay_vars; K =:= lib_dirs -> "a list of file names";
+expected(overlay) -> "a list of overlay instructions";
+expected(overlay_vars_values) -> "a list of {Name, Value}";
+expected(exclude_apps) -> "a list of application names";
+expected(exclude_modules) -> "a list of {App, [Module]}";
+expected(_) -> "true or false".
