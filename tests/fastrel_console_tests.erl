@@ -118,9 +118,11 @@ chapter_counter_survives_kill_9_test_() ->
                  "{os_pid, H} = erlang:port_info(whereis(heart_port), os_pid), "
                  "ok = file:write_file(~p, io_lib:format(\"~~s ~~p\", [os:getpid(), H])), "
                  "ok = file:rename(~p, ~p), "
+                 %% Written aside and renamed: a kill -9 mid-write must not leave an
+                 %% empty count that the next boot cannot read (and crash-loops on).
                  "spawn(fun() -> L = fun L(N) -> ok = file:write_file(~p, integer_to_binary(N)), "
-                 "timer:sleep(50), L(N + 1) end, L(C + 1) end)",
-                 [Counter, Pids ++ ".tmp", Pids ++ ".tmp", Pids, Counter])),
+                 "ok = file:rename(~p, ~p), timer:sleep(50), L(N + 1) end, L(C + 1) end)",
+                 [Counter, Pids ++ ".tmp", Pids ++ ".tmp", Pids, Counter ++ ".tmp", Counter ++ ".tmp", Counter])),
         Start = lists:flatten(io_lib:format("exec ~s -heart -noshell -eval '~s'", [Erl, Eval])),
         Restart = lists:flatten(io_lib:format("~s -daemon ~s/p/ ~s/l \"~s\"",
                                               [RunErl, Dir, Dir, string:replace(Start, "\"", "\\\"", all)])),
@@ -148,7 +150,9 @@ chapter_counter_survives_kill_9_test_() ->
                 kill([Heart2]), kill([Vm2, ppid_or_undefined(Vm2)])
             end
         after
-            kill([Heart1]), kill([Vm1, Daemon1])
+            kill([Heart1]), kill([Vm1, Daemon1]),
+            %% And whatever a restart started that the test never learnt the PID of.
+            fastrel_os:kill_within(Dir)
         end
     end}.
 

@@ -3,7 +3,7 @@
 %% /proc, killing by PID, and reading a port until a needle shows up.
 -module(fastrel_os).
 
--export([wait_until/2, alive/1, kill/1, ppid/1, ppid_or_undefined/1, exe/1, collect/3, with_epmd/1]).
+-export([wait_until/2, alive/1, kill/1, kill_within/1, ppid/1, ppid_or_undefined/1, exe/1, collect/3, with_epmd/1]).
 
 %% Polls F every 100 ms until it is true or Ms have passed; returns F's last answer.
 -spec wait_until(fun(() -> boolean()), integer()) -> boolean().
@@ -26,6 +26,27 @@ alive(P) ->
 %% SIGKILL to each PID still running.
 -spec kill([string() | undefined]) -> ok.
 kill(Pids) -> [os:cmd("kill -9 " ++ P ++ " 2>/dev/null") || P <- Pids, alive(P)], ok.
+
+%% Every process whose command line names Dir, a directory unique to one test: what a
+%% restart loop started after the PIDs the test knows (heart restarting a node that
+%% dies at boot spawns a new run_erl, VM and heart each round). All are stopped first,
+%% so no heart sees its VM die and starts another, then killed, until none is left.
+-spec kill_within(file:filename()) -> ok.
+kill_within(Dir) -> kill_within(list_to_binary(Dir), 20).
+
+kill_within(_, 0) -> ok;
+kill_within(Dir, Rounds) ->
+    Own = os:getpid(),
+    Pids = [P || P <- filelib:wildcard("/proc/[0-9]*"), "/proc/" ++ Pid <- [P], Pid =/= Own,
+                 {ok, Cmd} <- [file:read_file(P ++ "/cmdline")], binary:match(Cmd, Dir) =/= nomatch],
+    case [Pid || "/proc/" ++ Pid <- Pids] of
+        [] -> ok;
+        Found ->
+            _ = os:cmd("kill -STOP " ++ lists:join(" ", Found) ++ " 2>/dev/null"),
+            _ = os:cmd("kill -9 " ++ lists:join(" ", Found) ++ " 2>/dev/null"),
+            timer:sleep(100),
+            kill_within(Dir, Rounds - 1)
+    end.
 
 -spec ppid(string()) -> string().
 ppid(P) ->
