@@ -593,6 +593,7 @@ hook_env() {
 }
 
 # run_hook SCRIPT [ARGS]: source bin/SCRIPT with ARGS as its positional parameters.
+# shellcheck disable=SC2317 # called by the hooks configured, if any
 run_hook() {
     _rh_script=$SCRIPT_DIR/$1
     shift
