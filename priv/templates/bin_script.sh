@@ -6,7 +6,9 @@
 #   * daemon/stop return as soon as the node is up/gone (short polls, bounded);
 #   * heart, run_erl and to_erl are fastrel's (release/fastrel/bin), also when the
 #     system's ERTS is used;
-#   * a HEART_COMMAND set by the user is kept.
+#   * a HEART_COMMAND set by the user is kept;
+#   * post_install_upgrade hooks run (relx execs its upgrade escript before them), and
+#     hooks can also run around any command ({pre|post, Command, Hooks}).
 # Run "bin/@@REL_NAME@@ help" for the list of commands.
 
 REL_NAME="@@REL_NAME@@"
@@ -576,6 +578,7 @@ relx_escript() {
 # reaches the VM, and a command failing in one ends the script with its status.
 
 HOOKS_DISABLED=
+HOOK_ENV_SET=
 
 # The variables relx's script has set when it runs a hook: NAME is the full node name.
 hook_env() {
