@@ -111,6 +111,7 @@ hook(post_start, H) when H =:= pid; H =:= wait_for_vm_start -> H;
 hook(post_start, {pid, F} = H) when ?is_path(F) -> H;
 hook(post_start, {wait_for_process, A} = H) when is_atom(A) -> H;
 hook(status, builtin_status) -> builtin_status;
+hook(post_start, {K, _} = H) when K =:= pid; K =:= wait_for_process -> throw({bad_hook, post_start, H});
 hook(Phase, H) when H =:= pid; H =:= wait_for_vm_start; H =:= builtin_status;
                     element(1, H) =:= pid; element(1, H) =:= wait_for_process ->
     throw({hook_not_allowed, Phase, H});

@@ -43,6 +43,9 @@ bad_hooks_are_one_sentence_naming_the_key_test() ->
     ?assertEqual("relx configuration: pidfile (post_start in extended_start_script_hooks) is not a hook (pid, "
                  "{pid, File}, wait_for_vm_start, {wait_for_process, Name}, builtin_status or {custom, Script})",
                  error_text([{extended_start_script_hooks, [{post_start, [pidfile]}]}])),
+    ?assertEqual("relx configuration: {wait_for_process,\"srv\"} (post_start in extended_start_script_hooks) is not "
+                 "a hook (pid, {pid, File}, wait_for_vm_start, {wait_for_process, Name}, builtin_status or {custom, Script})",
+                 error_text([{extended_start_script_hooks, [{post_start, [{wait_for_process, "srv"}]}]}])),
     ?assertEqual("relx configuration: pid cannot run in pre_start (extended_start_script_hooks): pid, "
                  "wait_for_vm_start and wait_for_process run in post_start only, around a command only {custom, Script}",
                  error_text([{extended_start_script_hooks, [{pre_start, [pid]}]}])),
