@@ -16,7 +16,8 @@
 -define(READ, [dev_mode, include_erts, system_libs, include_src, debug_info,
                generate_start_script, vm_args, vm_args_src, sys_config, sys_config_src,
                overlay, overlay_vars, overlay_vars_values, exclude_apps, exclude_modules,
-               lib_dirs, src_tests, exref, warnings_as_errors]).
+               lib_dirs, src_tests, exref, warnings_as_errors, extended_start_script_hooks,
+               extended_start_script_extensions, extended_start_script_commands]).
 %% Understood elsewhere (releases, the output directory) or accepted as relx has them
 %% with nothing for fastrel to do (fastrel's start script is always the extended one).
 -define(ACCEPTED, [release, default_release, mode, extended_start_script, include_nodetool,
@@ -34,7 +35,7 @@ load(Terms, Wanted) when is_list(Terms) ->
         Config = expand(Terms),
         {Name, Vsn, Goals, PerRel} = pick_release(Config, Wanted),
         R0 = #relx{name = Name, vsn = Vsn, goals = Goals, unknown = unknown_keys(Terms)},
-        {ok, lists:foldl(fun key/2, R0, Config ++ expand(PerRel))}
+        {ok, check_commands(lists:foldl(fun key/2, R0, Config ++ expand(PerRel)))}
     catch
         throw:Reason -> {error, {?MODULE, Reason}}
     end;
@@ -65,6 +66,13 @@ key({lib_dirs, L}, R) when is_list(L) -> R#relx{lib_dirs = paths(lib_dirs, L)};
 key({src_tests, B}, R) when is_boolean(B) -> R#relx{src_tests = B};
 key({exref, B}, R) when is_boolean(B) -> R#relx{exref = B};
 key({warnings_as_errors, B}, R) when is_boolean(B) -> R#relx{warnings_as_errors = B};
+key({extended_start_script_hooks, L}, R) when is_list(L) ->
+    R#relx{extended_start_script_hooks = [hook_phase(P) || P <- L]};
+key({extended_start_script_extensions, L}, R) when is_list(L) ->
+    R#relx{extended_start_script_extensions = extensions(L)};
+key({extended_start_script_commands, all}, R) -> R#relx{extended_start_script_commands = all};
+key({extended_start_script_commands, L}, R) when is_list(L) ->
+    R#relx{extended_start_script_commands = lists:usort([fastrel_hooks:canonical(C) || C <- atoms(extended_start_script_commands, L)])};
 key({K, V}, R) when is_atom(K) ->
     case lists:member(K, ?READ) of
         true -> throw({bad_value, K, V});
@@ -80,6 +88,53 @@ exclude_modules(L) ->
          {A, Ms} when is_atom(A), is_list(Ms) -> {A, atoms(exclude_modules, Ms)};
          _ -> throw({bad_value, exclude_modules, L})
      end || E <- L].
+
+%%% ---------------------------------------------------------------- start script hooks
+
+-define(HOOKS, extended_start_script_hooks).
+
+%% relx's phases, and fastrel's {pre, Command, Hooks} / {post, Command, Hooks}.
+hook_phase({Phase, Hooks}) when is_atom(Phase), is_list(Hooks) ->
+    lists:member(Phase, fastrel_hooks:phases()) orelse throw({bad_hook_phase, Phase}),
+    {Phase, [hook(Phase, H) || H <- Hooks]};
+hook_phase({When, Cmd, Hooks}) when (When =:= pre orelse When =:= post), is_atom(Cmd), is_list(Hooks) ->
+    Phase = {When, fastrel_hooks:canonical(Cmd)},
+    When =:= post andalso lists:member(element(2, Phase), fastrel_hooks:exec_commands())
+        andalso throw({hook_after_exec, Cmd}),
+    {Phase, [hook(Phase, H) || H <- Hooks]};
+hook_phase(Other) -> throw({bad_hook_phase, Other}).
+
+%% What relx allows where (rlx_assemble:validate_hook/2), except that a hook in the wrong
+%% phase is an error, not a hook silently left out.
+hook(_, {custom, S} = H) when ?is_path(S) -> H;
+hook(post_start, H) when H =:= pid; H =:= wait_for_vm_start -> H;
+hook(post_start, {pid, F} = H) when ?is_path(F) -> H;
+hook(post_start, {wait_for_process, A} = H) when is_atom(A) -> H;
+hook(status, builtin_status) -> builtin_status;
+hook(post_start, {K, _} = H) when K =:= pid; K =:= wait_for_process -> throw({bad_hook, post_start, H});
+hook(Phase, H) when H =:= pid; H =:= wait_for_vm_start; H =:= builtin_status;
+                    element(1, H) =:= pid; element(1, H) =:= wait_for_process ->
+    throw({hook_not_allowed, Phase, H});
+hook(Phase, H) -> throw({bad_hook, Phase, H}).
+
+extensions(L) ->
+    [case E of
+         {Name, Script} when is_atom(Name), ?is_path(Script) ->
+             fastrel_hooks:is_command_name(Name) orelse throw({bad_value, extended_start_script_extensions, L}),
+             lists:member(Name, fastrel_hooks:commands() ++ fastrel_hooks:aliases())
+                 andalso throw({extension_shadows, Name}),
+             E;
+         _ -> throw({bad_value, extended_start_script_extensions, L})
+     end || E <- L].
+
+%% Commands named by hooks and by extended_start_script_commands exist (an extension
+%% counts, whichever key came first).
+check_commands(#relx{extended_start_script_hooks = Hooks, extended_start_script_extensions = Exts,
+                     extended_start_script_commands = Cmds} = R) ->
+    Known = fastrel_hooks:commands() ++ [N || {N, _} <- Exts],
+    [throw({unknown_command, ?HOOKS, C}) || {{_, C}, _} <- Hooks, not lists:member(C, Known)],
+    [throw({unknown_command, extended_start_script_commands, C}) || Cmds =/= all, C <- Cmds, not lists:member(C, Known)],
+    R.
 
 %% `{mode, M}' and `{dev_mode, true}' stand for several keys, expanded in place, so later
 %% keys still override them.
@@ -148,6 +203,23 @@ format_error({extend_unknown_release, N, E}) ->
     io_lib:format("Release ~p extends ~p, which is not in the relx configuration", [N, E]);
 format_error({bad_release, T}) -> io_lib:format("Not a release in the relx configuration: ~tp", [T]);
 format_error({not_a_list, T}) -> io_lib:format("The relx configuration is not a list: ~tp", [T]);
+format_error({bad_hook_phase, P}) ->
+    io_lib:format("relx configuration: ~tp is not a phase of extended_start_script_hooks (pre_start, post_start, "
+                  "pre_stop, post_stop, pre_install_upgrade, post_install_upgrade, status, {pre, Command, Hooks} "
+                  "or {post, Command, Hooks})", [P]);
+format_error({bad_hook, P, H}) ->
+    io_lib:format("relx configuration: ~tp (~ts in extended_start_script_hooks) is not a hook (pid, {pid, File}, "
+                  "wait_for_vm_start, {wait_for_process, Name}, builtin_status or {custom, Script})", [H, phase(P)]);
+format_error({hook_not_allowed, P, H}) ->
+    io_lib:format("relx configuration: ~tp cannot run in ~ts (extended_start_script_hooks): ~ts", [H, phase(P), allowed(H)]);
+format_error({hook_after_exec, C}) ->
+    io_lib:format("relx configuration: {post, ~p, ...} in extended_start_script_hooks would never run: "
+                  "~p replaces the start script with the VM or a shell", [C, C]);
+format_error({unknown_command, K, C}) ->
+    io_lib:format("relx configuration: ~p (in ~p) is neither a command of the start script nor an extension", [C, K]);
+format_error({extension_shadows, N}) ->
+    io_lib:format("relx configuration: extension ~p (extended_start_script_extensions) has the name of a "
+                  "built-in command of the start script", [N]);
 format_error({bad_value, K, V}) ->
     io_lib:format("relx configuration: ~tp is not a valid value for ~p (~ts)", [V, K, expected(K)]).
 
@@ -161,4 +233,13 @@ expected(overlay) -> "a list of overlay instructions";
 expected(overlay_vars_values) -> "a list of {Name, Value}";
 expected(exclude_apps) -> "a list of application names";
 expected(exclude_modules) -> "a list of {App, [Module]}";
+expected(extended_start_script_extensions) -> "a list of {Command, Script}, Command made of letters, digits and _";
+expected(extended_start_script_commands) -> "all or a list of commands";
+expected(extended_start_script_hooks) -> "a list of {Phase, [Hook]}";
 expected(_) -> "true or false".
+
+phase({When, C}) -> io_lib:format("{~p, ~p, ...}", [When, C]);
+phase(P) -> atom_to_list(P).
+
+allowed(builtin_status) -> "it runs in status only";
+allowed(_) -> "pid, wait_for_vm_start and wait_for_process run in post_start only, around a command only {custom, Script}".

@@ -30,6 +30,15 @@
     src_tests = true :: boolean(),
     exref = false :: boolean(),
     warnings_as_errors = false :: boolean(),
+    %% The start script's hooks, phase by phase in the order configured (a phase given
+    %% twice runs both lists): relx's phases (pre_start, ..., status) and fastrel's
+    %% {pre, Command} / {post, Command}. Hooks are relx's forms: pid, {pid, File},
+    %% wait_for_vm_start, {wait_for_process, Name}, builtin_status, {custom, Script}.
+    extended_start_script_hooks = [] :: [{atom() | {pre | post, atom()}, [term()]}],
+    %% bin/NAME Command runs bin/Script (relx's extensions).
+    extended_start_script_extensions = [] :: [{atom(), file:filename()}],
+    %% all, or the only commands bin/NAME offers (canonical names: daemon, not start).
+    extended_start_script_commands = all :: all | [atom()],
     %% Keys fastrel does not know, sorted (reported by name).
     unknown = [] :: [atom()]
 }).

@@ -216,6 +216,10 @@ build(Name, Vsn, Apps, C, Env) ->
     programs(Dir, IncludeErts, ErtsVsn),
     start_script(C, Dir, Name, Vsn, ErtsVsn),
     Targets = overlays(C, Env, Dir, Name, Vsn, ErtsVsn),
+    %% relx copies no custom hook or extension: the overlays must have put them in bin/.
+    [log(Env, "~p names bin/~ts, which is not in the release (copy it there with an overlay)", [K, S])
+     || C#relx.generate_start_script, {K, S} <- fastrel_hooks:scripts(C),
+        not filelib:is_regular(filename:join([Dir, "bin", S]))],
     C#relx.debug_info =:= strip andalso not Dev andalso
         case beam_lib:strip_release(Dir, ["Attr"]) of % relx keeps the attributes too
             {ok, _} -> true;
@@ -400,7 +404,10 @@ start_script(C, Dir, Name, Vsn, ErtsVsn) ->
             Text = lists:foldl(fun({K, V}, Acc) -> binary:replace(Acc, K, V, [global]) end, T,
                                [{<<"@@REL_NAME@@">>, atom_to_binary(Name)},
                                 {<<"@@REL_VSN@@">>, list_to_binary(Vsn)},
-                                {<<"@@ERTS_VSN@@">>, list_to_binary(ErtsVsn)}]),
+                                {<<"@@ERTS_VSN@@">>, list_to_binary(ErtsVsn)}]
+                               ++ [{K, iolist_to_binary(V)} || {K, V} <- fastrel_hooks:substitutions(C)]),
+            %% relx writes the built-in hooks the configuration uses to bin/hooks/builtin/.
+            [write(filename:join([Dir, "bin", F]), Hook, 8#755) || {F, Hook} <- fastrel_hooks:builtin_files(C)],
             write(filename:join([Dir, "bin", atom_to_list(Name)]), Text, 8#755),
             write(filename:join([Dir, "bin", atom_to_list(Name) ++ "-" ++ Vsn]), Text, 8#755)
     end.

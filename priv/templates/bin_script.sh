@@ -6,12 +6,21 @@
 #   * daemon/stop return as soon as the node is up/gone (short polls, bounded);
 #   * heart, run_erl and to_erl are fastrel's (release/fastrel/bin), also when the
 #     system's ERTS is used;
-#   * a HEART_COMMAND set by the user is kept.
+#   * a HEART_COMMAND set by the user is kept;
+#   * post_install_upgrade hooks run (relx execs its upgrade escript before them), and
+#     hooks can also run around any command ({pre|post, Command, Hooks}).
 # Run "bin/@@REL_NAME@@ help" for the list of commands.
 
 REL_NAME="@@REL_NAME@@"
 REL_VSN="@@REL_VSN@@"
 ERTS_VSN="@@ERTS_VSN@@"
+# From the relx configuration: the commands of the extensions
+# (extended_start_script_extensions) and, when not empty, the only commands this release
+# offers (extended_start_script_commands).
+EXTENSIONS=
+# @@EXTENSIONS@@
+RELEASE_COMMANDS=
+# @@COMMANDS@@
 
 # ---------------------------------------------------------------------------------------
 # Small helpers
@@ -535,8 +544,178 @@ erl_rpc() {
     erl_call_node -a "$*"
 }
 
-erl_eval() {
+erl_eval_raw() {
     printf '%s\n' "$*" | erl_call_node -e
+}
+
+# relx's erl_eval (hooks and extensions call it): {ok, X} printed as X.
+# shellcheck disable=SC2317 # called by hooks
+erl_eval() {
+    _ee_out=$(erl_eval_raw "$@") || return
+    printf '%s\n' "$_ee_out" | sed 's/^{ok, \(.*\)}$/\1/'
+}
+
+# relx's: print the node's OS pid.
+# shellcheck disable=SC2317 # called by hooks
+relx_get_pid() {
+    get_pid || return 1
+    printf '%s\n' "$NODE_PID"
+}
+
+# relx's: run the escript $1 (relative to the release root) with the release's ERTS.
+# shellcheck disable=SC2317 # called by hooks
+relx_escript() {
+    _rx_script=$1
+    shift
+    export RELEASE_ROOT_DIR
+    "$BINDIR/escript" "$ROOTDIR/$_rx_script" "$@"
+}
+
+# ---------------------------------------------------------------------------------------
+# Hooks and extensions (relx's extended_start_script_hooks and _extensions): scripts under
+# bin/, sourced with set -e as relx sources them, so they see this script's variables and
+# functions (erl_rpc, erl_eval, relx_get_pid, ...), a variable a pre_start hook exports
+# reaches the VM, and a command failing in one ends the script with its status.
+
+HOOKS_DISABLED=
+HOOK_ENV_SET=
+
+# The variables relx's script has set when it runs a hook: NAME is the full node name.
+hook_env() {
+    [ -n "$HOOK_ENV_SET" ] && return 0
+    HOOK_ENV_SET=1
+    if [ -n "$NAME" ]; then
+        full_node_name
+        NAME=$NODE
+        # shellcheck disable=SC2034 # read by hooks
+        RELX_HOSTNAME=${NODE#*@}
+        export NAME
+    fi
+    [ -n "$PIPE_DIR" ] || set_pipe_dir
+    export ERTS_VSN REL_DIR
+}
+
+# run_hook SCRIPT [ARGS]: source bin/SCRIPT with ARGS as its positional parameters.
+# shellcheck disable=SC2317 # called by the hooks configured, if any
+run_hook() {
+    _rh_script=$SCRIPT_DIR/$1
+    shift
+    if [ ! -f "$_rh_script" ]; then
+        err "Hook ${_rh_script#"$RELEASE_ROOT_DIR"/} not found (copy it into the release with an overlay)"
+        exit 1
+    fi
+    hook_env
+    set -e
+    # shellcheck disable=SC1090
+    . "$_rh_script"
+    set +e
+}
+
+# run_phase PHASE [ARGS]: the hooks of PHASE in the order configured. PHASE is one of
+# relx's (pre_start, post_start, pre_stop, post_stop, pre_install_upgrade,
+# post_install_upgrade, status) or pre:COMMAND / post:COMMAND; the hooks of status and
+# of pre:/post: get ARGS (the command and its arguments) after their own.
+run_phase() {
+    [ -n "$HOOKS_DISABLED" ] && return 0
+    _rp_phase=$1
+    shift
+    case $_rp_phase in
+        # @@HOOK_CASES@@
+        *) ;;
+    esac
+}
+
+# Sets EXTENSION_SCRIPT to the script of extension $1; fails if $1 is none.
+extension_script() {
+    case $1 in
+        # @@EXTENSION_CASES@@
+        *) return 1 ;;
+    esac
+}
+
+# run_extension SCRIPT [ARGS]: source bin/SCRIPT in a subshell (this script's variables
+# and functions, ARGS as its positional parameters). Its status is the one it exits with;
+# one that returns without exiting fails (1), as with relx ("extensions are expected to
+# exit").
+run_extension() {
+    _rx_ext=$SCRIPT_DIR/$1
+    shift
+    if [ ! -f "$_rx_ext" ]; then
+        err "Extension ${_rx_ext#"$RELEASE_ROOT_DIR"/} not found (copy it into the release with an overlay)"
+        exit 1
+    fi
+    hook_env
+    (
+        set -e
+        # shellcheck disable=SC1090
+        . "$_rx_ext"
+        exit 1
+    )
+}
+
+# True if $1 is one of the script's own commands (canonical names).
+known_command() {
+    case $1 in
+        foreground | console | console_clean | console_boot | daemon | daemon_boot | daemon_attach | \
+            remote_console | ping | pid | stop | restart | reboot | rpc | eval | status | versions | \
+            escript | unpack | install | upgrade | downgrade | uninstall | help) return 0 ;;
+    esac
+    return 1
+}
+
+# True if this release offers command $1 (help and the extensions always).
+command_available() {
+    [ -z "$RELEASE_COMMANDS" ] && return 0
+    case " help $RELEASE_COMMANDS " in
+        *" $1 "*) return 0 ;;
+    esac
+    extension_script "$1"
+}
+
+# finish: the command succeeded; its post:COMMAND hooks, then exit 0.
+finish() {
+    eval "run_phase \"post:\$COMMAND_NAME\" \"\$COMMAND_NAME\" $COMMAND_ARGS"
+    exit 0
+}
+
+# relx's built-in hooks: bin/hooks/builtin/NAME calls fastrel_builtin_NAME. Where relx
+# waits forever, these give up after FASTREL_START_TIMEOUT seconds (default 60).
+# shellcheck disable=SC2317 # called by hooks
+fastrel_builtin_wait_for_vm_start() {
+    _bw_start=$(date +%s)
+    until node_alive; do
+        if [ $(($(date +%s) - _bw_start)) -ge "${FASTREL_START_TIMEOUT:-60}" ]; then
+            err "wait_for_vm_start: the node does not answer after ${FASTREL_START_TIMEOUT:-60} s (FASTREL_START_TIMEOUT)"
+            return 1
+        fi
+        nap
+    done
+}
+
+# pid FILE: the node's OS pid written to FILE.
+# shellcheck disable=SC2317 # called by hooks
+fastrel_builtin_pid() {
+    fastrel_builtin_wait_for_vm_start
+    relx_get_pid > "$1"
+}
+
+# wait_for_process NAME: until a process is registered as NAME on the node.
+# shellcheck disable=SC2317 # called by hooks
+fastrel_builtin_wait_for_process() {
+    fastrel_builtin_wait_for_vm_start
+    _bp_start=$(date +%s)
+    while [ "$(erl_eval "whereis($1).")" = "undefined" ]; do
+        if [ $(($(date +%s) - _bp_start)) -ge "${FASTREL_START_TIMEOUT:-60}" ]; then
+            err "wait_for_process: no process registered as $1 after ${FASTREL_START_TIMEOUT:-60} s (FASTREL_START_TIMEOUT)"
+            return 1
+        fi
+        nap
+    done
+}
+
+# shellcheck disable=SC2317 # called by hooks
+fastrel_builtin_status() {
+    erl_eval "application:which_applications()."
 }
 
 # ---------------------------------------------------------------------------------------
@@ -833,6 +1012,12 @@ HEART_COMMAND, FASTREL_START_TIMEOUT (s, default 60), FASTREL_STOP_TIMEOUT (s, d
 FASTREL_UPGRADE_TIMEOUT (s per release_handler call, default 300),
 ERL_ROOTDIR / ERTS_DIR (system ERTS to use when none is bundled).
 EOF
+            if [ -n "$EXTENSIONS" ]; then
+                printf '\nExtensions of this release: %s\n' "$EXTENSIONS"
+            fi
+            if [ -n "$RELEASE_COMMANDS" ]; then
+                printf '\nCommands this release offers (the others exit 1): %s\n' "$RELEASE_COMMANDS"
+            fi
             ;;
         *)
             echo "Unknown command: $1" >&2
@@ -856,13 +1041,37 @@ set_heart_command() {
     export HEART_COMMAND
 }
 
-[ "$1" = "--relx-disable-hooks" ] && shift
+# relx's internal flag (daemon's inner console): no hooks, every command available.
+if [ "$1" = "--relx-disable-hooks" ]; then
+    HOOKS_DISABLED=1
+    shift
+fi
 COMMAND=$1
 [ $# -gt 0 ] && shift
-# relx's internal flag, accepted and ignored
-case $1 in --relx-disable-hooks) shift ;; esac
+case $1 in --relx-disable-hooks) HOOKS_DISABLED=1; shift ;; esac
 
 RUNNER_LOG_DIR=$(abs_path "${RUNNER_LOG_DIR:-$RELEASE_ROOT_DIR/log}")
+
+# The command's canonical name (for extended_start_script_commands and pre:/post: hooks)
+# and its arguments, quoted for finish.
+case $COMMAND in
+    start) COMMAND_NAME=daemon ;;
+    attach) COMMAND_NAME=daemon_attach ;;
+    remote | remsh) COMMAND_NAME=remote_console ;;
+    *) COMMAND_NAME=$COMMAND ;;
+esac
+COMMAND_ARGS=
+for _ca do
+    shell_quote "$_ca"
+    COMMAND_ARGS="$COMMAND_ARGS $SQ"
+done
+if [ -z "$HOOKS_DISABLED" ] && ! command_available "$COMMAND_NAME"; then
+    if known_command "$COMMAND_NAME" || extension_script "$COMMAND_NAME"; then
+        err "${SCRIPT##*/}: $COMMAND is not available in this release"
+        exit 1
+    fi
+fi
+run_phase "pre:$COMMAND_NAME" "$COMMAND_NAME" "$@"
 
 case $COMMAND in
     foreground | console | console_clean | console_boot)
@@ -914,6 +1123,7 @@ case $COMMAND in
             -boot_var SYSTEM_LIB_DIR "$SYSTEM_LIB_DIR" "$@"
         echo "Exec: $BINDIR/erlexec $*"
         echo "Root: $ROOTDIR"
+        run_phase pre_start
         # Under daemon: tell the waiting script which OS pid the VM will have (exec keeps it).
         if [ -n "$FASTREL_PID_FILE" ]; then
             echo "$$" > "$FASTREL_PID_FILE" 2>/dev/null
@@ -953,13 +1163,14 @@ case $COMMAND in
             exit 1
         fi
         mkdir -p -- "$RUNNER_LOG_DIR" || exit 1
+        run_phase pre_start
         shell_quote "$RELEASE_ROOT_DIR/bin/$REL_NAME"
         _dm_cmd="exec $SQ"
         if [ -n "$START_DATA_FILE" ]; then
             shell_quote "$START_DATA_FILE"
             _dm_cmd="$_dm_cmd $SQ"
         fi
-        _dm_cmd="$_dm_cmd $START_OPTION"
+        _dm_cmd="$_dm_cmd --relx-disable-hooks $START_OPTION"
         for _dm_a do
             shell_quote "$_dm_a"
             _dm_cmd="$_dm_cmd $SQ"
@@ -982,7 +1193,8 @@ case $COMMAND in
             case $(erl_rpc init get_status 2>/dev/null) in
                 "{started, started}")
                     rm -f -- "$FASTREL_PID_FILE"
-                    exit 0
+                    run_phase post_start
+                    finish
                     ;;
             esac
             _dm_now=$(date +%s)
@@ -1054,6 +1266,7 @@ case $COMMAND in
 
     stop)
         need_name
+        run_phase pre_stop
         if ! get_pid; then
             echo "Node is not running!"
             exit 1
@@ -1068,6 +1281,7 @@ case $COMMAND in
             fi
             nap
         done
+        run_phase post_stop
         ;;
 
     restart)
@@ -1088,7 +1302,7 @@ case $COMMAND in
 
     eval)
         ping_or_exit
-        _ev_out=$(erl_eval "$@") || { [ -n "$_ev_out" ] && printf '%s\n' "$_ev_out"; exit 1; }
+        _ev_out=$(erl_eval_raw "$@") || { [ -n "$_ev_out" ] && printf '%s\n' "$_ev_out"; exit 1; }
         case $_ev_out in
             "{ok, "*"}")
                 _ev_out=${_ev_out#"{ok, "}
@@ -1105,6 +1319,7 @@ case $COMMAND in
 
     status)
         ping_or_exit
+        run_phase status status "$@"
         ;;
 
     versions)
@@ -1130,6 +1345,7 @@ case $COMMAND in
         # Every branch exits: unpacking may replace this very file.
         rh_args "$@"
         ping_or_exit
+        run_phase pre_install_upgrade
         rh_status "$RH_VSN"
         case $RH_STATUS in
             none)
@@ -1156,23 +1372,27 @@ case $COMMAND in
                 exit 2
                 ;;
         esac
-        exit 0
+        run_phase post_install_upgrade
+        finish
         ;;
 
     unpack)
         rh_args "$@"
         ping_or_exit
+        run_phase pre_install_upgrade
         rh_status "$RH_VSN"
         case $RH_STATUS in
             none) rh_unpack "$RH_VSN" ;;
             *) echo "Release $RH_VSN is already unpacked ($RH_STATUS)" ;;
         esac
-        exit 0
+        run_phase post_install_upgrade
+        finish
         ;;
 
     uninstall)
         rh_args "$@"
         ping_or_exit
+        run_phase pre_install_upgrade
         rh_status "$RH_VSN"
         case $RH_STATUS in
             old | unpacked)
@@ -1191,7 +1411,8 @@ case $COMMAND in
                 exit 2
                 ;;
         esac
-        exit 0
+        run_phase post_install_upgrade
+        finish
         ;;
 
     help)
@@ -1199,13 +1420,24 @@ case $COMMAND in
             usage ""
             exit 1
         fi
+        if ! known_command "$1" && extension_script "$1"; then
+            # relx: an extension's help is the extension run with "help".
+            run_extension "$EXTENSION_SCRIPT" help
+            exit
+        fi
         usage "$1"
         ;;
 
     *)
+        if extension_script "$COMMAND"; then
+            run_extension "$EXTENSION_SCRIPT" "$@"
+            _ex_status=$?
+            [ "$_ex_status" -eq 0 ] && finish
+            exit "$_ex_status"
+        fi
         usage "$COMMAND"
         exit 1
         ;;
 esac
 
-exit 0
+finish
