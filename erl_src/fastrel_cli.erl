@@ -10,7 +10,15 @@
 
 -spec main([string()]) -> no_return().
 main(Args) ->
-    halt(run(Args)).
+    halt(try run(Args)
+         catch Class:Reason -> internal_error(Class, Reason)
+         end).
+
+%% What no command turned into a sentence: still one line and status 1, never a stack
+%% trace on the user's terminal.
+internal_error(Class, Reason) ->
+    Text = io_lib:format("internal error (~p: ~0tP); please report it", [Class, Reason, 12]),
+    fail(unicode:characters_to_list(string:replace(lists:flatten(Text), "\n", " ", all))).
 
 run([]) -> usage_error("no command given");
 run(["--help"]) -> out(usage()), 0;

@@ -140,3 +140,29 @@ erts_overlay_nested_erl_keeps_the_overlay_test() ->
                       {cd, Dir}, exit_status, binary, use_stdio]),
     {0, Out} = collect(Port, <<>>),
     ?assertEqual(filename:join(Dir, "ovl/bin/heart"), binary_to_list(Out)).
+
+%% Bad release files given to `fastrel tar' (issue 13: a malformed releases/VSN/*.rel was
+%% a `no match of right hand side value {ok,[ok]}' stack trace): one line naming the file
+%% on stderr, status 1, nothing on stdout.
+tar_of_a_malformed_release_is_one_sentence_test() ->
+    Cases = [{"ok.\n", "is not a release file"},
+             {"{release, {\"r\", \"1\"}, {erts, \"1\"}, [kernel]}.\n", "is not a release file"},
+             {"{release, oops\n", "Cannot read"}],
+    [begin
+         Dir = scratch(),
+         ok = filelib:ensure_path(filename:join(Dir, "releases/1")),
+         ok = file:write_file(filename:join(Dir, "releases/start_erl.data"), "13.0 1\n"),
+         Rel = filename:join(Dir, "releases/1/r.rel"),
+         ok = file:write_file(Rel, Text),
+         {Status, Out, Err} = run(Dir, ["tar", Dir]),
+         ?assertEqual({1, <<>>}, {Status, Out}),
+         ?assertMatch([_], binary:split(string:trim(Err), <<"\n">>, [global])),
+         ?assertNotEqual(nomatch, binary:match(Err, list_to_binary(Rel))),
+         ?assertNotEqual(nomatch, binary:match(Err, list_to_binary(Want)))
+     end || {Text, Want} <- Cases],
+    Dir2 = scratch(),
+    ok = filelib:ensure_path(filename:join(Dir2, "releases")),
+    ok = file:write_file(filename:join(Dir2, "releases/start_erl.data"), "only-one-word\n"),
+    {1, <<>>, Err2} = run(Dir2, ["tar", Dir2]),
+    ?assertMatch([_], binary:split(string:trim(Err2), <<"\n">>, [global])),
+    ?assertNotEqual(nomatch, binary:match(Err2, <<"is not \"ERTS_VSN REL_VSN\"">>)).
