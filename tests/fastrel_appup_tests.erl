@@ -7,13 +7,7 @@
 
 %%% ---------------------------------------------------------------- fixtures
 
-scratch() ->
-    {ok, Cwd} = file:get_cwd(),
-    Dir = filename:join([Cwd, "_build", "appup_tests",
-                         os:getpid() ++ "-" ++ integer_to_list(erlang:unique_integer([positive]))]),
-    _ = file:del_dir_r(Dir),
-    ok = filelib:ensure_path(Dir),
-    Dir.
+scratch() -> fastrel_os:scratch("appup_tests").
 
 %% The modules of shop 1.0 and 2.0. Between them:
 %%   shop_plain  changed; 2.0 calls shop_dep (changed), 1.0 called shop_old (deleted in 2.0)

@@ -11,12 +11,7 @@ escript() ->
     ?assert(filelib:is_regular(E)),
     E.
 
-scratch() ->
-    {ok, Cwd} = file:get_cwd(),
-    Dir = filename:join([Cwd, "_build", "cli_tests", os:getpid() ++ "-" ++ integer_to_list(erlang:unique_integer([positive]))]),
-    _ = file:del_dir_r(Dir),
-    ok = filelib:ensure_path(Dir),
-    Dir.
+scratch() -> fastrel_os:scratch("cli_tests").
 
 %% Runs the escript in Dir; returns {ExitStatus, Stdout, Stderr}. Bounded by a timeout.
 run(Dir, Args) -> run(Dir, escript(), Args).

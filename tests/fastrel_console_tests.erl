@@ -18,10 +18,7 @@ pairings_test_() ->
        {timeout, 120, fun() -> session(R, T) end}} || {R, T} <- ?PAIRINGS]}.
 
 scratch() ->
-    {ok, Cwd} = file:get_cwd(),
-    Dir = filename:join([Cwd, "_build", "console_tests",
-                         os:getpid() ++ "-" ++ integer_to_list(erlang:unique_integer([positive]))]),
-    _ = file:del_dir_r(Dir),
+    Dir = fastrel_os:scratch("console_tests"),
     ok = filelib:ensure_path(filename:join(Dir, "p")),
     ok = filelib:ensure_path(filename:join(Dir, "l")),
     Dir.

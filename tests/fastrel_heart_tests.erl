@@ -35,12 +35,7 @@ quick_cases() ->
      {"callback_api", fun callback_api/0},
      {"options_api", fun options_api/0}].
 
-scratch() ->
-    {ok, Cwd} = file:get_cwd(),
-    Dir = filename:join([Cwd, "_build", "heart_tests", os:getpid() ++ "-" ++ integer_to_list(erlang:unique_integer([positive]))]),
-    _ = file:del_dir_r(Dir),
-    ok = filelib:ensure_path(Dir),
-    Dir.
+scratch() -> fastrel_os:scratch("heart_tests").
 
 %% The `erl' to start and the heart executable its node must end up running.
 erl(fastrel, Dir) ->
@@ -86,18 +81,17 @@ await_output(Port, Needle, Until, Acc) ->
         _ -> {ok, Acc}
     end.
 
-wait_until(F, Ms) when Ms =< 0 -> case F() of true -> ok; false -> timeout end;
+%% ok | timeout: the assertions below name which wait ran out.
 wait_until(F, Ms) ->
-    case F() of
+    case fastrel_os:wait_until(F, Ms) of
         true -> ok;
-        false -> timer:sleep(50), wait_until(F, Ms - 50)
+        false -> timeout
     end.
 
+%% Exists at all, a zombie included (heart's kill must have reaped or killed it; see zombie/1).
 alive(OsPid) -> filelib:is_dir("/proc/" ++ OsPid).
 
-cleanup(Pids) ->
-    [os:cmd("kill -9 " ++ P ++ " 2>/dev/null") || P <- Pids, alive(P)],
-    ok.
+cleanup(Pids) -> fastrel_os:kill(Pids).
 
 %% One bounded test on a real node started with Flavour's heart. Case() gives
 %% {Setup, Check}: Setup(Dir, Marker) gives the node's environment and what it evaluates

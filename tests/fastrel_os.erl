@@ -3,7 +3,16 @@
 %% /proc, killing by PID, and reading a port until a needle shows up.
 -module(fastrel_os).
 
--export([wait_until/2, alive/1, kill/1, kill_within/1, ppid/1, ppid_or_undefined/1, exe/1, collect/3, with_epmd/1]).
+-export([scratch/1, wait_until/2, alive/1, kill/1, kill_within/1, ppid/1, ppid_or_undefined/1, exe/1, collect/3, with_epmd/1]).
+
+%% A fresh directory of the suite's own under _build/SUITE/, unique per VM and call.
+-spec scratch(string()) -> file:filename().
+scratch(Suite) ->
+    {ok, Cwd} = file:get_cwd(),
+    Dir = filename:join([Cwd, "_build", Suite, os:getpid() ++ "-" ++ integer_to_list(erlang:unique_integer([positive]))]),
+    _ = file:del_dir_r(Dir),
+    ok = filelib:ensure_path(Dir),
+    Dir.
 
 %% Polls F every 100 ms until it is true or Ms have passed; returns F's last answer.
 -spec wait_until(fun(() -> boolean()), integer()) -> boolean().
