@@ -50,6 +50,9 @@ to_erl(ToErl, Dir) ->
 %% Collects the port's output until Pred(Output) holds; the port must not exit first.
 has(Needle) -> fun(Bin) -> binary:match(Bin, Needle) =/= nomatch end.
 
+%% Both to_erls say so once they hold the pipe; input sent before may be lost.
+attached(Port) -> collect(Port, has(<<"(^D to exit)">>), 10000).
+
 exit_status(Port, Ms) ->
     receive {Port, {exit_status, S}} -> S after Ms -> error(to_erl_does_not_exit) end.
 
@@ -64,18 +67,19 @@ session(RunErlFlavour, ToErlFlavour) ->
     try
         %% Attach, evaluate, see the answer in to_erl and in the log, detach with ^D.
         A = to_erl(ToErl, Dir),
-        timer:sleep(300),
+        attached(A),
         port_command(A, "io:format(\"~p~n\", [{answer, 6 * 7}]).\n"),
         collect(A, has(<<"{answer,42}">>), 20000),
         port_command(A, <<4>>),
         ?assertEqual(0, exit_status(A, 10000)),
         ?assert(wait_until(fun() -> log_has(Dir, <<"{answer,42}">>) end, 5000)),
+        %% Detaching must not take the node down: it is still there a moment later.
         timer:sleep(500),
         ?assert(alive(Vm)),
         %% heavy: 30,000 newlines in bursts, none lost; heavier: 1,000 long lines intact
         %% and in order.
         B = to_erl(ToErl, Dir),
-        timer:sleep(300),
+        attached(B),
         port_command(B, "[io:format(\"~s\", [lists:duplicate(10000, 10)]) || _ <- [1,2,3]], io:format(\"heavy-done~n\").\n"),
         Heavy = collect(B, has(<<"heavy-done\r\n">>), 60000),
         ?assert(length(binary:matches(Heavy, <<"\n">>)) > 30000),

@@ -115,6 +115,7 @@ chapter(IncludeErts, Epmd) ->
             %% stop: for good.
             {0, _} = run(Bin, ["stop"], Dir, Env),
             ?assert(wait_until(fun() -> not alive(Vm2) end, 20000)),
+            %% Stopped for good: heart must not bring it back in the next few seconds.
             timer:sleep(3000),
             ?assertEqual(undefined, Pid())
         after
