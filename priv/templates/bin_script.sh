@@ -550,6 +550,7 @@ erl_eval_raw() {
 
 # relx's erl_eval (hooks and extensions call it): {ok, X} printed as X.
 # shellcheck disable=SC2317 # called by hooks
+# shellcheck disable=SC2329 # called by hooks and extensions, which are sourced
 erl_eval() {
     _ee_out=$(erl_eval_raw "$@") || return
     printf '%s\n' "$_ee_out" | sed 's/^{ok, \(.*\)}$/\1/'
@@ -557,6 +558,7 @@ erl_eval() {
 
 # relx's: print the node's OS pid.
 # shellcheck disable=SC2317 # called by hooks
+# shellcheck disable=SC2329 # called by hooks and extensions, which are sourced
 relx_get_pid() {
     get_pid || return 1
     printf '%s\n' "$NODE_PID"
@@ -564,6 +566,7 @@ relx_get_pid() {
 
 # relx's: run the escript $1 (relative to the release root) with the release's ERTS.
 # shellcheck disable=SC2317 # called by hooks
+# shellcheck disable=SC2329 # called by hooks and extensions, which are sourced
 relx_escript() {
     _rx_script=$1
     shift
@@ -597,6 +600,7 @@ hook_env() {
 
 # run_hook SCRIPT [ARGS]: source bin/SCRIPT with ARGS as its positional parameters.
 # shellcheck disable=SC2317 # called by the hooks configured, if any
+# shellcheck disable=SC2329 # called by hooks and extensions, which are sourced
 run_hook() {
     _rh_script=$SCRIPT_DIR/$1
     shift
@@ -681,6 +685,7 @@ finish() {
 # relx's built-in hooks: bin/hooks/builtin/NAME calls fastrel_builtin_NAME. Where relx
 # waits forever, these give up after FASTREL_START_TIMEOUT seconds (default 60).
 # shellcheck disable=SC2317 # called by hooks
+# shellcheck disable=SC2329 # called by hooks and extensions, which are sourced
 fastrel_builtin_wait_for_vm_start() {
     _bw_start=$(date +%s)
     until node_alive; do
@@ -694,6 +699,7 @@ fastrel_builtin_wait_for_vm_start() {
 
 # pid FILE: the node's OS pid written to FILE.
 # shellcheck disable=SC2317 # called by hooks
+# shellcheck disable=SC2329 # called by hooks and extensions, which are sourced
 fastrel_builtin_pid() {
     fastrel_builtin_wait_for_vm_start
     relx_get_pid > "$1"
@@ -701,6 +707,7 @@ fastrel_builtin_pid() {
 
 # wait_for_process NAME: until a process is registered as NAME on the node.
 # shellcheck disable=SC2317 # called by hooks
+# shellcheck disable=SC2329 # called by hooks and extensions, which are sourced
 fastrel_builtin_wait_for_process() {
     fastrel_builtin_wait_for_vm_start
     _bp_start=$(date +%s)
@@ -714,6 +721,7 @@ fastrel_builtin_wait_for_process() {
 }
 
 # shellcheck disable=SC2317 # called by hooks
+# shellcheck disable=SC2329 # called by hooks and extensions, which are sourced
 fastrel_builtin_status() {
     erl_eval "application:which_applications()."
 }
