@@ -27,6 +27,7 @@ mod oracle;
 pub mod pretty;
 mod reader;
 mod release;
+pub mod relup;
 mod script;
 mod term;
 pub mod vm;
