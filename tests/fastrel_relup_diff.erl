@@ -12,7 +12,7 @@
 %% also used by the focused tests (relnif_relup_tests).
 -module(fastrel_relup_diff).
 
--export([run/2, run_case/2, summary_line/2, format_mismatch/1,
+-export([run/2, run_case/2, summary_line/2, format_mismatch/1, distribution/1,
          write_fixture/2, compare/5, base_apps/0]).
 
 -define(KERNEL, {kernel, "1.0"}).
@@ -95,10 +95,20 @@ compare(Dir, Top, Up, Dn, Opts0) ->
                  [{printed, SP, RP} || SP =/= RP],
                  [{relup_bytes, SF, RF} || SF =/= RF],
                  texts(SR, RR)]),
+    put(fastrel_relup_diff_outcome, outcome(SR)),
     case Details of
         [] -> ok;
         _ -> {mismatch, Details}
     end.
+
+outcome({ok, _, _, []}) -> ok;
+outcome({ok, _, _, Ws}) -> {warnings, lists:usort([element(1, W) || W <- Ws, is_tuple(W)])};
+outcome(ok) -> ok_printed;
+outcome(error) -> error_printed;
+outcome({error, M, R}) when is_tuple(R) -> {error, M, element(1, R)};
+outcome({error, M, R}) -> {error, M, R};
+outcome({raised, C, R}) when is_tuple(R) -> {raised, C, element(1, R)};
+outcome({raised, C, R}) -> {raised, C, R}.
 
 map_abs(Abs, L) when is_list(L) -> [Abs(X) || X <- L];
 map_abs(_, L) -> L.
@@ -180,7 +190,7 @@ run_case(Seed, I) ->
     {Spec, Top, Up, Dn, Opts, Kind} = gen_case(),
     ok = write_fixture(Dir, Spec),
     Outcome = compare(Dir, Top, Up, Dn, Opts),
-    Info = #{index => I, dir => Dir, kind => Kind},
+    Info = #{index => I, dir => Dir, kind => Kind, outcome => get(fastrel_relup_diff_outcome)},
     case Outcome of
         ok -> _ = file:del_dir_r(Dir), {Info, none};
         {mismatch, Details} ->
@@ -191,6 +201,14 @@ run_case(Seed, I) ->
 summary_line(Cases, Mismatches) ->
     lists:flatten(io_lib:format("relup differential: ~w cases, ~w mismatches",
                                 [length(Cases), length(Mismatches)])).
+
+%% @doc How many cases ended how (systools' outcome), most frequent first.
+-spec distribution([map()]) -> string().
+distribution(Cases) ->
+    Counts = lists:foldl(fun(#{outcome := O}, M) -> maps:update_with(O, fun(X) -> X + 1 end, 1, M) end,
+                         #{}, Cases),
+    lists:flatten([io_lib:format("  ~5w  ~tp~n", [N, O])
+                   || {N, O} <- lists:reverse(lists:sort([{N, O} || {O, N} <- maps:to_list(Counts)]))]).
 
 -spec format_mismatch(map()) -> string().
 format_mismatch(M) ->
@@ -214,6 +232,7 @@ gen_case() ->
                   [{A, pick(["1.0", "1.1", "2.0"])} || A <- Names, chance(0.8)]}
                  || {K, B} <- lists:zip(lists:seq(1, NBases), BaseNames)],
     Kind = pick([clean, clean, clean, injected]),
+    put(relup_diff_names, Names),
     Sasl = case chance(0.05) of true -> []; false -> [?SASL] end,
     Mandatory = [?KERNEL, ?STDLIB],
     TopRel = {"top", "2", Erts(), Mandatory ++ Sasl ++ [{A, "2.0", pick([permanent, permanent, temporary, load, none])} || A <- TopApps]},
@@ -228,7 +247,8 @@ gen_case() ->
     Descr = fun(B) -> case chance(0.3) of true -> {B, pick(["some text", [1050, 1075], <<"bin">>, {x, 1}])}; false -> B end end,
     Up = [Descr(B) || B <- BaseNames, chance(0.8)],
     Dn = [Descr(B) || B <- BaseNames, chance(0.6)],
-    Opts = [O || O <- [silent, noexec, restart_emulator, warnings_as_errors, no_warn_sasl, {unknown, 1}], chance(0.3)]
+    Opts = [O || {O, P} <- [{silent, 0.6}, {noexec, 0.2}, {restart_emulator, 0.2}, {warnings_as_errors, 0.1},
+                              {no_warn_sasl, 0.2}, {{unknown, 1}, 0.1}], chance(P)]
         ++ case chance(0.1) of true -> [{outdir, "/nonexistent/dir"}]; false -> [] end,
     {Spec, "top", Up, Dn, Opts, Kind}.
 
@@ -263,12 +283,56 @@ gen_appup(App, Mods, Names, AllMods, Kind) ->
 
 script(App, Mods, Names, AllMods, Kind) ->
     N = rand:uniform(4) - 1,
-    Instrs = [instr(App, Mods, Names, AllMods) || _ <- lists:seq(1, N)],
+    Instrs = case Kind of
+                 injected -> [instr(App, Mods, Names, AllMods) || _ <- lists:seq(1, N)];
+                 clean -> lists:append([clean_instr(App, Mods) || _ <- lists:seq(1, N)])
+             end,
     Unique = dedup_mods(Instrs, []),
     case Kind =:= injected andalso chance(0.3) of
         true -> Unique ++ [bad_instr(Mods)];
-        false -> Unique
+        false -> fix_deps(Unique)
     end.
+
+%% Keeps only dependencies on modules the script has an instruction for.
+fix_deps(Instrs) ->
+    Present = [M || I <- Instrs, (M = mod_of(I)) =/= none],
+    [fix_dep(I, Present) || I <- Instrs].
+
+fix_dep(I, Present) ->
+    case mod_of(I) of
+        none -> I;
+        _ ->
+            Last = element(tuple_size(I), I),
+            case is_list(Last) andalso lists:all(fun is_atom/1, Last) andalso tuple_size(I) > 2 of
+                true -> setelement(tuple_size(I), I, [D || D <- Last, lists:member(D, Present)]);
+                false -> I
+            end
+    end.
+
+%% Instructions that translate without errors (given fixed dependencies).
+clean_instr(App, Mods) ->
+    M = pick(Mods),
+    Deps = [D || D <- Mods, D =/= M, chance(0.4)],
+    Extra = pick([[], {extra, 1}, "x"]),
+    pick([[{update, M}], [{update, M, supervisor}], [{update, M, soft}], [{update, M, {advanced, Extra}}],
+          [{update, M, Deps}], [{update, M, {advanced, Extra}, Deps}], [{update, M, soft, Deps}],
+          [{update, M, {advanced, Extra}, soft_purge, brutal_purge, Deps}],
+          [{update, M, 5000, {advanced, Extra}, brutal_purge, soft_purge, Deps}],
+          [{update, M, static, infinity, {advanced, Extra}, brutal_purge, brutal_purge, Deps}],
+          [{update, M, dynamic, default, soft, brutal_purge, brutal_purge, Deps}],
+          [{load_module, M}], [{load_module, M, Deps}], [{load_module, M, soft_purge, soft_purge, Deps}],
+          [{add_module, M}], [{add_module, M, Deps}], [{delete_module, M}], [{delete_module, M, Deps}],
+          [{apply, {io, format, ["hi~n"]}}], [{restart_application, App}],
+          [restart_new_emulator], [restart_emulator], [{sync_nodes, id, [node()]}],
+          [{sync_nodes, id, {m, f, []}}],
+          [{load_object_code, {App, "2.0", [M]}}, point_of_no_return, {load, {M, brutal_purge, brutal_purge}}],
+          [{suspend, [M]}, {code_change, [{M, x}]}, {resume, [M]}],
+          [{suspend, [{M, 100}]}, {code_change, up, [{M, x}]}, {resume, [M]}],
+          [{stop, [M]}, {start, [M]}],
+          [{remove, {M, brutal_purge, brutal_purge}}, {purge, [M]}],
+          [{update, M, {advanced, Extra}}, {load_object_code, {App, "2.0", [M]}}],
+          [{add_application, App}], [{remove_application, App}],
+          [[{update, M}]]]).
 
 %% One module instruction per module (systools rejects duplicates; tested separately).
 dedup_mods([], _) -> [];
