@@ -114,7 +114,12 @@ map_abs(Abs, L) when is_list(L) -> [Abs(X) || X <- L];
 map_abs(_, L) -> L.
 
 read_shared(Opts) ->
-    {outdir, D} = lists:keyfind(outdir, 1, Opts),
+    case lists:keyfind(outdir, 1, Opts) of
+        {outdir, D} when is_list(D) -> read_shared_in(D);
+        _ -> none
+    end.
+
+read_shared_in(D) ->
     R = case file:read_file(filename:join(D, "relup")) of
             {ok, B} -> B;
             _ -> none
