@@ -14,6 +14,7 @@
 use super::{Oracle, RelupError};
 use crate::release::{a, t, App};
 use crate::term::Term;
+use std::collections::HashMap;
 
 /// Why `systools_rc` rejects a script: the `Reason` of `{error, systools_rc, Reason}`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -488,9 +489,14 @@ struct DepGraph {
 fn dependency_graph(after: &[Term]) -> Rc<DepGraph> {
     let deps: Vec<&Term> = after.iter().filter(|i| is_dep(i)).collect();
     let mut mods: Vec<Term> = Vec::with_capacity(deps.len());
+    // check_syntax has made every module an atom.
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(deps.len());
     for i in &deps {
         let m = &i.as_tuple().unwrap_or(&[])[1];
-        if mods.contains(m) {
+        if index
+            .insert(m.as_atom().unwrap_or(""), mods.len())
+            .is_some()
+        {
             return Err(RcError::MuldefModule(m.clone()));
         }
         mods.push(m.clone());
@@ -548,10 +554,10 @@ impl DepGraph {
     /// component in instruction order), when that order is unique.
     fn unique_order(&self, members: &[usize]) -> Option<Vec<usize>> {
         let sccs = self.sccs(members);
-        let mut scc_of = vec![usize::MAX; self.mods.len()];
+        let mut scc_of: HashMap<usize, usize> = HashMap::with_capacity(members.len());
         for (k, s) in sccs.iter().enumerate() {
             for &v in s {
-                scc_of[v] = k;
+                scc_of.insert(v, k);
             }
         }
         let k = sccs.len();
@@ -559,7 +565,7 @@ impl DepGraph {
         let mut indeg = vec![0usize; k];
         for &v in members {
             for &w in &self.edges[v] {
-                let (x, y) = (scc_of[v], scc_of[w]);
+                let (x, y) = (scc_of[&v], scc_of[&w]);
                 if x != y && !succ[x].contains(&y) {
                     succ[x].push(y);
                     indeg[y] += 1;
@@ -585,16 +591,19 @@ impl DepGraph {
         Some(out)
     }
 
-    /// Strongly connected components of the subgraph on `members` (iterative Tarjan).
+    /// Strongly connected components of the subgraph on `members` (iterative Tarjan);
+    /// `members` is a whole weakly connected component, so every edge stays inside it.
     fn sccs(&self, members: &[usize]) -> Vec<Vec<usize>> {
-        let n = self.mods.len();
+        let n = members.len();
+        let local: HashMap<usize, usize> =
+            members.iter().enumerate().map(|(i, &v)| (v, i)).collect();
         let mut index = vec![usize::MAX; n];
         let mut low = vec![0; n];
         let mut on = vec![false; n];
         let mut stack = Vec::new();
         let mut out = Vec::new();
         let mut next = 0;
-        for &root in members {
+        for root in 0..n {
             if index[root] != usize::MAX {
                 continue;
             }
@@ -605,8 +614,9 @@ impl DepGraph {
             stack.push(root);
             on[root] = true;
             while let Some(&mut (v, ref mut ei)) = work.last_mut() {
-                if *ei < self.edges[v].len() {
-                    let w = self.edges[v][*ei];
+                let edges = &self.edges[members[v]];
+                if *ei < edges.len() {
+                    let w = local[&edges[*ei]];
                     *ei += 1;
                     if index[w] == usize::MAX {
                         index[w] = next;
@@ -627,7 +637,7 @@ impl DepGraph {
                         let mut s = Vec::new();
                         while let Some(w) = stack.pop() {
                             on[w] = false;
-                            s.push(w);
+                            s.push(members[w]);
                             if w == v {
                                 break;
                             }
@@ -650,6 +660,11 @@ fn translate_dependent_instrs(
 ) -> Result<(Vec<Term>, Vec<Term>), RelupError> {
     let g = dependency_graph(&after)?;
     let comp = g.components();
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (v, &c) in comp.iter().enumerate() {
+        groups.entry(c).or_default().push(v);
+    }
+    let libs = Libs::of(appls);
     let mut done = vec![false; g.mods.len()];
     let mut new_before = Vec::new();
     let mut new_after = Vec::new();
@@ -664,8 +679,8 @@ fn translate_dependent_instrs(
         if done[v] {
             continue;
         }
-        let members: Vec<usize> = (0..g.mods.len()).filter(|&w| comp[w] == comp[v]).collect();
-        let order = match g.unique_order(&members) {
+        let members = &groups[&comp[v]];
+        let order = match g.unique_order(members) {
             Some(o) => o,
             None => oracle_order(&g, v, oracle)?,
         };
@@ -673,7 +688,7 @@ fn translate_dependent_instrs(
             done[w] = true;
         }
         let instrs: Vec<&Term> = order.iter().map(|&w| &g.instrs[w]).collect();
-        let (b, a2) = dep_to_low(mode, &instrs, appls)?;
+        let (b, a2) = dep_to_low(mode, &instrs, &libs)?;
         new_before.extend(b);
         new_after.extend(a2);
     }
@@ -701,16 +716,29 @@ fn oracle_order(g: &DepGraph, v: usize, oracle: &Oracle) -> Result<Vec<usize>, R
     Err(RelupError::Bad("oracle"))
 }
 
-fn get_lib(m: &Term, appls: &[App]) -> Rc<Term> {
-    let name = m.as_atom();
-    appls
-        .iter()
-        .find(|x| name.is_some_and(|n| x.modules.iter().any(|y| y == n)))
-        .map(|x| t([a(&x.name), Term::string(&x.vsn)]))
-        .ok_or_else(|| RcError::NoSuchModule(m.clone()))
+/// `get_lib/2` as a table: each module's first application.
+struct Libs<'a>(HashMap<&'a str, &'a App>);
+
+impl<'a> Libs<'a> {
+    fn of(appls: &'a [App]) -> Libs<'a> {
+        let mut map = HashMap::new();
+        for x in appls {
+            for m in &x.modules {
+                map.entry(m.as_str()).or_insert(x);
+            }
+        }
+        Libs(map)
+    }
+
+    fn get(&self, m: &Term) -> Rc<(Term, Term)> {
+        m.as_atom()
+            .and_then(|n| self.0.get(n))
+            .map(|x| (a(&x.name), Term::string(&x.vsn)))
+            .ok_or_else(|| RcError::NoSuchModule(m.clone()))
+    }
 }
 
-fn dep_to_low(mode: Mode, instrs: &[&Term], appls: &[App]) -> Rc<(Vec<Term>, Vec<Term>)> {
+fn dep_to_low(mode: Mode, instrs: &[&Term], libs: &Libs) -> Rc<(Vec<Term>, Vec<Term>)> {
     let mut update_mods = Vec::new();
     let mut load_remove: Vec<Vec<Term>> = Vec::new();
     for i in instrs {
@@ -759,11 +787,7 @@ fn dep_to_low(mode: Mode, instrs: &[&Term], appls: &[App]) -> Rc<(Vec<Term>, Vec
     for i in &flat {
         if let Some([_, spec]) = tuple_of(i, "load") {
             let m = &spec.as_tuple().unwrap_or(&[])[0];
-            let lib = get_lib(m, appls)?;
-            let (l, v) = match lib.as_tuple() {
-                Some([l, v]) => (l.clone(), v.clone()),
-                _ => unreachable!("get_lib returns a pair"),
-            };
+            let (l, v) = libs.get(m)?;
             loc.push(t([
                 a("load_object_code"),
                 Term::Tuple(vec![l, v, Term::list([m.clone()])]),
