@@ -33,7 +33,7 @@ pub enum RelupError {
     MissingSasl(Term),
     /// `{no_relup, File, #application{}, BaseVsn}`.
     #[error("no appup entry for a version")]
-    NoRelup(Term, Term, Term),
+    NoRelup(Box<(Term, Term, Term)>),
     /// `{file_problem, {File, What}}`.
     #[error("appup cannot be used")]
     FileProblem(Term, Term),
@@ -65,10 +65,11 @@ impl RelupError {
             RelupError::MissingSasl(rel) => {
                 err("systools_relup", t([a("missing_sasl"), rel.clone()]))
             }
-            RelupError::NoRelup(f, app, v) => err(
-                "systools_relup",
-                Term::Tuple(vec![a("no_relup"), f.clone(), app.clone(), v.clone()]),
-            ),
+            RelupError::NoRelup(x) => {
+                let (f, app, v) = &**x;
+                let reason = Term::Tuple(vec![a("no_relup"), f.clone(), app.clone(), v.clone()]);
+                err("systools_relup", reason)
+            }
             RelupError::FileProblem(f, what) => err(
                 "systools_relup",
                 t([a("file_problem"), t([f.clone(), what.clone()])]),
@@ -480,7 +481,11 @@ fn appup_script(
     if !proper {
         return Err(RelupError::raise("error", a("function_clause")));
     }
-    Err(RelupError::NoRelup(s(&file), app_record(app), base))
+    Err(RelupError::NoRelup(Box::new((
+        s(&file),
+        app_record(app),
+        base,
+    ))))
 }
 
 /// The text systools writes to `relup`: `"%% coding: utf-8\n~tp.\n"` (`epp:encoding_to_string(utf8)` is `"coding: utf-8"`).

@@ -39,7 +39,7 @@ pub enum RcError {
     RemovedApplicationPresent(Term),
     /// `{conflicting_versions, Lib, V1, V2}`.
     #[error("conflicting versions")]
-    ConflictingVersions(Term, Term, Term),
+    ConflictingVersions(Box<(Term, Term, Term)>),
     /// `{no_such_module, Mod}`.
     #[error("no such module")]
     NoSuchModule(Term),
@@ -72,12 +72,15 @@ impl RcError {
             RcError::RemovedApplicationPresent(x) => {
                 t([a("removed_application_present"), x.clone()])
             }
-            RcError::ConflictingVersions(l, v1, v2) => Term::Tuple(vec![
-                a("conflicting_versions"),
-                l.clone(),
-                v1.clone(),
-                v2.clone(),
-            ]),
+            RcError::ConflictingVersions(x) => {
+                let (l, v1, v2) = &**x;
+                Term::Tuple(vec![
+                    a("conflicting_versions"),
+                    l.clone(),
+                    v1.clone(),
+                    v2.clone(),
+                ])
+            }
             RcError::NoSuchModule(m) => t([a("no_such_module"), m.clone()]),
             RcError::NotYetImplemented => t([a("not_yet_implemented"), a("mnesia_backup")]),
             RcError::Bad(tag, x) => t([a(tag), x.clone()]),
@@ -710,7 +713,7 @@ fn oracle_order(g: &DepGraph, v: usize, oracle: &Oracle) -> Result<Vec<usize>, R
                 .iter()
                 .map(|m| g.mods.iter().position(|x| x == m))
                 .collect::<Option<Vec<usize>>>()
-                .ok_or_else(|| RelupError::Bad("oracle"));
+                .ok_or(RelupError::Bad("oracle"));
         }
     }
     Err(RelupError::Bad("oracle"))
@@ -868,11 +871,8 @@ fn mlo(mut found: Vec<Term>) -> Rc<Vec<Term>> {
             let (l2, v2, _) = loc_parts(x);
             l2 == lib && v2 != vsn
         }) {
-            return Err(RcError::ConflictingVersions(
-                lib.clone(),
-                vsn.clone(),
-                loc_parts(c).1.clone(),
-            ));
+            let conflict = (lib.clone(), vsn.clone(), loc_parts(c).1.clone());
+            return Err(RcError::ConflictingVersions(Box::new(conflict)));
         }
         let (same, other): (Vec<Term>, Vec<Term>) = found.into_iter().partition(|x| {
             let (l2, v2, _) = loc_parts(x);
