@@ -21,6 +21,7 @@ use crate::term::Term;
 use rc::{Mode, RcError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Why `make_relup` stops, in systools' terms (see [`RelupError::to_term`]).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -210,7 +211,7 @@ fn app_record(x: &App) -> Term {
 struct Releases<'a> {
     opts: &'a RelupOptions,
     cache: HashMap<String, Result<std::rc::Rc<Rel>, Term>>,
-    appups: HashMap<String, Result<Term, Term>>,
+    appups: HashMap<String, Result<Arc<Term>, Term>>,
 }
 
 impl Releases<'_> {
@@ -259,7 +260,7 @@ impl Releases<'_> {
     }
 
     /// `systools_lib:read_term/1` of an appup: `Ok(Term)` or `Err({error, Reason})`.
-    fn appup(&mut self, file: &str) -> Result<Term, Term> {
+    fn appup(&mut self, file: &str) -> Result<Arc<Term>, Term> {
         if let Some(r) = self.appups.get(file) {
             return r.clone();
         }
@@ -268,26 +269,56 @@ impl Releases<'_> {
         } else {
             self.opts.cwd.join(file)
         };
-        let r = match std::fs::read(&full) {
-            Err(e) => Err(t([
-                a("error"),
-                Term::Tuple(vec![a("open"), s(file), a(make_script::posix_name(&e))]),
-            ])),
-            Ok(bytes) => crate::reader::read_first_term(&bytes, file).map_err(|e| match e.kind {
-                crate::reader::ReadErrorKind::Parse(msg) => t([
-                    a("error"),
-                    Term::Tuple(vec![
-                        a("parse"),
-                        s(file),
-                        crate::release::parse_error_term(e.line, &msg),
-                    ]),
-                ]),
-                _ => t([a("error"), t([a("read"), s(file)])]),
-            }),
-        };
+        let r = read_appup(&full).map_err(|fail| match fail {
+            ReadFail::NotFound(e) => {
+                let posix = make_script::posix_name(&std::io::Error::from_raw_os_error(e));
+                t([a("error"), Term::Tuple(vec![a("open"), s(file), a(posix)])])
+            }
+            ReadFail::Parse(line, msg) => {
+                let err = crate::release::parse_error_term(line, &msg);
+                t([a("error"), Term::Tuple(vec![a("parse"), s(file), err])])
+            }
+            ReadFail::Read => t([a("error"), t([a("read"), s(file)])]),
+        });
         self.appups.insert(file.to_string(), r.clone());
         r
     }
+}
+
+/// Why an appup could not be read.
+enum ReadFail {
+    /// The OS error of opening it.
+    NotFound(i32),
+    Parse(u32, String),
+    Read,
+}
+
+/// Reads the first term of an appup; parses are remembered across calls while the file
+/// keeps its stamp (the cache `.app` files use).
+fn read_appup(full: &Path) -> Result<Arc<Term>, ReadFail> {
+    use crate::dircache::{cached_term, store_term, FileStamp};
+    use crate::release::ReadFail as Cached;
+    let st = nix::sys::stat::stat(full).map_err(|e| ReadFail::NotFound(e as i32))?;
+    let stamp = FileStamp::of(&st);
+    let from_cache = |c: Cached| match c {
+        Cached::NotFound => ReadFail::Read,
+        Cached::Read => ReadFail::Read,
+        Cached::Parse(l, m) => ReadFail::Parse(l, m),
+    };
+    if let Some(hit) = cached_term(&stamp) {
+        return hit.map_err(from_cache);
+    }
+    let bytes =
+        std::fs::read(full).map_err(|e| ReadFail::NotFound(e.raw_os_error().unwrap_or(5)))?;
+    let parsed = match crate::reader::read_first_term(&bytes, &full.to_string_lossy()) {
+        Ok(term) => Ok(Arc::new(term)),
+        Err(e) => Err(match e.kind {
+            crate::reader::ReadErrorKind::Parse(msg) => Cached::Parse(e.line, msg),
+            _ => Cached::Read,
+        }),
+    };
+    store_term(stamp, &parsed);
+    parsed.map_err(from_cache)
 }
 
 /// The relup term and the warnings, or why not.
@@ -432,7 +463,7 @@ fn appup_script(
         _ => {
             return Err(RelupError::FileProblem(
                 s(&file),
-                t([a("ok"), term.clone()]),
+                t([a("ok"), (*term).clone()]),
             ))
         }
     };

@@ -861,33 +861,41 @@ fn loc_parts(i: &Term) -> (&Term, &Term, &[Term]) {
     }
 }
 
-fn mlo(mut found: Vec<Term>) -> Rc<Vec<Term>> {
-    let mut out = Vec::new();
-    while !found.is_empty() {
-        let first = found.remove(0);
-        let (lib, vsn, mods) = loc_parts(&first);
-        // systools' split/2 tests the last element first, so the last conflict is reported.
-        if let Some(c) = found.iter().rev().find(|x| {
-            let (l2, v2, _) = loc_parts(x);
-            l2 == lib && v2 != vsn
-        }) {
-            let conflict = (lib.clone(), vsn.clone(), loc_parts(c).1.clone());
+/// `mlo/1`: one `load_object_code` per library, in order of first appearance, with
+/// the modules of all its entries. Every entry of a library must have the version of
+/// its first; systools reports the last one that does not.
+fn mlo(found: Vec<Term>) -> Rc<Vec<Term>> {
+    // check_syntax has made every library an atom.
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut by_lib: HashMap<&str, usize> = HashMap::new();
+    for (i, x) in found.iter().enumerate() {
+        let lib = loc_parts(x).0.as_atom().unwrap_or("");
+        let g = *by_lib.entry(lib).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(i);
+    }
+    let mut out = Vec::with_capacity(groups.len());
+    for g in groups {
+        let (lib, vsn, mods) = loc_parts(&found[g[0]]);
+        if let Some(&c) = g[1..]
+            .iter()
+            .rev()
+            .find(|&&i| loc_parts(&found[i]).1 != vsn)
+        {
+            let conflict = (lib.clone(), vsn.clone(), loc_parts(&found[c]).1.clone());
             return Err(RcError::ConflictingVersions(Box::new(conflict)));
         }
-        let (same, other): (Vec<Term>, Vec<Term>) = found.into_iter().partition(|x| {
-            let (l2, v2, _) = loc_parts(x);
-            l2 == lib && v2 == vsn
-        });
         let mut ocode = Vec::new();
-        for s in same.iter().rev() {
-            ocode = union(loc_parts(s).2, ocode);
+        for &i in g[1..].iter().rev() {
+            ocode = union(loc_parts(&found[i]).2, ocode);
         }
         let ocode = union(mods, ocode);
         out.push(t([
             a("load_object_code"),
             Term::Tuple(vec![lib.clone(), vsn.clone(), Term::List(ocode)]),
         ]));
-        found = other;
     }
     Ok(out)
 }
