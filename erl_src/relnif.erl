@@ -154,7 +154,7 @@ make_relup(TopRel, UpFrom, DownTo, Opts) ->
                     {path, [bin(P) || P <- Path]},
                     {restart_emulator, relup_opt(restart_emulator, Opts) =:= true},
                     {otp_major, otp_major()}],
-            relup_done(Opts, relup_call(Args, [], 64));
+            relup_done(Opts, relup_call(Args, [], 16));
         Bad ->
             erlang:error({badarg, Bad})
     end.
@@ -215,6 +215,8 @@ relup_call(Args, Answers, N) ->
     case decode(nif_make_relup(term_to_binary([{answers, Answers} | Args]))) of
         {need, Qs} when N > 0 ->
             relup_call(Args, Answers ++ [{Q, relup_answer(Q)} || Q <- Qs], N - 1);
+        {need, _} ->
+            {error, relnif, {bad_options, "queries still unanswered"}};
         {raise, Class, Reason} ->
             erlang:raise(Class, Reason, []);
         {ok, Relup, Ws} ->

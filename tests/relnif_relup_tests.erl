@@ -294,3 +294,20 @@ unicode_description_test() ->
     D = fixture("unicode", {"2.0", [{"1.0", [{apply, {io, format, ["ĉ~n"]}}]}], [{"1.0", []}]}, #{}),
     same(D, [{"base", "描述"}], [{"base", [1050, 1075]}], [silent]),
     same(D, [{"base", <<"bin"/utf8>>}], [{"base", 'ĉatom'}], []).
+
+%% Many applications, each with a regex version and an open dependency order: the
+%% NIF's questions to the VM are answered in a few rounds, not one per application.
+many_questions_test() ->
+    Names = [list_to_atom("q" ++ integer_to_list(I)) || I <- lists:seq(1, 20)],
+    Mods = fun(A) -> [list_to_atom(atom_to_list(A) ++ [$_, C]) || C <- "abcd"] end,
+    Script = fun(A) -> [W, X, Y, Z] = Mods(A),
+                       [{update, W, [X, Y]}, {update, X, [Z]}, {update, Y, [Z]}, {load_module, Z}]
+             end,
+    D = dir("many_questions"),
+    ok = fastrel_relup_diff:write_fixture(
+           D, #{rels => [{"top", "2", "13.0", ?MANDATORY ++ [{A, "2.0"} || A <- Names]},
+                         {"base", "1", "13.0", ?MANDATORY ++ [{A, "1.0"} || A <- Names]}],
+                apps => [{A, "2.0", Mods(A), {"2.0", [{<<"1\\..*">>, Script(A)}], [{<<"1\\..*">>, Script(A)}]}}
+                         || A <- Names] ++ [{A, "1.0", Mods(A)} || A <- Names]}),
+    same(D, ["base"], ["base"], [silent]),
+    same(D, ["base"], ["base"], []).

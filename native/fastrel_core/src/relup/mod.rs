@@ -321,6 +321,40 @@ fn read_appup(full: &Path) -> Result<Arc<Term>, ReadFail> {
     parsed.map_err(from_cache)
 }
 
+/// Queries met while a run goes on, so that one round of answers covers as many as
+/// possible: a run goes past a missing answer, and an error met after one stands for
+/// nothing (the answer may change what comes before it), so it becomes the queries.
+#[derive(Default)]
+struct Pending(Vec<Term>);
+
+impl Pending {
+    /// `Ok(Some(v))` for a value, `Ok(None)` when `r` needs answers (now recorded).
+    fn take<T>(&mut self, r: Result<T, RelupError>) -> Result<Option<T>, RelupError> {
+        match r {
+            Ok(v) => Ok(Some(v)),
+            Err(RelupError::Need(qs)) => {
+                for q in qs {
+                    if !self.0.contains(&q) {
+                        self.0.push(q);
+                    }
+                }
+                Ok(None)
+            }
+            Err(_) if !self.0.is_empty() => Err(RelupError::Need(std::mem::take(&mut self.0))),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `Err(Need)` if anything is pending.
+    fn finish(self) -> Result<(), RelupError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(RelupError::Need(self.0))
+        }
+    }
+}
+
 /// The relup term and the warnings, or why not.
 pub fn make_relup(opts: &RelupOptions, oracle: &Oracle) -> Result<(Term, Vec<Term>), RelupError> {
     let mut rels = Releases {
@@ -331,32 +365,30 @@ pub fn make_relup(opts: &RelupOptions, oracle: &Oracle) -> Result<(Term, Vec<Ter
     let top = rels.get(&opts.top)?;
     // Newest first, as systools prepends.
     let mut ws: Vec<Term> = Vec::new();
-    let mut up = Vec::new();
-    for entry in &opts.up {
-        let BaseRel::Rel(name, descr) = entry else {
-            return Err(RelupError::raise("error", a("function_clause")));
-        };
-        let base = rels.get(name)?;
-        let script = base_script(&mut rels, Mode::Up, &top, &base, &mut ws, oracle)?;
-        up.push(Term::Tuple(vec![
-            s(&base.rel.vsn),
-            descr.clone(),
-            Term::List(script),
-        ]));
+    let mut pending = Pending::default();
+    let (mut up, mut dn) = (Vec::new(), Vec::new());
+    for (mode, entries) in [(Mode::Up, &opts.up), (Mode::Dn, &opts.dn)] {
+        let out = if mode == Mode::Up { &mut up } else { &mut dn };
+        for entry in entries {
+            let BaseRel::Rel(name, descr) = entry else {
+                pending.take::<()>(Err(RelupError::raise("error", a("function_clause"))))?;
+                continue;
+            };
+            let Some(base) = pending.take(rels.get(name))? else {
+                continue;
+            };
+            let script = base_script(&mut rels, mode, &top, &base, &mut ws, oracle);
+            let Some(script) = pending.take(script)? else {
+                continue;
+            };
+            out.push(Term::Tuple(vec![
+                s(&base.rel.vsn),
+                descr.clone(),
+                Term::List(script),
+            ]));
+        }
     }
-    let mut dn = Vec::new();
-    for entry in &opts.dn {
-        let BaseRel::Rel(name, descr) = entry else {
-            return Err(RelupError::raise("error", a("function_clause")));
-        };
-        let base = rels.get(name)?;
-        let script = base_script(&mut rels, Mode::Dn, &top, &base, &mut ws, oracle)?;
-        dn.push(Term::Tuple(vec![
-            s(&base.rel.vsn),
-            descr.clone(),
-            Term::List(script),
-        ]));
-    }
+    pending.finish()?;
     up.reverse();
     dn.reverse();
     ws.reverse();
@@ -376,6 +408,7 @@ fn base_script(
     oracle: &Oracle,
 ) -> Result<Vec<Term>, RelupError> {
     let mut scripts = Vec::new();
+    let mut pending = Pending::default();
     for app in &top.apps {
         let Some(b) = base.rel.apps.iter().find(|x| x.name == app.name) else {
             continue;
@@ -383,8 +416,10 @@ fn base_script(
         if b.vsn == app.vsn {
             continue;
         }
-        scripts.push(appup_script(rels, mode, app, &b.vsn, ws, oracle)?);
+        let script = appup_script(rels, mode, app, &b.vsn, ws, oracle);
+        scripts.extend(pending.take(script)?);
     }
+    pending.finish()?;
     let (from, to) = match mode {
         Mode::Up => (&base.rel, &top.rel),
         Mode::Dn => (&top.rel, &base.rel),
