@@ -6,6 +6,8 @@
 %% chain, some advanced), add_module and delete_module instructions; erts unchanged).
 %% Both run in one VM, interleaved; prints warm medians of 41 runs, the first call of
 %% each in a fresh VM, and the ratios. Also checks that both write the same relup.
+%% A second pair has the same size but each appup's dependencies leave the order open
+%% (a diamond), so relnif asks the VM's digraph for the order (one more NIF round).
 -mode(compile).
 
 -define(RUNS, 41).
@@ -16,7 +18,13 @@ main(_) ->
     Top = filename:absname(filename:join(filename:dirname(escript:script_name()), "..")),
     Ebin = filename:join(Top, "_build/default/lib/fastrel/ebin"),
     true = code:add_patha(Ebin),
-    Work = filename:join(Top, "_build/bench_relup"),
+    R1 = bench(Top, Ebin, chain, "_build/bench_relup"),
+    R2 = bench(Top, Ebin, diamond, "_build/bench_relup_open"),
+    (R1 andalso R2) orelse halt(1).
+
+bench(Top, Ebin, Shape, Dir) ->
+    put(shape, Shape),
+    Work = filename:join(Top, Dir),
     _ = file:del_dir_r(Work),
     ok = filelib:ensure_path(Work),
     ok = file:set_cwd(Work),
@@ -32,11 +40,11 @@ main(_) ->
     {ok, Relup} = file:read_file("rn/relup"),
     Same = file:read_file("sys/relup") =:= {ok, Relup},
     MS = median(TS), MO = median(TO),
-    io:format("release pair r1 -> r2: ~b applications, relup ~b bytes, identical: ~p~n", [Apps, byte_size(Relup), Same]),
+    io:format("release pair r1 -> r2 (~p): ~b applications, relup ~b bytes, identical: ~p~n", [Shape, Apps, byte_size(Relup), Same]),
     io:format("~-34s ~12s ~12s ~8s~n", ["", "systools", "relnif", "ratio"]),
     io:format("~-34s ~9.2f ms ~9.2f ms ~7.1fx~n", ["warm, median of " ++ integer_to_list(?RUNS), MS / 1000, MO / 1000, MS / MO]),
     io:format("~-34s ~9.2f ms ~9.2f ms ~7.1fx~n", ["first call in a fresh VM", FirstSys / 1000, FirstOurs / 1000, FirstSys / FirstOurs]),
-    Same orelse halt(1).
+    Same.
 
 %% Writes r1.rel, r2.rel and lib/App-Vsn/ebin/{App.app, App.appup}; returns the
 %% number of applications per release.
@@ -63,8 +71,16 @@ script(A, Mods, Dir) ->
     Gone = list_to_atom(atom_to_list(A) ++ "_old"),
     New = list_to_atom(atom_to_list(A) ++ "_new"),
     Change = case Dir of up -> [{add_module, New}, {delete_module, Gone}]; down -> [{delete_module, New}, {add_module, Gone}] end,
-    [{update, M1, {advanced, []}, [M2]}, {update, M2, [M3]}, {update, M3, {advanced, {extra, Dir}}}]
-        ++ [{load_module, M} || M <- Rest] ++ Change.
+    [M4 | Rest1] = Rest,
+    case get(shape) of
+        chain ->
+            [{update, M1, {advanced, []}, [M2]}, {update, M2, [M3]}, {update, M3, {advanced, {extra, Dir}}}]
+                ++ [{load_module, M} || M <- Rest] ++ Change;
+        diamond ->
+            [{update, M1, {advanced, []}, [M2, M3]}, {update, M2, [M4]}, {update, M3, [M4]},
+             {update, M4, {advanced, {extra, Dir}}}]
+                ++ [{load_module, M} || M <- Rest1] ++ Change
+    end.
 
 rel(Name, Vsn, Erts, Apps) ->
     ok = file:write_file(Name ++ ".rel", io_lib:format("~tp.~n", [{release, {"bench", Vsn}, {erts, Erts}, Apps}])).

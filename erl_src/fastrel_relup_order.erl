@@ -10,18 +10,22 @@
 %% systools makes them, so the tables and hence the order are the same.
 -module(fastrel_relup_order).
 
--export([components/1]).
+-export([components/2]).
 
-%% @doc `VDs' is `[{Mod, DepMods}]' in instruction order; returns one list per weakly
-%% connected component: its modules in the order systools emits their instructions.
--spec components([{atom(), [atom()]}]) -> [[atom()]].
-components(VDs) ->
+%% @doc `VDs' is `[{Mod, DepMods}]' in instruction order; returns, for each weakly
+%% connected component holding one of `Roots', its modules in the order systools emits
+%% their instructions. The whole graph is built (the order of its edge table decides
+%% the order edges are copied in), but only the asked components are sorted.
+-spec components([{atom(), [atom()]}], [atom()]) -> [[atom()]].
+components(VDs, Roots) ->
     G = digraph:new(),
     try
         Numbered = lists:zip(lists:seq(1, length(VDs)), VDs),
         _ = [digraph:add_vertex(G, Mod, N) || {N, {Mod, _}} <- Numbered],
         _ = [digraph:add_edge(G, Mod, M) || {Mod, Mods} <- VDs, M <- Mods],
-        [component_order(G, WC) || WC <- digraph_utils:components(G)]
+        Wanted = maps:from_list([{R, true} || R <- Roots]),
+        [component_order(G, WC) || WC <- digraph_utils:components(G),
+                                   lists:any(fun(V) -> is_map_key(V, Wanted) end, WC)]
     after
         digraph:delete(G)
     end.

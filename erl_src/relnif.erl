@@ -232,8 +232,8 @@ relup_answer({re, Subject, Re}) ->
     catch
         error:badarg -> badarg
     end;
-relup_answer({deps, VDs}) ->
-    fastrel_relup_order:components(VDs);
+relup_answer({deps, VDs, Roots}) ->
+    fastrel_relup_order:components(VDs, Roots);
 relup_answer(_) ->
     undefined.
 

@@ -667,6 +667,7 @@ fn translate_dependent_instrs(
     for (v, &c) in comp.iter().enumerate() {
         groups.entry(c).or_default().push(v);
     }
+    let orders = component_orders(&g, &comp, &groups, oracle)?;
     let libs = Libs::of(appls);
     let mut done = vec![false; g.mods.len()];
     let mut new_before = Vec::new();
@@ -682,12 +683,8 @@ fn translate_dependent_instrs(
         if done[v] {
             continue;
         }
-        let members = &groups[&comp[v]];
-        let order = match g.unique_order(members) {
-            Some(o) => o,
-            None => oracle_order(&g, v, oracle)?,
-        };
-        for &w in &order {
+        let order = &orders[&comp[v]];
+        for &w in order {
             done[w] = true;
         }
         let instrs: Vec<&Term> = order.iter().map(|&w| &g.instrs[w]).collect();
@@ -700,23 +697,55 @@ fn translate_dependent_instrs(
     Ok((before, new_after))
 }
 
-/// Asks the oracle for the order of `v`'s component: `{deps, [{Mod, Mods}]}` answered
-/// with one module list per component, each in `get_dependent_instructions` order.
-fn oracle_order(g: &DepGraph, v: usize, oracle: &Oracle) -> Result<Vec<usize>, RelupError> {
-    let query = t([a("deps"), g.query.clone()]);
-    let answer = oracle.ask(query)?;
-    let comps = answer.as_list().unwrap_or(&[]);
-    for c in comps {
-        let Some(ms) = c.as_list() else { continue };
-        if ms.contains(&g.mods[v]) {
-            return ms
-                .iter()
-                .map(|m| g.mods.iter().position(|x| x == m))
-                .collect::<Option<Vec<usize>>>()
-                .ok_or(RelupError::Bad("oracle"));
+/// The instruction order of every component: computed here when unique, otherwise
+/// asked of the oracle in one query for all open ones, `{deps, [{Mod, Mods}], Roots}`
+/// (one module of each open component), answered with one module list per root's
+/// component, each in `get_dependent_instructions` order.
+fn component_orders(
+    g: &DepGraph,
+    comp: &[usize],
+    groups: &HashMap<usize, Vec<usize>>,
+    oracle: &Oracle,
+) -> Result<HashMap<usize, Vec<usize>>, RelupError> {
+    let mut orders = HashMap::with_capacity(groups.len());
+    let mut roots = Vec::new();
+    for (&c, members) in groups {
+        match g.unique_order(members) {
+            Some(o) => {
+                orders.insert(c, o);
+            }
+            None => roots.push(members[0]),
         }
     }
-    Err(RelupError::Bad("oracle"))
+    if roots.is_empty() {
+        return Ok(orders);
+    }
+    roots.sort_unstable();
+    let root_mods = Term::List(roots.iter().map(|&v| g.mods[v].clone()).collect());
+    let answer = oracle.ask(Term::Tuple(vec![a("deps"), g.query.clone(), root_mods]))?;
+    let index: HashMap<&str, usize> = g
+        .mods
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| Some((m.as_atom()?, i)))
+        .collect();
+    for ms in answer.as_list().unwrap_or(&[]) {
+        let order = ms
+            .as_list()
+            .unwrap_or(&[])
+            .iter()
+            .map(|m| m.as_atom().and_then(|n| index.get(n).copied()))
+            .collect::<Option<Vec<usize>>>()
+            .ok_or(RelupError::Bad("oracle"))?;
+        let Some(&first) = order.first() else {
+            continue;
+        };
+        orders.insert(comp[first], order);
+    }
+    if roots.iter().any(|&r| !orders.contains_key(&comp[r])) {
+        return Err(RelupError::Bad("oracle"));
+    }
+    Ok(orders)
 }
 
 /// `get_lib/2` as a table: each module's first application.

@@ -115,7 +115,10 @@ fn an_open_order_is_asked_of_the_oracle() {
         Err(RelupError::Need(q)) => q,
         other => panic!("expected a query, got {other:?}"),
     };
-    assert_eq!(query, vec![term("{deps,[{a1,[a2,a3]},{a2,[]},{a3,[]}]}")]);
+    assert_eq!(
+        query,
+        vec![term("{deps,[{a1,[a2,a3]},{a2,[]},{a3,[]}],[a1]}")]
+    );
     let oracle = Oracle::new(vec![(query[0].clone(), term("[[a1,a3,a2]]"))]);
     let got = translate(Mode::Up, scripts, &oracle).unwrap();
     let suspend = got
