@@ -311,3 +311,36 @@ many_questions_test() ->
                          || A <- Names] ++ [{A, "1.0", Mods(A)} || A <- Names]}),
     same(D, ["base"], ["base"], [silent]),
     same(D, ["base"], ["base"], []).
+
+%% Every systools_rc and systools_relup text, including the ones sasl 4.2 can no longer
+%% produce (mnesia_backup, no_appl_vsn), against relnif's.
+format_texts_test_() ->
+    Rel = {release, "r", "1", "13.0", [{kernel, "1.0", permanent}], []},
+    App = {application, a, permanent, "2.0", "", "", [a1], [], [], [], [], [], infinity, infinity, [], undefined, "/x"},
+    Rc = [{bad_op_before_point_of_no_return, {update, m}}, {no_object_code, m},
+          {suspended_not_resumed, [m, {n, 1}]}, {resumed_not_suspended, [m]},
+          {code_change_not_suspended, [m]}, {start_not_stop, [m]}, {stop_not_start, [m]},
+          {no_such_application, a}, {removed_application_present, a}, dup_mnesia_backup,
+          bad_mnesia_backup, {conflicting_versions, a, "1", "ĉ2"}, {no_appl_vsn, a},
+          {no_such_module, m}, too_many_point_of_no_return, {bad_instruction, "ĉx"},
+          {bad_module, "m"}, {bad_code_change, x}, {bad_change, hard}, {bad_mod_type, t},
+          {bad_purge_method, p}, {bad_list, l}, {bad_args_list, x}, {bad_node, 1},
+          {bad_application, "a"}, {bad_func, "f"}, {bad_lib, "l"}, {bad_lib_vsn, v},
+          {bad_timeout, -1}, {undef_module, m}, {muldef_module, m},
+          {not_yet_implemented, mnesia_backup}, {bad_start_type, x}, {bad_mode, x},
+          {something, else}],
+    Relup = [{file_problem, {"f.appup", {error, {open, "f.appup", enoent}}}},
+             {file_problem, {"f.appup", {error, {parse, "f.appup", {1, erl_parse, "x"}}}}},
+             {file_problem, {"f.appup", {error, {read, "f.appup"}}}},
+             {file_problem, {"relup", {open, eacces}}},
+             {no_relup, "f.appup", App, "1.0"}, {missing_sasl, Rel},
+             {warnings_treated_as_errors, [{erts_vsn_changed, {{"r", "1"}, {"r", "2"}}},
+                                           pre_R15_emulator_upgrade, {bad_vsn, {"1", "2"}}]}],
+    Warnings = [{erts_vsn_changed, {{"r", "13.0"}, {"r", "13.1"}}}, pre_R15_emulator_upgrade,
+                {bad_vsn, {<<"x">>, "2.0"}}],
+    [{lists:flatten(io_lib:format("~0p", [E])),
+      ?_assertEqual(lists:flatten(systools_rc:format_error(E)), relnif:format_error(E))} || E <- Rc] ++
+    [{lists:flatten(io_lib:format("~0p", [E])),
+      ?_assertEqual(lists:flatten(systools_relup:format_error(E)), relnif:format_error(E))} || E <- Relup] ++
+    [{lists:flatten(io_lib:format("~0p", [W])),
+      ?_assertEqual(lists:flatten(systools_relup:format_warning(W)), relnif:format_warning(W))} || W <- Warnings].
