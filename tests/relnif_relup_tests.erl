@@ -86,6 +86,10 @@ instruction_test_() ->
          {"cycle", [{update, a1, [a2]}, {update, a2, [a3]}, {update, a3, [a1]}]},
          {"diamond", [{update, a1, [a2, a3]}, {update, a2, [a4]}, {update, a3, [a4]}, {add_module, a4}]},
          {"spliced_list", [[{update, a1}], {update, a2}]},
+         {"rich_extra", [{update, a1, {advanced, #{a => 1, "k" => [1.5, -2, 1.0e-10], 'ĉ' => <<"ĉ"/utf8>>,
+                                                   b => fun lists:map/2, 3 => {[], <<1,2,3>>, <<7:3>>}}}},
+                         {update, a2, {advanced, [lists:seq(1, 40), "a long string that does not fit on one line at all, really",
+                                                  'quoted atom', 'ĉatom', [$a | b], 12345678901234567890123]}}]},
          {"empty", []}],
     [script_case(N, S) || {N, S} <- Cases] ++
         [script_case("up_down_differ", [{update, a1, {advanced, up}}], [{update, a2, {advanced, down}}])].
