@@ -348,3 +348,25 @@ format_texts_test_() ->
       ?_assertEqual(lists:flatten(systools_relup:format_error(E)), relnif:format_error(E))} || E <- Relup] ++
     [{lists:flatten(io_lib:format("~0p", [W])),
       ?_assertEqual(lists:flatten(systools_relup:format_warning(W)), relnif:format_warning(W))} || W <- Warnings].
+
+%% make_relup/3: the releases from the cwd, the applications from the code path, the
+%% relup into the cwd.
+make_relup_3_test() ->
+    D = fixture("arity3", {"2.0", [{"1.0", [{update, a1}]}], [{"1.0", [{update, a1}]}]}, #{}),
+    Ebins = filelib:wildcard(filename:join(D, "lib/*/ebin")),
+    {ok, Cwd} = file:get_cwd(),
+    ok = code:add_pathsa(Ebins),
+    try
+        ok = file:set_cwd(D),
+        Run = fun(Mod) ->
+                      _ = file:delete("relup"),
+                      R = Mod:make_relup("top", ["base"], ["base"]),
+                      {R, file:read_file("relup")}
+              end,
+        {ok, {ok, Sys}} = Run(systools),
+        {ok, {ok, Ours}} = Run(relnif),
+        ?assertEqual(Sys, Ours)
+    after
+        ok = file:set_cwd(Cwd),
+        [code:del_path(E) || E <- Ebins]
+    end.
