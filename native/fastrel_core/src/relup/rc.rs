@@ -556,6 +556,10 @@ impl DepGraph {
     /// The vertices of `members` in dependency order (dependents first, each strong
     /// component in instruction order), when that order is unique.
     fn unique_order(&self, members: &[usize]) -> Option<Vec<usize>> {
+        if let [v] = members {
+            // Most module instructions depend on nothing: a component of one.
+            return Some(vec![*v]);
+        }
         let sccs = self.sccs(members);
         let mut scc_of: HashMap<usize, usize> = HashMap::with_capacity(members.len());
         for (k, s) in sccs.iter().enumerate() {

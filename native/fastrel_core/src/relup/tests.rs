@@ -237,7 +237,11 @@ fn bench_phases() {
         otp_major: 25,
         cwd: std::env::current_dir().unwrap(),
     };
-    for _ in 0..3 {
+    let rounds: usize = std::env::var("RELUP_BENCH_ROUNDS")
+        .ok()
+        .and_then(|x| x.parse().ok())
+        .unwrap_or(3);
+    for _ in 0..rounds {
         let t0 = std::time::Instant::now();
         let (relup, _) = make_relup(&opts, &Oracle::default()).unwrap();
         let t1 = t0.elapsed();
