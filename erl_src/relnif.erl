@@ -148,13 +148,20 @@ make_relup(TopRel, UpFrom, DownTo, Opts) ->
         [] ->
             Path = relup_path(Opts),
             Top = rel_file(TopRel),
+            {Up, UpDescrs} = base_rels(UpFrom),
+            {Dn, DnDescrs} = base_rels(DownTo),
             Args = [{top, bin(Top)},
-                    {up, base_rels(UpFrom)},
-                    {dn, base_rels(DownTo)},
+                    {up, Up},
+                    {dn, Dn},
                     {path, [bin(P) || P <- Path]},
                     {restart_emulator, relup_opt(restart_emulator, Opts) =:= true},
                     {otp_major, otp_major()}],
-            relup_done(Opts, relup_call(Args, [], 16));
+            Result = case relup_call(Args, [], 16) of
+                         {ok, {Vsn, UpRUs, DnRUs}, Ws} ->
+                             {ok, {Vsn, descrs(UpRUs, UpDescrs), descrs(DnRUs, DnDescrs)}, Ws};
+                         Other -> Other
+                     end,
+            relup_done(Opts, Result);
         Bad ->
             erlang:error({badarg, Bad})
     end.
@@ -168,18 +175,23 @@ relup_bad_outdir([]) -> [].
 rel_file(A) when is_atom(A) -> atom_to_list(A);
 rel_file(L) when is_list(L) -> L.
 
-%% Each base as `{Name, Descr}', or `bad' where systools would crash on it (the NIF
-%% raises when it gets there, after the errors systools would report first).
-base_rels(L) -> base_rels(L, []).
-base_rels([], Acc) -> lists:reverse(Acc);
-base_rels([{N, D} | T], Acc) -> base_rels(T, [base_rel(N, D) | Acc]);
-base_rels([N | T], Acc) -> base_rels(T, [base_rel(N, []) | Acc]);
-base_rels(_, Acc) -> lists:reverse([bad | Acc]).
+%% Each base as `{Name, I}', or `bad' where systools would crash on it (the NIF
+%% raises when it gets there, after the errors systools would report first), and the
+%% descriptions by position: the NIF puts `I' where the description goes and it is
+%% put back here, so a description can be any term, however deep.
+base_rels(L) -> base_rels(L, 1, [], []).
+base_rels([], _, Acc, Ds) -> {lists:reverse(Acc), lists:reverse(Ds)};
+base_rels([{N, D} | T], I, Acc, Ds) -> base_rels(T, I + 1, [base_rel(N, I) | Acc], [D | Ds]);
+base_rels([N | T], I, Acc, Ds) -> base_rels(T, I + 1, [base_rel(N, I) | Acc], [[] | Ds]);
+base_rels(_, _, Acc, Ds) -> {lists:reverse([bad | Acc]), lists:reverse(Ds)}.
 
-base_rel(N, D) when is_atom(N) -> {bin(atom_to_list(N)), D};
-base_rel(N, D) when is_list(N) ->
-    try {bin(N), D} catch _:_ -> bad end;
+base_rel(N, I) when is_atom(N) -> {bin(atom_to_list(N)), I};
+base_rel(N, I) when is_list(N) ->
+    try {bin(N), I} catch _:_ -> bad end;
 base_rel(_, _) -> bad.
+
+descrs(RUs, Descrs) ->
+    [{Vsn, lists:nth(I, Descrs), Instrs} || {Vsn, I, Instrs} <- RUs].
 
 %% systools' get_opt/2.
 relup_opt(Opt, Opts) ->
@@ -278,7 +290,33 @@ write_relup(Relup, Opts) ->
     Args = {bin(File), Relup, io:printable_range() =:= unicode, otp_major()},
     case decode(nif_write_relup(term_to_binary(Args))) of
         {ok, ok} -> ok;
-        {error, Posix} -> {error, relnif, {file_problem, {"relup", {open, Posix}}}}
+        {error, Posix} when is_atom(Posix) -> {error, relnif, {file_problem, {"relup", {open, Posix}}}};
+        {error, {unsupported, _}} -> write_relup_here(File, Relup)
+    end.
+
+%% For a relup the NIF does not print (a pid, port, reference or fun in a description,
+%% or a term nested deeper than the NIF reads): as systools writes it, through a
+%% temporary file.
+write_relup_here(File, Relup) ->
+    Tmp = filename:join(filename:dirname(File),
+                        ".relup.tmp" ++ os:getpid() ++ "." ++ integer_to_list(erlang:unique_integer([positive]))),
+    case file:open(Tmp, [write, {encoding, utf8}]) of
+        {ok, Fd} ->
+            io:format(Fd, "%% ~s~n~tp.~n", [epp:encoding_to_string(utf8), Relup]),
+            case file:close(Fd) of
+                ok ->
+                    case file:rename(Tmp, File) of
+                        ok -> ok;
+                        {error, R} ->
+                            _ = file:delete(Tmp),
+                            {error, relnif, {file_problem, {"relup", {open, R}}}}
+                    end;
+                {error, R} ->
+                    _ = file:delete(Tmp),
+                    {error, relnif, {file_problem, {"relup", {close, R}}}}
+            end;
+        {error, R} ->
+            {error, relnif, {file_problem, {"relup", {open, R}}}}
     end.
 
 %%% ---------------------------------------------------------------- make_script

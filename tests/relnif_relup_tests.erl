@@ -370,3 +370,13 @@ make_relup_3_test() ->
         ok = file:set_cwd(Cwd),
         [code:del_path(E) || E <- Ebins]
     end.
+
+%% Descriptions are any term: pids, references, funs, ports, maps, big numbers, and
+%% nesting deeper than the NIF's codec reads (relnif keeps them on its side).
+odd_descriptions_test() ->
+    D = fixture("odd_descriptions", {"2.0", [{"1.0", [{update, a1}]}], [{"1.0", []}]}, #{}),
+    Deep = lists:foldl(fun(_, Acc) -> [Acc] end, x, lists:seq(1, 5000)),
+    [same(D, [{"base", Descr}], [{"base", Descr}], Opts)
+     || Descr <- [self(), make_ref(), fun(X) -> X end, hd(erlang:ports()), #{b => 1, a => [2]},
+                  1 bsl 200, Deep, {[], <<>>, 'ĉ'}],
+        Opts <- [[], [silent]]].

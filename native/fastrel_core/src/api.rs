@@ -299,15 +299,37 @@ pub fn make_relup_etf(input: &[u8]) -> Vec<u8> {
     etf::encode(&result, 25)
 }
 
-/// Writes a relup file: ETF `{File, Relup, UnicodeRange, OtpMajor}` in, ETF `{ok, ok}`
-/// or `{error, Posix}` out. Maps in `Relup` are put in `vm`'s order.
+/// Whether `t` holds a pid, port, reference or local fun, which we do not print.
+fn has_opaque(t: &Term) -> bool {
+    let mut stack = vec![t];
+    while let Some(t) = stack.pop() {
+        match t {
+            Term::Opaque(_) => return true,
+            Term::Tuple(xs) | Term::List(xs) => stack.extend(xs),
+            Term::Improper(xs, tail) => {
+                stack.extend(xs);
+                stack.push(tail);
+            }
+            Term::Map(pairs) => pairs.iter().for_each(|(k, v)| stack.extend([k, v])),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Writes a relup file: ETF `{File, Relup, UnicodeRange, OtpMajor}` in, ETF `{ok, ok}`,
+/// `{error, Posix}` or `{error, {unsupported, Why}}` (a term we do not print: relnif
+/// writes it) out. Maps in `Relup` are put in `vm`'s order.
 pub fn write_relup_etf(input: &[u8], vm: &dyn Vm) -> Vec<u8> {
     let parsed = etf::decode(input).ok().and_then(|term| match term.as_tuple() {
         Some([f, r, u, Term::Int(otp)]) => Some((text(f)?, r.clone(), u.is_atom("true"), *otp as u32)),
         _ => None,
     });
+    let unsupported = |why: &str| t([a("unsupported"), s(why)]);
     result_etf(match parsed {
-        None => Err(bad_options("write_relup")),
+        // Deeper than the codec reads: relnif writes it itself.
+        None => Err(unsupported("undecodable")),
+        Some((_, relup, _, _)) if has_opaque(&relup) => Err(unsupported("opaque")),
         Some((file, mut relup, unicode, otp)) => {
             if crate::vm::has_orderable_map(&relup) {
                 crate::vm::order_maps(&mut relup, vm);
