@@ -284,14 +284,25 @@ fn relup_options_from_term(term: &Term) -> Result<(crate::relup::RelupOptions, V
 }
 
 /// `make_relup`: ETF options in, ETF `{ok, Relup, Warnings}`, `{error, Mod, Reason}`,
-/// `{raise, Class, Reason}` or `{need, Queries}` out (see [`crate::relup`]).
-pub fn make_relup_etf(input: &[u8]) -> Vec<u8> {
+/// `{raise, Class, Reason}` or `{need, Queries}` out (see [`crate::relup`]). When the
+/// relup holds a map, the atoms of the files are made in `vm` in the order systools'
+/// reads make them, so that the VM orders the map's keys as it would for systools.
+pub fn make_relup_etf(input: &[u8], vm: &dyn Vm) -> Vec<u8> {
     let result = match etf::decode(input) {
         Err(e) => t([a("error"), a("relnif"), bad_options(&e.to_string())]),
         Ok(term) => match relup_options_from_term(&term) {
             Err(reason) => t([a("error"), a("relnif"), reason]),
-            Ok((opts, answers)) => match crate::relup::make_relup(&opts, &crate::relup::Oracle::new(answers)) {
-                Ok((relup, ws)) => t([a("ok"), relup, Term::List(ws)]),
+            Ok((opts, answers)) => match crate::relup::make_relup_files(&opts, &crate::relup::Oracle::new(answers)) {
+                Ok((relup, ws, files)) => {
+                    if crate::vm::has_orderable_map(&relup) {
+                        for file in files {
+                            if let Ok(bytes) = std::fs::read(&file) {
+                                vm.intern_atoms(&crate::reader::atoms_in_source(&bytes));
+                            }
+                        }
+                    }
+                    t([a("ok"), relup, Term::List(ws)])
+                }
                 Err(e) => e.to_term(),
             },
         },

@@ -64,7 +64,7 @@ fn nif_make_tar<'a>(env: Env<'a>, options: Binary) -> Binary<'a> {
 
 #[rustler::nif(schedule = "DirtyIo")]
 fn nif_make_relup<'a>(env: Env<'a>, options: Binary) -> Binary<'a> {
-    bin(env, &fastrel_core::api::make_relup_etf(options.as_slice()))
+    bin(env, &fastrel_core::api::make_relup_etf(options.as_slice(), &CallingVm(env)))
 }
 
 #[rustler::nif(schedule = "DirtyIo")]

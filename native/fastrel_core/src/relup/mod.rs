@@ -212,6 +212,8 @@ struct Releases<'a> {
     opts: &'a RelupOptions,
     cache: HashMap<String, Result<std::rc::Rc<Rel>, Term>>,
     appups: HashMap<String, Result<Arc<Term>, Term>>,
+    /// Every file read, in the order systools first reads it.
+    files: Vec<String>,
 }
 
 impl Releases<'_> {
@@ -250,6 +252,15 @@ impl Releases<'_> {
                     })
                 },
             );
+            if let Ok(rel) = &r {
+                self.files.push(rel.rel.path.clone());
+                for entry in &rel.rel.apps {
+                    if let Some(x) = rel.apps.iter().find(|x| x.name == entry.name) {
+                        self.files
+                            .push(erl_join(&x.dir, &format!("{}.app", x.name)));
+                    }
+                }
+            }
             self.cache.insert(name.to_string(), r);
         }
         let r = self.cache[name].clone().map_err(RelupError::Make)?;
@@ -281,6 +292,7 @@ impl Releases<'_> {
             ReadFail::Read => t([a("error"), t([a("read"), s(file)])]),
         });
         self.appups.insert(file.to_string(), r.clone());
+        self.files.push(file.to_string());
         r
     }
 }
@@ -357,10 +369,20 @@ impl Pending {
 
 /// The relup term and the warnings, or why not.
 pub fn make_relup(opts: &RelupOptions, oracle: &Oracle) -> Result<(Term, Vec<Term>), RelupError> {
+    make_relup_files(opts, oracle).map(|(relup, ws, _)| (relup, ws))
+}
+
+/// [`make_relup`], also returning the files read, in the order systools reads them (the
+/// order its reads make atoms in the VM).
+pub fn make_relup_files(
+    opts: &RelupOptions,
+    oracle: &Oracle,
+) -> Result<(Term, Vec<Term>, Vec<String>), RelupError> {
     let mut rels = Releases {
         opts,
         cache: HashMap::new(),
         appups: HashMap::new(),
+        files: Vec::new(),
     };
     let top = rels.get(&opts.top)?;
     // Newest first, as systools prepends.
@@ -392,10 +414,8 @@ pub fn make_relup(opts: &RelupOptions, oracle: &Oracle) -> Result<(Term, Vec<Ter
     up.reverse();
     dn.reverse();
     ws.reverse();
-    Ok((
-        Term::Tuple(vec![s(&top.rel.vsn), Term::List(up), Term::List(dn)]),
-        ws,
-    ))
+    let relup = Term::Tuple(vec![s(&top.rel.vsn), Term::List(up), Term::List(dn)]);
+    Ok((relup, ws, rels.files))
 }
 
 /// One base release's low-level script. `ws` collects warnings oldest first.
