@@ -325,7 +325,7 @@ script(App, Mods, Names, AllMods, Kind) ->
 
 %% Keeps only dependencies on modules the script has an instruction for.
 fix_deps(Instrs) ->
-    Present = [M || I <- Instrs, (M = mod_of(I)) =/= none],
+    Present = [M || I <- Instrs, M <- [mod_of(I)], M =/= none],
     [fix_dep(I, Present) || I <- Instrs].
 
 fix_dep(I, Present) ->

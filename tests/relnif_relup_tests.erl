@@ -332,7 +332,7 @@ format_texts_test_() ->
           {bad_application, "a"}, {bad_func, "f"}, {bad_lib, "l"}, {bad_lib_vsn, v},
           {bad_timeout, -1}, {undef_module, m}, {muldef_module, m},
           {not_yet_implemented, mnesia_backup}, {bad_start_type, x}, {bad_mode, x},
-          {something, else}],
+          {something, 'else'}],
     Relup = [{file_problem, {"f.appup", {error, {open, "f.appup", enoent}}}},
              {file_problem, {"f.appup", {error, {parse, "f.appup", {1, erl_parse, "x"}}}}},
              {file_problem, {"f.appup", {error, {read, "f.appup"}}}},
