@@ -8,7 +8,7 @@
 %% `systools_make'; `format_error/1' gives systools' texts.
 -module(relnif).
 
--export([make_script/1, make_script/2, make_tar/1, make_tar/2, tar_files/3, script2boot/1, script2boot_silent/1, boot2script/1, boot2script/2,
+-export([make_script/1, make_script/2, make_tar/1, make_tar/2, make_relup/3, make_relup/4, tar_files/3, script2boot/1, script2boot_silent/1, boot2script/1, boot2script/2,
          format_error/1, format_warning/1, consult/1, nif_path/0, scheduler_probe/0]).
 
 -on_load(init/0).
@@ -17,6 +17,7 @@
 -define(LIB, "relnif_nif").
 
 -type warning() :: {warning, term()}.
+-type rel_dc() :: atom() | string() | {atom() | string(), term()}.
 -type result() :: ok | error | {ok, relnif, [warning()]} | {error, relnif, term()}.
 -export_type([result/0]).
 
@@ -128,6 +129,195 @@ consult(File) ->
 %% @doc Which scheduler kind runs relnif's file work (3 = dirty IO).
 -spec scheduler_probe() -> integer().
 scheduler_probe() -> nif_scheduler_probe().
+
+%%% ---------------------------------------------------------------- make_relup
+
+%% @doc As `systools:make_relup/3'.
+-spec make_relup(atom() | string(), [rel_dc()], [rel_dc()]) ->
+          ok | error | {ok, term(), relnif, [term()]} | {error, relnif, term()}.
+make_relup(TopRel, UpFrom, DownTo) ->
+    make_relup(TopRel, UpFrom, DownTo, []).
+
+%% @doc As `systools:make_relup/4', with the same options, results, printing and
+%% crashes (only `outdir' is validated; unknown options are ignored). Results name
+%% `relnif' where systools names `systools_relup', `systools_rc' or `systools_make'.
+-spec make_relup(atom() | string(), [rel_dc()], [rel_dc()], [term()]) ->
+          ok | error | {ok, term(), relnif, [term()]} | {error, relnif, term()}.
+make_relup(TopRel, UpFrom, DownTo, Opts) ->
+    case relup_bad_outdir(Opts) of
+        [] ->
+            Path = relup_path(Opts),
+            Top = rel_file(TopRel),
+            {Up, UpDescrs} = base_rels(UpFrom),
+            {Dn, DnDescrs} = base_rels(DownTo),
+            Args = [{top, bin(Top)},
+                    {up, Up},
+                    {dn, Dn},
+                    {path, [bin(P) || P <- Path]},
+                    {restart_emulator, relup_opt(restart_emulator, Opts) =:= true},
+                    {otp_major, otp_major()}],
+            Result = case relup_call(Args, [], 16) of
+                         {ok, {Vsn, UpRUs, DnRUs}, Ws} ->
+                             {ok, {Vsn, descrs(UpRUs, UpDescrs), descrs(DnRUs, DnDescrs)}, Ws};
+                         Other -> Other
+                     end,
+            relup_done(Opts, Result);
+        Bad ->
+            erlang:error({badarg, Bad})
+    end.
+
+%% systools' check_opts/1: only the first `{outdir, _}' is looked at.
+relup_bad_outdir([{outdir, Dir} | _]) when is_list(Dir) -> [];
+relup_bad_outdir([{outdir, Bad} | _]) -> [{outdir, Bad}];
+relup_bad_outdir([_ | Opts]) -> relup_bad_outdir(Opts);
+relup_bad_outdir([]) -> [].
+
+rel_file(A) when is_atom(A) -> atom_to_list(A);
+rel_file(L) when is_list(L) -> L.
+
+%% Each base as `{Name, I}', or `bad' where systools would crash on it (the NIF
+%% raises when it gets there, after the errors systools would report first), and the
+%% descriptions by position: the NIF puts `I' where the description goes and it is
+%% put back here, so a description can be any term, however deep.
+base_rels(L) -> base_rels(L, 1, [], []).
+base_rels([], _, Acc, Ds) -> {lists:reverse(Acc), lists:reverse(Ds)};
+base_rels([{N, D} | T], I, Acc, Ds) -> base_rels(T, I + 1, [base_rel(N, I) | Acc], [D | Ds]);
+base_rels([N | T], I, Acc, Ds) -> base_rels(T, I + 1, [base_rel(N, I) | Acc], [[] | Ds]);
+base_rels(_, _, Acc, Ds) -> {lists:reverse([bad | Acc]), lists:reverse(Ds)}.
+
+base_rel(N, I) when is_atom(N) -> {bin(atom_to_list(N)), I};
+base_rel(N, I) when is_list(N) ->
+    try {bin(N), I} catch _:_ -> bad end;
+base_rel(_, _) -> bad.
+
+descrs(RUs, Descrs) ->
+    [{Vsn, lists:nth(I, Descrs), Instrs} || {Vsn, I, Instrs} <- RUs].
+
+%% systools' get_opt/2.
+relup_opt(Opt, Opts) ->
+    case lists:keysearch(Opt, 1, Opts) of
+        {value, {_, Val}} -> Val;
+        _ ->
+            case lists:member(Opt, Opts) of
+                true -> true;
+                _ -> relup_default(Opt)
+            end
+    end.
+
+relup_default(path) -> false;
+relup_default(noexec) -> false;
+relup_default(silent) -> false;
+relup_default(restart_emulator) -> false;
+relup_default(outdir) -> ".";
+relup_default(warnings_as_errors) -> false.
+
+relup_path(Opts) ->
+    case relup_opt(path, Opts) of
+        false -> code:get_path();
+        Paths0 ->
+            Paths1 = [rel_file(P) || P <- Paths0],
+            relup_set(expand_path(Paths1) ++ code:get_path())
+    end.
+
+relup_set([]) -> [];
+relup_set([H | T]) -> [H | [Y || Y <- relup_set(T), Y =/= H]].
+
+%% Runs the NIF, answering what it asks of the VM (regex matches, digraph orders).
+relup_call(Args, Answers, N) ->
+    case decode(nif_make_relup(term_to_binary([{answers, Answers} | Args]))) of
+        {need, Qs} when N > 0 ->
+            relup_call(Args, Answers ++ [{Q, relup_answer(Q)} || Q <- Qs], N - 1);
+        {need, _} ->
+            {error, relnif, {bad_options, "queries still unanswered"}};
+        {raise, Class, Reason} ->
+            erlang:raise(Class, Reason, []);
+        {ok, Relup, Ws} ->
+            {ok, Relup, Ws};
+        {error, _Mod, Reason} ->
+            {error, relnif, refine_relup(Reason)}
+    end.
+
+relup_answer({re, Subject, Re}) ->
+    try re:run(Subject, Re, [unicode, {capture, first, list}]) of
+        {match, [Subject]} -> true;
+        _ -> false
+    catch
+        error:badarg -> badarg
+    end;
+relup_answer({deps, VDs, Roots}) ->
+    fastrel_relup_order:components(VDs, Roots);
+relup_answer(_) ->
+    undefined.
+
+refine_relup({file_problem, {File, {error, {parse, PFile, {_, fastrel_reader, _} = Ours}}}}) ->
+    case erl_parse_error(PFile) of
+        {ok, Theirs} -> {file_problem, {File, {error, {parse, PFile, Theirs}}}};
+        none -> {file_problem, {File, {error, {parse, PFile, Ours}}}}
+    end;
+refine_relup(Reason) ->
+    refine(Reason).
+
+%% systools_relup's done_mk_relup/2, with its crashes on odd option values.
+relup_done(Opts, {ok, Relup, Ws}) ->
+    WAE = relup_opt(warnings_as_errors, Opts),
+    Silent = relup_opt(silent, Opts),
+    Noexec = relup_opt(noexec, Opts),
+    if WAE andalso Ws =/= [] ->
+            relup_error(Silent, {error, relnif, {warnings_treated_as_errors, Ws}});
+       not Noexec ->
+            case write_relup(Relup, Opts) of
+                ok -> relup_ok(Silent, Relup, Ws);
+                Error -> relup_error(Silent, Error)
+            end;
+       true ->
+            relup_ok(true, Relup, Ws)
+    end;
+relup_done(Opts, Error) ->
+    relup_error(relup_opt(silent, Opts) orelse relup_opt(noexec, Opts), Error).
+
+relup_error(true, Error) -> Error;
+relup_error(false, {error, relnif, Reason}) ->
+    io:format("~ts", [format_error(Reason)]),
+    error.
+
+relup_ok(true, Relup, Ws) -> {ok, Relup, relnif, Ws};
+relup_ok(false, _Relup, Ws) ->
+    lists:foreach(fun(W) -> io:format("~ts", [format_warning(W)]) end, Ws),
+    ok.
+
+write_relup(Relup, Opts) ->
+    File = filename:join(filename:absname(relup_opt(outdir, Opts)), "relup"),
+    Args = {bin(File), Relup, io:printable_range() =:= unicode, otp_major()},
+    case decode(nif_write_relup(term_to_binary(Args))) of
+        {ok, ok} -> ok;
+        {error, Posix} when is_atom(Posix) -> {error, relnif, {file_problem, {"relup", {open, Posix}}}};
+        {error, {unsupported, _}} -> write_relup_here(File, Relup)
+    end.
+
+%% For a relup the NIF does not print (a pid, port, reference or fun in a description,
+%% or a term nested deeper than the NIF reads): as systools writes it, through a
+%% temporary file.
+write_relup_here(File, Relup) ->
+    Tmp = filename:join(filename:dirname(File),
+                        ".relup.tmp" ++ os:getpid() ++ "." ++ integer_to_list(erlang:unique_integer([positive]))),
+    case file:open(Tmp, [write, {encoding, utf8}]) of
+        {ok, Fd} ->
+            io:format(Fd, "%% ~s~n~tp.~n", [epp:encoding_to_string(utf8), Relup]),
+            case file:close(Fd) of
+                ok ->
+                    case file:rename(Tmp, File) of
+                        ok -> ok;
+                        {error, R} ->
+                            _ = file:delete(Tmp),
+                            {error, relnif, {file_problem, {"relup", {open, R}}}}
+                    end;
+                {error, R} ->
+                    _ = file:delete(Tmp),
+                    {error, relnif, {file_problem, {"relup", {close, R}}}}
+            end;
+        {error, R} ->
+            {error, relnif, {file_problem, {"relup", {open, R}}}}
+    end.
 
 %%% ---------------------------------------------------------------- make_script
 
@@ -495,6 +685,79 @@ fmt_error({tar_error, What}) ->
 fmt_error({warnings_treated_as_errors, Warnings}) ->
     io_lib:format("Warnings being treated as errors:~n~ts",
                   [[form_warn("", W) || W <- Warnings]]);
+%% systools_relup's errors.
+fmt_error({file_problem, {File, What}}) ->
+    io_lib:format("Could not ~w file ~ts~n", [relup_reason(What), File]);
+fmt_error({no_relup, File, App, Vsn}) ->
+    {Name, AppVsn} = {element(2, App), element(4, App)},
+    io_lib:format("No release upgrade script entry for ~w-~ts to ~w-~ts in file ~ts~n",
+                  [Name, AppVsn, Name, Vsn, File]);
+fmt_error({missing_sasl, Release}) ->
+    io_lib:format("No sasl application in release ~ts, ~ts. Can not be upgraded.",
+                  [element(2, Release), element(3, Release)]);
+%% systools_rc's errors.
+fmt_error({bad_op_before_point_of_no_return, Instruction}) ->
+    io_lib:format("Bad instruction ~p~nbefore point_of_no_return~n", [Instruction]);
+fmt_error({no_object_code, Mod}) ->
+    io_lib:format("No load_object_code found for module: ~w~n", [Mod]);
+fmt_error({suspended_not_resumed, Mods}) ->
+    io_lib:format("Suspended but not resumed: ~p~n", [Mods]);
+fmt_error({resumed_not_suspended, Mods}) ->
+    io_lib:format("Resumed but not suspended: ~p~n", [Mods]);
+fmt_error({code_change_not_suspended, Mods}) ->
+    io_lib:format("Code changed but not suspended: ~p~n", [Mods]);
+fmt_error({start_not_stop, Mods}) ->
+    io_lib:format("Started but not stopped: ~p~n", [Mods]);
+fmt_error({stop_not_start, Mods}) ->
+    io_lib:format("Stopped but not started: ~p~n", [Mods]);
+fmt_error({no_such_application, App}) ->
+    io_lib:format("Started undefined application: ~w~n", [App]);
+fmt_error({removed_application_present, App}) ->
+    io_lib:format("Removed application present: ~w~n", [App]);
+fmt_error(dup_mnesia_backup) ->
+    io_lib:format("Duplicate mnesia_backup~n", []);
+fmt_error(bad_mnesia_backup) ->
+    io_lib:format("mnesia_backup in bad position~n", []);
+fmt_error({conflicting_versions, Lib, V1, V2}) ->
+    io_lib:format("Conflicting versions for ~w, ~ts and ~ts~n", [Lib, V1, V2]);
+fmt_error({no_appl_vsn, Appl}) ->
+    io_lib:format("No version specified for application: ~w~n", [Appl]);
+fmt_error({no_such_module, Mod}) ->
+    io_lib:format("No such module: ~w~n", [Mod]);
+fmt_error(too_many_point_of_no_return) ->
+    io_lib:format("Too many point_of_no_return~n", []);
+fmt_error({bad_instruction, X}) ->
+    io_lib:format("Bad instruction: ~tp~n", [X]);
+fmt_error({bad_module, X}) ->
+    io_lib:format("Bad module: ~tp(should be atom())~n", [X]);
+fmt_error({bad_code_change, X}) ->
+    io_lib:format("Bad code_change: ~tp(should be {Mod, Extra})~n", [X]);
+fmt_error({bad_change, X}) ->
+    io_lib:format("Bad change spec: ~tp(should be soft | {advanced, E})~n", [X]);
+fmt_error({bad_mod_type, X}) ->
+    io_lib:format("Bad module type: ~tp(should be static | dynamic)~n", [X]);
+fmt_error({bad_purge_method, X}) ->
+    io_lib:format("Bad purge method: ~tp(should be soft_purge | brutal_purge)~n", [X]);
+fmt_error({bad_list, X}) ->
+    io_lib:format("Bad list: ~tp~n", [X]);
+fmt_error({bad_args_list, X}) ->
+    io_lib:format("Bad argument list: ~tp~n", [X]);
+fmt_error({bad_node, X}) ->
+    io_lib:format("Bad node: ~tp(should be atom())~n", [X]);
+fmt_error({bad_application, X}) ->
+    io_lib:format("Bad application: ~tp(should be atom())~n", [X]);
+fmt_error({bad_func, X}) ->
+    io_lib:format("Bad function: ~tp(should be atom())~n", [X]);
+fmt_error({bad_lib, X}) ->
+    io_lib:format("Bad library: ~tp(should be atom())~n", [X]);
+fmt_error({bad_lib_vsn, X}) ->
+    io_lib:format("Bad library version: ~tp(should be string())~n", [X]);
+fmt_error({bad_timeout, X}) ->
+    io_lib:format("Bad timeout: ~tp(should be infinity | int() > 0)~n", [X]);
+fmt_error({undef_module, Mod}) ->
+    io_lib:format("Undefined module: ~p~n", [Mod]);
+fmt_error({muldef_module, Mod}) ->
+    io_lib:format("Multiply defined module: ~p~n", [Mod]);
 fmt_error(List) when is_list(List) ->
     fmt_errors(List);
 fmt_error(E) ->
@@ -551,10 +814,29 @@ form_reading({parse_error, {File, Line, Error}}) ->
 form_reading(W) ->
     io_lib:format("~tp~n", [W]).
 
-%% @doc The text systools prints for a list of `{warning, W}'.
--spec format_warning([warning()]) -> string().
-format_warning(Warnings) ->
-    lists:flatten([form_warn("*WARNING* ", W) || {warning, W} <- Warnings]).
+%% systools_relup's get_reason/1 (it crashes on anything else, and so does this).
+relup_reason({error, {open, _, _}}) -> open;
+relup_reason({error, {read, _, _}}) -> read;
+relup_reason({error, {parse, _, _}}) -> parse;
+relup_reason({error, {close, _, _}}) -> close;
+relup_reason({error, {open, _}}) -> open;
+relup_reason({error, {read, _}}) -> read;
+relup_reason({error, {parse, _}}) -> parse;
+relup_reason({open, _}) -> open;
+relup_reason({read, _}) -> read;
+relup_reason({parse, _}) -> parse;
+relup_reason({close, _}) -> close;
+relup_reason(open) -> open;
+relup_reason(read) -> read;
+relup_reason(parse) -> parse.
+
+%% @doc The text systools prints for a list of `{warning, W}' (make_script, make_tar),
+%% or for one `make_relup' warning (as `systools_relup:format_warning/1').
+-spec format_warning([warning()] | term()) -> string().
+format_warning(Warnings) when is_list(Warnings) ->
+    lists:flatten([form_warn("*WARNING* ", W) || {warning, W} <- Warnings]);
+format_warning(Warning) ->
+    lists:flatten(form_warn("*WARNING* ", Warning)).
 
 form_warn(Prefix, {source_not_found, {Mod, App, _}}) ->
     io_lib:format("~ts~w: Source code not found: ~w.erl~n", [Prefix, App, Mod]);
@@ -564,6 +846,11 @@ form_warn(Prefix, {obj_out_of_date, {Mod, App, _}}) ->
     io_lib:format("~ts~w: Object code (~w) out of date~n", [Prefix, App, Mod]);
 form_warn(Prefix, {exref_undef, Undef}) ->
     [io_lib:format("~tsUndefined function ~w:~tw/~w~n", [Prefix, M, F, A]) || {M, F, A} <- Undef];
+form_warn(Prefix, {erts_vsn_changed, {Rel1, Rel2}}) ->
+    io_lib:format("~tsThe ERTS version changed between ~tp and ~tp~n", [Prefix, Rel1, Rel2]);
+form_warn(Prefix, pre_R15_emulator_upgrade) ->
+    io_lib:format("~tsUpgrade from an OTP version earlier than R15. New code should be compiled with the old emulator.~n",
+                  [Prefix]);
 form_warn(Prefix, missing_sasl) ->
     io_lib:format("~tsMissing application sasl. Can not upgrade with this release~n", [Prefix]);
 form_warn(Prefix, What) ->
@@ -714,6 +1001,8 @@ from_escript_archive() ->
 nif_make_script(_Args) -> erlang:nif_error(nif_not_loaded).
 nif_make_tar(_Args) -> erlang:nif_error(nif_not_loaded).
 nif_tar_files(_Args) -> erlang:nif_error(nif_not_loaded).
+nif_make_relup(_Args) -> erlang:nif_error(nif_not_loaded).
+nif_write_relup(_Args) -> erlang:nif_error(nif_not_loaded).
 nif_script2boot(_File, _Otp) -> erlang:nif_error(nif_not_loaded).
 nif_boot2script(_File, _Otp, _Unicode) -> erlang:nif_error(nif_not_loaded).
 nif_consult(_File) -> erlang:nif_error(nif_not_loaded).

@@ -4,8 +4,8 @@
 # once with OTP's programs and functions, once with fastrel's, and prints them side by side.
 #   heart_SUITE (lib/kernel/test)    heart, through peer nodes started with `erl'
 #   run_erl_SUITE (erts/test)        run_erl and to_erl, found through PATH
-#   systools_SUITE (lib/sasl/test)   systools:make_script/make_tar/script2boot/1 (relnif's in
-#                                    the fastrel run; make_relup and the rest stay OTP's)
+#   systools_SUITE (lib/sasl/test)   systools:make_script/make_tar/script2boot/1/make_relup
+#                                    (relnif's in the fastrel run; the rest stay OTP's)
 # The fastrel run is ct_run under `fastrel erts-overlay DIR`'s erl (BINDIR and PATH then
 # lead to fastrel's heart, run_erl, to_erl) with, for systools_SUITE only, a `systools'
 # stand-in first in the code path (tests/otp_suites/systools_shadow.escript).
@@ -32,7 +32,7 @@ if [ "${1:-}" = --inside ]; then
 
     # fastrel's relnif and overlay, built here with this OTP's compiler; the prebuilt programs.
     mkdir -p "$W/lib/fastrel/ebin"
-    erlc -o "$W/lib/fastrel/ebin" "$W/fastrel_src/relnif.erl" "$W/fastrel_src/fastrel_xref.erl" "$W/fastrel_src/fastrel_overlay.erl"
+    erlc -o "$W/lib/fastrel/ebin" "$W/fastrel_src/relnif.erl" "$W/fastrel_src/fastrel_xref.erl" "$W/fastrel_src/fastrel_overlay.erl" "$W/fastrel_src/fastrel_relup_order.erl"
     erl -noshell -pa "$W/lib/fastrel/ebin" -eval '
         [Dir] = init:get_plain_arguments(),
         case fastrel_overlay:create(Dir) of
@@ -167,7 +167,7 @@ W=$root$wrel
 rm -rf "$W"
 mkdir -p "$W/fastrel_src"
 echo "otp_suites_$$_$(date +%s%N)" >"$W/tag"
-cp erl_src/relnif.erl erl_src/fastrel_xref.erl erl_src/fastrel_overlay.erl "$W/fastrel_src/"
+cp erl_src/relnif.erl erl_src/fastrel_xref.erl erl_src/fastrel_overlay.erl erl_src/fastrel_relup_order.erl "$W/fastrel_src/"
 cp tests/otp_suites/systools_shadow.escript "$W/"
 cp scripts/otp_suites.sh "$W/otp_suites.sh"
 # fastrel's programs from priv/ (what rebar3 compile built from this tree)

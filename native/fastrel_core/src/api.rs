@@ -243,3 +243,109 @@ pub fn tar_files_etf(input: &[u8]) -> Vec<u8> {
         Some((out, entries, level, repro)) => crate::make_tar::tar_files(&out, &entries, level, repro).map(|()| a("ok")),
     })
 }
+
+fn base_rels(v: Option<&Term>) -> Result<Vec<crate::relup::BaseRel>, Term> {
+    use crate::relup::BaseRel;
+    let items = v.and_then(Term::as_list).ok_or_else(|| bad_options("bases"))?;
+    items
+        .iter()
+        .map(|x| match x.as_tuple() {
+            Some([n, d]) => text(n).map(|n| BaseRel::Rel(n, d.clone())).ok_or_else(|| bad_options("bases")),
+            _ => Ok(BaseRel::Bad),
+        })
+        .collect()
+}
+
+fn relup_options_from_term(term: &Term) -> Result<(crate::relup::RelupOptions, Vec<(Term, Term)>), Term> {
+    let props = Props::of(term)?;
+    let answers = match props.get("answers").and_then(Term::as_list) {
+        Some(l) => l
+            .iter()
+            .map(|x| match x.as_tuple() {
+                Some([q, ans]) => Ok((q.clone(), ans.clone())),
+                _ => Err(bad_options("answers")),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        None => Vec::new(),
+    };
+    let opts = crate::relup::RelupOptions {
+        top: props.get("top").and_then(text).ok_or_else(|| bad_options("top"))?,
+        up: base_rels(props.get("up"))?,
+        dn: base_rels(props.get("dn"))?,
+        path: props.strings("path")?,
+        restart_emulator: props.get("restart_emulator").is_some_and(|v| v.is_atom("true")),
+        otp_major: match props.get("otp_major") {
+            Some(Term::Int(i)) if *i > 0 => *i as u32,
+            _ => 25,
+        },
+        cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+    };
+    Ok((opts, answers))
+}
+
+/// `make_relup`: ETF options in, ETF `{ok, Relup, Warnings}`, `{error, Mod, Reason}`,
+/// `{raise, Class, Reason}` or `{need, Queries}` out (see [`crate::relup`]). When the
+/// relup holds a map, the atoms of the files are made in `vm` in the order systools'
+/// reads make them, so that the VM orders the map's keys as it would for systools.
+pub fn make_relup_etf(input: &[u8], vm: &dyn Vm) -> Vec<u8> {
+    let result = match etf::decode(input) {
+        Err(e) => t([a("error"), a("relnif"), bad_options(&e.to_string())]),
+        Ok(term) => match relup_options_from_term(&term) {
+            Err(reason) => t([a("error"), a("relnif"), reason]),
+            Ok((opts, answers)) => match crate::relup::make_relup_files(&opts, &crate::relup::Oracle::new(answers)) {
+                Ok((relup, ws, files)) => {
+                    if crate::vm::has_orderable_map(&relup) {
+                        for file in files {
+                            if let Ok(bytes) = std::fs::read(&file) {
+                                vm.intern_atoms(&crate::reader::atoms_in_source(&bytes));
+                            }
+                        }
+                    }
+                    t([a("ok"), relup, Term::List(ws)])
+                }
+                Err(e) => e.to_term(),
+            },
+        },
+    };
+    etf::encode(&result, 25)
+}
+
+/// Whether `t` holds a pid, port, reference or local fun, which we do not print.
+fn has_opaque(t: &Term) -> bool {
+    let mut stack = vec![t];
+    while let Some(t) = stack.pop() {
+        match t {
+            Term::Opaque(_) => return true,
+            Term::Tuple(xs) | Term::List(xs) => stack.extend(xs),
+            Term::Improper(xs, tail) => {
+                stack.extend(xs);
+                stack.push(tail);
+            }
+            Term::Map(pairs) => pairs.iter().for_each(|(k, v)| stack.extend([k, v])),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Writes a relup file: ETF `{File, Relup, UnicodeRange, OtpMajor}` in, ETF `{ok, ok}`,
+/// `{error, Posix}` or `{error, {unsupported, Why}}` (a term we do not print: relnif
+/// writes it) out. Maps in `Relup` are put in `vm`'s order.
+pub fn write_relup_etf(input: &[u8], vm: &dyn Vm) -> Vec<u8> {
+    let parsed = etf::decode(input).ok().and_then(|term| match term.as_tuple() {
+        Some([f, r, u, Term::Int(otp)]) => Some((text(f)?, r.clone(), u.is_atom("true"), *otp as u32)),
+        _ => None,
+    });
+    let unsupported = |why: &str| t([a("unsupported"), s(why)]);
+    result_etf(match parsed {
+        // Deeper than the codec reads: relnif writes it itself.
+        None => Err(unsupported("undecodable")),
+        Some((_, relup, _, _)) if has_opaque(&relup) => Err(unsupported("opaque")),
+        Some((file, mut relup, unicode, otp)) => {
+            if crate::vm::has_orderable_map(&relup) {
+                crate::vm::order_maps(&mut relup, vm);
+            }
+            crate::relup::write_relup(&file, &relup, unicode, otp).map(|()| a("ok")).map_err(|p| a(&p))
+        }
+    })
+}

@@ -5,7 +5,8 @@
 //! a reader for Erlang term text (what `file:consult/1` reads), a byte-exact External Term
 //! Format codec (what `term_to_binary/1` writes), the `~tp` pretty-printer, and
 //! `make_script` and `make_tar`, reimplementations of `systools:make_script/2` and
-//! `systools:make_tar/2` (the tar writer and parallel gzip are in `tar` and `pgzip`).
+//! `systools:make_tar/2` (the tar writer and parallel gzip are in `tar` and `pgzip`), and
+//! `relup`, `systools:make_relup/4` (`systools_relup` and `systools_rc`).
 //!
 //! ```
 //! use fastrel_core::{read_first_term, etf};
@@ -27,6 +28,7 @@ mod oracle;
 pub mod pretty;
 mod reader;
 mod release;
+pub mod relup;
 mod script;
 mod term;
 pub mod vm;

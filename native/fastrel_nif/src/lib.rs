@@ -63,6 +63,16 @@ fn nif_make_tar<'a>(env: Env<'a>, options: Binary) -> Binary<'a> {
 }
 
 #[rustler::nif(schedule = "DirtyIo")]
+fn nif_make_relup<'a>(env: Env<'a>, options: Binary) -> Binary<'a> {
+    bin(env, &fastrel_core::api::make_relup_etf(options.as_slice(), &CallingVm(env)))
+}
+
+#[rustler::nif(schedule = "DirtyIo")]
+fn nif_write_relup<'a>(env: Env<'a>, args: Binary) -> Binary<'a> {
+    bin(env, &fastrel_core::api::write_relup_etf(args.as_slice(), &CallingVm(env)))
+}
+
+#[rustler::nif(schedule = "DirtyIo")]
 fn nif_tar_files<'a>(env: Env<'a>, args: Binary) -> Binary<'a> {
     bin(env, &fastrel_core::api::tar_files_etf(args.as_slice()))
 }
