@@ -64,12 +64,11 @@ relup(#{dir := Dir0} = Opts) ->
         throw:R -> ?FASTREL_ERROR(R)
     end.
 
-%% @doc The one call of make_relup: systools' today.
-%% TODO(relnif): switch to `relnif:make_relup/4' (same arguments and returns, `relnif' as
-%% the module in results) once it is merged.
+%% @doc The one call of make_relup: relnif's, systools' drop-in (relx calls systools'
+%% with these same arguments).
 -spec make_relup(string(), string(), [term()]) -> {ok, term(), module(), list()} | {error, module(), term()}.
 make_relup(Top, Up, Opts) ->
-    systools:make_relup(Top, [Up], [Up], Opts).
+    relnif:make_relup(Top, [Up], [Up], Opts).
 
 %% @doc The newest version in `DIR/releases/*/NAME.rel' older than Vsn (relx's default
 %% for `-u'), found again on every call: a second upgrade takes the first one as its base.
