@@ -90,6 +90,9 @@ pub(crate) struct FileStamp {
 }
 
 impl FileStamp {
+    // The stat fields' types differ between platforms (st_dev is 32 bits on some): the
+    // casts are the identity only here.
+    #[allow(clippy::unnecessary_cast)]
     pub(crate) fn of(st: &nix::sys::stat::FileStat) -> FileStamp {
         FileStamp {
             dev: st.st_dev as u64,
@@ -115,7 +118,10 @@ fn stable(times: &[(i64, i64)]) -> bool {
 
 type Parsed = Result<Arc<Term>, ReadFail>;
 
-static TERMS: Mutex<Option<HashMap<(u64, u64), (FileStamp, Parsed)>>> = Mutex::new(None);
+/// Keyed by (device, inode).
+type TermCache = HashMap<(u64, u64), (FileStamp, Parsed)>;
+
+static TERMS: Mutex<Option<TermCache>> = Mutex::new(None);
 
 /// The remembered parse of the file with this stamp, if any.
 pub(crate) fn cached_term(stamp: &FileStamp) -> Option<Parsed> {

@@ -292,7 +292,9 @@ mod tests {
     #[test]
     fn inc_vectors_from_systools_suite() {
         let all = ["t6", "t5", "t4", "t3", "t2", "t1"];
-        let cases: Vec<(&[(&str, &[&str])], &[&str], &[&str])> = vec![
+        // (included-by edges, apps in .rel order, systools' order)
+        type Case<'a> = (&'a [(&'a str, &'a [&'a str])], &'a [&'a str], &'a [&'a str]);
+        let cases: Vec<Case> = vec![
             (&[], &all, &["t1", "t2", "t3", "t5", "t4", "t6"]),
             (&[("t6", &["t4"])], &all, &["t1", "t2", "t3", "t4", "t6", "t5"]),
             (&[("t3", &[])], &all, &["t3", "t5", "t4", "t6", "t1", "t2"]),

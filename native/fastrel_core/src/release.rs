@@ -338,7 +338,7 @@ pub fn read_application(name: &str, vsn: &str, path: &SearchPath, incls: &[(Stri
         };
         match found {
             Ok((term, full)) => match parse_application(&term, &full, vsn, incls, otp_major) {
-                Parsed::Ok(app) => return Ok(app),
+                Parsed::Ok(app) => return Ok(*app),
                 Parsed::OtherVsn(other) => {
                     if first_error.is_none() {
                         first_error = Some(t([
@@ -364,7 +364,7 @@ pub fn read_application(name: &str, vsn: &str, path: &SearchPath, incls: &[(Stri
 }
 
 enum Parsed {
-    Ok(App),
+    Ok(Box<App>),
     OtherVsn(String),
     Err(Term),
 }
@@ -400,7 +400,7 @@ fn parse_application(term: &Term, full: &str, vsn: &str, incls: &[(String, Vec<S
         }
         includes = over.clone();
     }
-    Parsed::Ok(App {
+    Parsed::Ok(Box::new(App {
         name: name.clone(),
         vsn: found_vsn,
         id: str_of(&values[1]),
@@ -417,7 +417,7 @@ fn parse_application(term: &Term, full: &str, vsn: &str, incls: &[(String, Vec<S
         max_p: values[12].clone(),
         dir: erl_dirname(full),
         typ: String::new(),
-    })
+    }))
 }
 
 /// `L -- lists:usort(L)`: what is left after removing one occurrence of each name.
