@@ -27,14 +27,18 @@ child() ->
 run(boot2script) -> relnif:boot2script("d.boot");
 run(consult) -> relnif:consult("d.config");
 run(script2boot) -> {relnif:script2boot("d"), relnif:script2boot_silent("d")};
-run(make_script) -> relnif:make_script("deeprel", [silent, {path, ["lib/*/ebin"]}, {outdir, "."}]).
+run(make_script) -> relnif:make_script("deeprel", [silent, {path, ["lib/*/ebin"]}, {outdir, "."}]);
+run(make_script_rn) -> relnif:make_script("deeprel", [silent, {path, ["lib/*/ebin"]}, {outdir, "rn"}]).
 
-%% Runs `Case' in `Dir' in a fresh VM; returns its result, or `{vm_died, Status}'.
-in_child_vm(Case, Dir) ->
+%% Runs `Case' in `Dir' in a fresh VM; returns its result, or `{vm_died, Status, Output}'.
+in_child_vm(Case, Dir) -> in_child_vm(Case, Dir, []).
+
+%% The same, with extra emulator flags.
+in_child_vm(Case, Dir, Flags) ->
     Erl = filename:join([code:root_dir(), "bin", "erl"]),
     Out = filename:join(Dir, atom_to_list(Case) ++ ".result"),
     Pa = lists:usort([filename:dirname(code:which(M)) || M <- [relnif, ?MODULE]]),
-    Args = ["-noshell", "-boot", "start_clean"] ++ lists:append([["-pa", P] || P <- Pa])
+    Args = Flags ++ ["-noshell", "-boot", "start_clean"] ++ lists:append([["-pa", P] || P <- Pa])
         ++ ["-eval", "relnif_depth_tests:child()", "-extra", atom_to_list(Case), Dir, Out],
     Port = open_port({spawn_executable, Erl}, [{args, Args}, exit_status, stderr_to_stdout, binary]),
     case wait_exit(Port, []) of
@@ -98,16 +102,20 @@ boot2script_test_() ->
           end) || Depth <- [800, ?DEEP]]
      end}.
 
-%% At the limit, boot2script works, and prints what `~tp' prints.
-boot2script_at_the_limit_test() ->
-    with_dir(fun(Dir) ->
-        T = nested(256),
-        ok = file:write_file(filename:join(Dir, "d.boot"), term_to_binary(T)),
-        R = in_child_vm(boot2script, Dir),
-        ?assertMatch({ok, _}, R),
-        {ok, Text} = R,
-        ?assertEqual(unicode:characters_to_binary(["%% coding: utf-8\n", io_lib:format("~tp.~n", [T])]), Text)
-    end).
+%% At the limit, boot2script works, and prints what `~tp' prints, even with the smallest
+%% dirty IO scheduler stack the VM allows (`+sssdio 20': 20 kilowords).
+boot2script_at_the_limit_test_() ->
+    {timeout, 120,
+     fun() ->
+         [with_dir(fun(Dir) ->
+              T = nested(256),
+              ok = file:write_file(filename:join(Dir, "d.boot"), term_to_binary(T)),
+              R = in_child_vm(boot2script, Dir, Flags),
+              ?assertMatch({Flags, {ok, _}}, {Flags, R}),
+              {ok, Text} = R,
+              ?assertEqual(unicode:characters_to_binary(["%% coding: utf-8\n", io_lib:format("~tp.~n", [T])]), Text)
+          end) || Flags <- [[], ["+sssdio", "20"]]]
+     end}.
 
 consult_test() ->
     with_dir(fun(Dir) ->
@@ -128,19 +136,44 @@ script2boot_test() ->
         ?assertNot(filelib:is_file(filename:join(Dir, "d.boot")))
     end).
 
+%% A release whose application `deep' has `Env' for its env.
+write_deep_release(Dir, Env) ->
+    Ebin = filename:join(Dir, "lib/deep-1.0/ebin"),
+    ok = filelib:ensure_path(Ebin),
+    App = ["{application, deep, [{description, \"\"}, {vsn, \"1.0\"}, {modules, []}, ",
+           "{registered, []}, {applications, [kernel, stdlib]}, {env, [{k, ", Env, "}]}]}.\n"],
+    ok = file:write_file(filename:join(Ebin, "deep.app"), App),
+    Vsn = fun(A) -> _ = application:load(A), {ok, V} = application:get_key(A, vsn), V end,
+    Rel = {release, {"deeprel", "1.0"}, {erts, erlang:system_info(version)},
+           [{kernel, Vsn(kernel)}, {stdlib, Vsn(stdlib)}, {deep, "1.0"}]},
+    ok = file:write_file(filename:join(Dir, "deeprel.rel"), io_lib:format("~tp.~n", [Rel])).
+
+%% An env as deep as the limit lets through (the .app's own five levels, then 251): the
+%% same .script and .boot as systools, even with the smallest dirty IO scheduler stack.
+make_script_at_the_limit_test() ->
+    with_dir(fun(Dir) ->
+        write_deep_release(Dir, nested_body(251)),
+        ok = filelib:ensure_path(filename:join(Dir, "rn")),
+        ?assertEqual({ok, relnif, [{warning, missing_sasl}]}, in_child_vm(make_script_rn, Dir, ["+sssdio", "20"])),
+        {ok, Cwd} = file:get_cwd(),
+        ok = file:set_cwd(Dir),
+        try
+            ?assertMatch({ok, systools_make, _}, systools:make_script("deeprel", [silent, {path, ["lib/*/ebin"]}]))
+        after
+            ok = file:set_cwd(Cwd)
+        end,
+        [?assertEqual(read(filename:join(Dir, "deeprel" ++ Ext)), read(filename:join([Dir, "rn", "deeprel" ++ Ext])))
+         || Ext <- [".script", ".boot"]]
+    end).
+
+read(F) ->
+    {ok, B} = file:read_file(F),
+    B.
+
 %% An application whose env holds a 100,000-level term: the .app cannot be read.
 make_script_test() ->
     with_dir(fun(Dir) ->
-        Ebin = filename:join(Dir, "lib/deep-1.0/ebin"),
-        ok = filelib:ensure_path(Ebin),
-        App = ["{application, deep, [{description, \"\"}, {vsn, \"1.0\"}, {modules, []}, ",
-               "{registered, []}, {applications, [kernel, stdlib]}, {env, [{k, ",
-               nested_body(?DEEP), "}]}]}.\n"],
-        ok = file:write_file(filename:join(Ebin, "deep.app"), App),
-        Vsn = fun(A) -> _ = application:load(A), {ok, V} = application:get_key(A, vsn), V end,
-        Rel = {release, {"deeprel", "1.0"}, {erts, erlang:system_info(version)},
-               [{kernel, Vsn(kernel)}, {stdlib, Vsn(stdlib)}, {deep, "1.0"}]},
-        ok = file:write_file(filename:join(Dir, "deeprel.rel"), io_lib:format("~tp.~n", [Rel])),
+        write_deep_release(Dir, nested_body(?DEEP)),
         R = in_child_vm(make_script, Dir),
         ?assertMatch({error, relnif, _}, R),
         {error, relnif, Reason} = R,

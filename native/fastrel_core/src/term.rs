@@ -24,9 +24,12 @@ use std::cmp::Ordering;
 /// +sssdio`), and a NIF adds a few levels of its own (a script's
 /// `{script, _, [{apply, {application, load, [{application, _, [{env, Env}]}]}}]}`):
 /// 264 levels at 415 bytes are ~110 KiB, a third of that stack, leaving room for the
-/// VM's own frames and for compilers that lay out frames less tightly. Real release files
-/// nest a dozen levels at most. `tests/depth.rs` runs every walk at this depth on a
-/// thread with a dirty IO scheduler's stack.
+/// VM's own frames and for compilers that lay out frames less tightly; it even fits in
+/// the smallest stack the VM allows (`+sssdio 20`, 160 KiB). Real release files nest a
+/// dozen levels at most. `tests/depth.rs` runs every walk at this depth on a thread with
+/// a dirty IO scheduler's stack (eight times that in debug builds), and
+/// `tests/relnif_depth_tests.erl` runs the NIFs at and past it in a VM of their own, at
+/// the default stack and at `+sssdio 20`.
 pub const MAX_DEPTH: usize = 256;
 
 /// An Erlang term as it can appear in a `.rel`, `.app`, `.script` or `.boot` file.
