@@ -2,7 +2,7 @@
 //!
 //! Every entry point that makes a [`Term`] from input (the text reader, the ETF decoder)
 //! refuses nesting deeper than [`MAX_DEPTH`], and every walk over a `Term` is either
-//! iterative or recursive at most once per level. These tests run each walk on a thread
+//! iterative or recurses as deep as the term nests, no deeper. These tests run each walk on a thread
 //! whose stack is that of a dirty IO scheduler (`+sssdio`, 40 kilowords: 320 KiB), on the
 //! deepest terms the entry points let through, and on 100,000-level inputs that must come
 //! back as errors.
