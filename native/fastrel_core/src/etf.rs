@@ -8,7 +8,7 @@
 //! Both directions work with an explicit stack instead of recursion, so neither a deep
 //! term nor a forged input can overflow the native stack (which matters inside a NIF,
 //! where scheduler stacks are small). Decoding still refuses terms nested deeper than
-//! [`MAX_DEPTH`], because the resulting [`Term`] is dropped, cloned and compared
+//! [`MAX_DEPTH`], because the resulting [`Term`] is dropped, cloned, compared and printed
 //! recursively by everything downstream.
 //!
 //! Known differences from the VM, all outside what release files contain:
@@ -28,13 +28,9 @@ use std::io::Read;
 /// The version byte every external term starts with.
 pub const VERSION: u8 = 131;
 
-/// How deeply [`decode`] lets containers nest before giving up with [`EtfError::TooDeep`].
-///
-/// Release files nest a dozen levels at most. The limit exists because [`Term`]'s `Drop`,
-/// `Clone` and comparisons recurse: a thousand levels keep them well inside the small
-/// stacks of VM scheduler threads, while a million-level term from a forged input would
-/// crash the VM when dropped.
-pub const MAX_DEPTH: usize = 1_000;
+/// How deeply [`decode`] lets containers nest before giving up with [`EtfError::TooDeep`]:
+/// the one limit of every entry point, see its definition.
+pub use crate::term::MAX_DEPTH;
 
 mod tag {
     pub const NEW_FLOAT: u8 = 70;

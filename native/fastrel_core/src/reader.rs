@@ -118,13 +118,10 @@ pub struct ReadError {
 }
 
 /// The deepest nesting of tuples, lists, maps, binaries, parentheses and unary operators
-/// the reader accepts; deeper input is a [`ReadErrorKind::Parse`] error.
-///
-/// Parsing itself is iterative, but dropping, cloning, comparing, encoding and printing
-/// terms are recursive, at up to ~250 bytes of stack per level in release builds (over
-/// 1 KiB in debug builds), and the NIFs run on dirty IO schedulers whose stacks default
-/// to 320 KiB. Real release files nest a dozen levels at most.
-pub const MAX_DEPTH: usize = 500;
+/// the reader accepts; deeper input is a [`ReadErrorKind::Parse`] error (`nesting too
+/// deep`). Parsing itself is iterative; the limit, the same for every entry point, is there
+/// for what walks the term afterwards (see its definition).
+pub use crate::term::MAX_DEPTH;
 
 /// The largest binary, in bits (16 MiB), the reader builds from `<<...>>` text; larger
 /// ones are rejected as a bad term instead of allocating whatever `<<0:Size>>` asks for.

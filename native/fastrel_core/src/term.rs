@@ -7,6 +7,31 @@ use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 use std::cmp::Ordering;
 
+/// The deepest nesting of containers (lists, tuples, maps, an improper list's tail) a
+/// [`Term`] made from input can have: the one limit of every entry point, the text reader
+/// (`consult`, `.rel`, `.app`, `.script`: a `nesting too deep` parse error) and the ETF
+/// decoder (`.boot`, NIF arguments: [`crate::etf::EtfError::TooDeep`]). Both are
+/// iterative and check the depth before they descend, so a 100,000-level input is an
+/// error, not a crash.
+///
+/// Past the entry points a term is walked recursively, once per level, by `Drop`, `Clone`,
+/// `Debug`, the comparisons here ([`term_cmp`], [`map_key_cmp`], `==`), [`Term::string_p`]
+/// and the `~tp` printer ([`crate::pretty`]); the ETF encoder and the map-ordering walks
+/// of [`crate::vm`] are iterative. Measured in a release build (`cargo test --release -p
+/// fastrel_core --test depth -- --ignored stack_cost`), per level: the printer ~415 bytes,
+/// `Clone` and the comparisons ~300, `Debug` ~240, `Drop` and `string_p` ~65. The NIFs run
+/// on dirty IO schedulers, whose stack is 40 kilowords (320 KiB) by default (`erl
+/// +sssdio`), and a NIF adds a few levels of its own (a script's
+/// `{script, _, [{apply, {application, load, [{application, _, [{env, Env}]}]}}]}`):
+/// 264 levels at 415 bytes are ~110 KiB, a third of that stack, leaving room for the
+/// VM's own frames and for compilers that lay out frames less tightly; it even fits in
+/// the smallest stack the VM allows (`+sssdio 20`, 160 KiB). Real release files nest a
+/// dozen levels at most. `tests/depth.rs` runs every walk at this depth on a thread with
+/// a dirty IO scheduler's stack (eight times that in debug builds), and
+/// `tests/relnif_depth_tests.erl` runs the NIFs at and past it in a VM of their own, at
+/// the default stack and at `+sssdio 20`.
+pub const MAX_DEPTH: usize = 256;
+
 /// An Erlang term as it can appear in a `.rel`, `.app`, `.script` or `.boot` file.
 #[derive(Debug, Clone)]
 pub enum Term {
