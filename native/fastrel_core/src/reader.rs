@@ -2601,7 +2601,7 @@ mod tests {
         let mut k: usize = 0;
         while src.len() < 100_000 {
             src.push_str(&format!("mod_{k:05}, "));
-            if k % 7 == 0 {
+            if k.is_multiple_of(7) {
                 src.push_str(&format!("\n  {{env_{k}, \"some string value {k}\", [{k}, {k}.5, <<\"bin\">>]}}, "));
             }
             k += 1;
