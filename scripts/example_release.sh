@@ -25,6 +25,7 @@ BIN="$W/server/bin/example_server"
 PIDS=""
 # On any way out: stop the node properly (so heart does not start it again), make sure of
 # it by PID, stop the demo's epmd.
+# shellcheck disable=SC2154 # p is the trap's own loop variable
 trap '{ [ -x "$BIN" ] && "$BIN" stop >/dev/null 2>&1; } || true; for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done; epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true' EXIT
 
 echo "==> rebar3 fastrel tar (the example as a rebar3 project)"

@@ -116,7 +116,6 @@ fi
 
 # ------------------------------------------------------------------ outside
 cd "$(dirname "$0")/.."
-repo=$PWD
 cache=${FASTREL_OTP_SRC_CACHE:-/var/cache/fastrel/otp-src}
 host_otp=$(erl -noshell -eval 'io:put_chars(erlang:system_info(otp_release)), halt().')
 otp=${1:-$host_otp}
@@ -133,7 +132,11 @@ esac
 # The suites' sources: Debian's orig tarball of erlang for $dist, fetched once.
 fetch_src() {
     mkdir -p "$cache"
-    t=$(ls "$cache"/erlang_*+dfsg.orig.tar.xz 2>/dev/null | grep -F "$(cat "$cache/$dist.version" 2>/dev/null || echo none)" | head -n 1 || true)
+    want=$(cat "$cache/$dist.version" 2>/dev/null || echo none)
+    t=""
+    for f in "$cache"/erlang_*+dfsg.orig.tar.xz; do
+        case $f in *"$want"*) [ -f "$f" ] && { t=$f; break; } ;; esac
+    done
     if [ -n "$t" ]; then echo "$t"; return 0; fi
     a=$cache/apt-$dist
     mkdir -p "$a/lists/partial" "$a/cache/archives/partial"
