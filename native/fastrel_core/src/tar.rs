@@ -3,6 +3,12 @@
 //! split into prefix/name when it is ASCII and too long, a PAX `path` record otherwise,
 //! directories only when empty, symlinks followed, entries in `readdir` order (sorted
 //! when reproducible), and two zero blocks at the end.
+//!
+//! Unlike `erl_tar` it refuses what would make an unsafe or silently wrong tarball: an
+//! entry name that is absolute or climbs above the root with `..`, a symlink met inside a
+//! directory being packed that points out of it (unless `follow_outside`), and a file
+//! whose size changes while it is read (a `/proc` file reports 0 bytes). Modes are packed
+//! without the group and world write bits.
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -16,6 +22,9 @@ const BLOCK: usize = 512;
 pub struct Normalise {
     /// Fixed mtime, owner 0/0 and sorted directory listings (two runs, same bytes).
     pub reproducible: Option<u64>,
+    /// Follow symlinks found inside a packed directory that point out of it (packing
+    /// their targets) instead of refusing them.
+    pub follow_outside: bool,
 }
 
 /// What a header says about an entry besides its name.
@@ -32,7 +41,7 @@ struct Meta {
 
 impl Meta {
     fn of(m: &fs::Metadata, size: u64, typeflag: u8) -> Meta {
-        Meta { mode: m.mode(), uid: u64::from(m.uid()), gid: u64::from(m.gid()), size, mtime: m.mtime().max(0) as u64, typeflag }
+        Meta { mode: m.mode() & !0o022, uid: u64::from(m.uid()), gid: u64::from(m.gid()), size, mtime: m.mtime().max(0) as u64, typeflag }
     }
 }
 
@@ -49,6 +58,47 @@ pub struct AddError {
     pub path: String,
     /// What the OS said.
     pub error: io::Error,
+    /// Set when fastrel itself refused the entry (`error` is then meaningless).
+    pub refused: Option<Refusal>,
+}
+
+/// What fastrel refuses to pack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The entry's name in the tarball is absolute or climbs above its root.
+    UnsafeName(String),
+    /// A symlink inside a packed directory points out of it, to this (resolved) path.
+    SymlinkOutside(String),
+    /// The file's size changed between `stat` and reading it.
+    SizeChanged,
+}
+
+impl AddError {
+    /// A refusal of `path`.
+    pub fn refused(path: &Path, why: Refusal) -> AddError {
+        AddError { path: path.to_string_lossy().into_owned(), error: io::Error::other("refused"), refused: Some(why) }
+    }
+}
+
+/// Whether `name` stays under the directory it is unpacked in: not absolute, and no `..`
+/// climbing above where it started (what `erl_tar:extract` and `filelib:safe_relative_path`
+/// accept).
+pub fn safe_name(name: &str) -> bool {
+    if name.starts_with('/') {
+        return false;
+    }
+    let mut depth = 0usize;
+    for part in name.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            _ => depth += 1,
+        }
+    }
+    true
 }
 
 fn octal(field: &mut [u8], value: u64) -> bool {
@@ -156,9 +206,25 @@ impl<W: Write> TarWriter<W> {
         self.out.write_all(&[0u8; BLOCK][..rest])
     }
 
-    /// Adds a file or (recursively) a directory at `to`, following symlinks.
+    /// Adds a file or (recursively) a directory at `to`, following symlinks: `from` itself
+    /// always, those inside it only while they stay inside it (or with `follow_outside`).
     pub fn add(&mut self, from: &Path, to: &str) -> Result<(), AddError> {
-        let err = |e: io::Error| AddError { path: from.to_string_lossy().into_owned(), error: e };
+        if !safe_name(to) {
+            return Err(AddError::refused(from, Refusal::UnsafeName(to.to_string())));
+        }
+        self.add_under(from, to, from)
+    }
+
+    fn add_under(&mut self, from: &Path, to: &str, root: &Path) -> Result<(), AddError> {
+        let err = |e: io::Error| AddError { path: from.to_string_lossy().into_owned(), error: e, refused: None };
+        if from != root && !self.norm.follow_outside && fs::symlink_metadata(from).is_ok_and(|m| m.file_type().is_symlink()) {
+            // A dangling link falls through to the metadata error below, as erl_tar's.
+            if let (Ok(target), Ok(top)) = (fs::canonicalize(from), fs::canonicalize(root)) {
+                if !target.starts_with(&top) {
+                    return Err(AddError::refused(from, Refusal::SymlinkOutside(target.to_string_lossy().into_owned())));
+                }
+            }
+        }
         let meta = fs::metadata(from).map_err(err)?;
         if meta.is_dir() {
             let mut names: Vec<std::ffi::OsString> = fs::read_dir(from).map_err(err)?.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
@@ -169,7 +235,7 @@ impl<W: Write> TarWriter<W> {
                 return self.header(&format!("{to}/"), Meta::of(&meta, 0, b'5')).map_err(err);
             }
             for n in names {
-                self.add(&from.join(&n), &format!("{to}/{}", n.to_string_lossy()))?;
+                self.add_under(&from.join(&n), &format!("{to}/{}", n.to_string_lossy()), root)?;
             }
             return Ok(());
         }
@@ -186,7 +252,14 @@ impl<W: Write> TarWriter<W> {
         if copied < meta.len() {
             io::copy(&mut io::repeat(0).take(meta.len() - copied), &mut self.out).map_err(err)?;
         }
-        self.pad(meta.len()).map_err(err)
+        self.pad(meta.len()).map_err(err)?;
+        // The entry is complete either way (the stream stays readable), but a file that
+        // shrank or grew (a /proc file says 0 bytes) is not packed as if it were right.
+        let grew = file.read(&mut [0u8; 1]).map_err(err)? > 0;
+        if copied < meta.len() || grew {
+            return Err(AddError::refused(from, Refusal::SizeChanged));
+        }
+        Ok(())
     }
 
     /// Writes the end-of-archive blocks and returns the inner writer.
@@ -201,7 +274,7 @@ mod tests {
     use super::*;
 
     fn header_of(name: &str) -> Vec<u8> {
-        let mut w = TarWriter::new(Vec::new(), Normalise { reproducible: Some(0) });
+        let mut w = TarWriter::new(Vec::new(), Normalise { reproducible: Some(0), follow_outside: false });
         w.header(name, Meta { mode: 0o100644, uid: 0, gid: 0, size: 0, mtime: 0, typeflag: b'0' }).unwrap();
         w.out
     }
