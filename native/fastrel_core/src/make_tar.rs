@@ -326,3 +326,25 @@ pub fn tar_files_with(out: &str, entries: &[(String, String)], level: u32, repro
         close_tar(tar, out)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tar_files_refuses_an_entry_named_outside_and_leaves_nothing() {
+        let dir = std::env::temp_dir().join(format!("fastrel-make-tar-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let src = dir.join("f").to_string_lossy().into_owned();
+        std::fs::write(&src, "f").unwrap();
+        let out = dir.join("t.tar.gz").to_string_lossy().into_owned();
+        let e = tar_files(&out, &[(src.clone(), "../f".into())], 6, None).unwrap_err();
+        let want = t([a("tar_error"), t([a("add"), s(&src), t([a("unsafe_name"), s("../f")])])]);
+        assert_eq!(format!("{e:?}"), format!("{want:?}"));
+        assert!(!Path::new(&out).exists());
+        tar_files(&out, &[(src, "f".into())], 6, None).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o022, 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -307,6 +307,77 @@ mod tests {
         assert_eq!(&h[1024..1030], &[0u8; 6], "the real header has no name");
     }
 
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("fastrel-tar-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("tree/sub")).unwrap();
+        fs::write(dir.join("tree/sub/f"), "f").unwrap();
+        fs::write(dir.join("outside"), "secret").unwrap();
+        dir
+    }
+
+    fn writer(follow_outside: bool) -> TarWriter<Vec<u8>> {
+        TarWriter::new(Vec::new(), Normalise { reproducible: Some(0), follow_outside })
+    }
+
+    #[test]
+    fn names_outside_the_root_are_refused() {
+        for bad in ["/etc/x", "../x", "a/../../x", "lib/a-1/../../../escape/ebin/a.app", ".."] {
+            assert!(!safe_name(bad), "{bad}");
+        }
+        for good in ["lib/a-1/ebin/a.app", "a/../b", "./a", "a//b", "releases/1/start.boot"] {
+            assert!(safe_name(good), "{good}");
+        }
+        let dir = scratch("names");
+        let e = writer(false).add(&dir.join("outside"), "../x").unwrap_err();
+        assert_eq!(e.refused, Some(Refusal::UnsafeName("../x".into())));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn symlinks_out_of_the_tree_are_refused_unless_followed() {
+        let dir = scratch("links");
+        std::os::unix::fs::symlink(dir.join("outside"), dir.join("tree/leak")).unwrap();
+        std::os::unix::fs::symlink("sub/f", dir.join("tree/alias")).unwrap();
+        let e = writer(false).add(&dir.join("tree"), "t").unwrap_err();
+        let outside = fs::canonicalize(dir.join("outside")).unwrap().to_string_lossy().into_owned();
+        assert_eq!(e.refused, Some(Refusal::SymlinkOutside(outside)));
+        assert!(e.path.ends_with("tree/leak"));
+        let mut w = writer(true);
+        w.add(&dir.join("tree"), "t").unwrap();
+        let bytes = w.finish().unwrap();
+        assert!(bytes.windows(6).any(|x| x == b"secret"), "with follow_outside the target is packed");
+        // Inside the tree: followed (packed as the file it points to), as erl_tar's dereference.
+        fs::remove_file(dir.join("tree/leak")).unwrap();
+        let mut w = writer(false);
+        w.add(&dir.join("tree"), "t").unwrap();
+        // The top path itself is what the caller named: followed even if it is a link.
+        std::os::unix::fs::symlink(dir.join("outside"), dir.join("top")).unwrap();
+        w.add(&dir.join("top"), "top").unwrap();
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_file_whose_size_is_wrong_is_refused_and_the_stream_stays_whole() {
+        let mut w = writer(false);
+        let e = w.add(Path::new("/proc/self/status"), "status").unwrap_err();
+        assert_eq!(e.refused, Some(Refusal::SizeChanged));
+        let out = w.finish().unwrap();
+        assert_eq!(out.len() % BLOCK, 0);
+    }
+
+    #[test]
+    fn group_and_world_write_bits_are_not_packed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("modes");
+        fs::set_permissions(dir.join("tree/sub/f"), fs::Permissions::from_mode(0o777)).unwrap();
+        let mut w = writer(false);
+        w.add(&dir.join("tree/sub/f"), "f").unwrap();
+        let out = w.finish().unwrap();
+        assert_eq!(&out[100..108], b"0100755\0");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn pax_length_is_recounted_in_bytes() {
         assert_eq!(pax_record("path", "abc"), b"12 path=abc\n");
