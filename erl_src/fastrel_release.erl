@@ -531,8 +531,9 @@ overlay({mkdir, D}, Vars, _, Dir, _) ->
     ok(filelib:ensure_path(filename:join(Dir, T)), {mkdir, T}),
     T;
 overlay({copy, F, T}, Vars, Root, Dir, _) ->
-    {From, To} = {filename:absname(render(F, Vars), Root), inside(Dir, render(T, Vars), copy)},
-    Dst = dest(From, To, filename:join(Dir, To)),
+    {From, Written} = {filename:absname(render(F, Vars), Root), render(T, Vars)},
+    To = inside(Dir, Written, copy),
+    Dst = dest(From, Written, filename:join(Dir, To)),
     _ = inside(Dir, Dst, copy),
     ok(filelib:ensure_dir(Dst), {mkdir, Dst}),
     copy_tree(From, Dst, []),
@@ -598,7 +599,7 @@ tar(#{name := Name, vsn := Vsn, dir := Dir} = R, Extra) ->
     N = atom_to_list(Name),
     RelVsn = filename:join("releases", Vsn),
     Exists = fun(P) -> filelib:is_file(filename:join(Dir, P)) end,
-    Files = [T || T <- maps:get(overlay_targets, R, []), T =/= "bin", not lists:prefix("bin/", T)]
+    Files = [T || T <- maps:get(overlay_targets, R, []), T =/= "bin", T =/= ".", not lists:prefix("bin/", T)]
             ++ [filename:join(RelVsn, F) || F <- ["vm.args.src", "vm.args", "start_clean.boot", "no_dot_erlang.boot"],
                                            Exists(filename:join(RelVsn, F))]
             ++ ["releases/start_erl.data", "bin", "fastrel", "releases/RELEASES"],
