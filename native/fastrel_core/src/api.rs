@@ -222,7 +222,7 @@ fn tar_options_from_term(term: &Term) -> Result<crate::make_tar::TarOptions, Ter
     })
 }
 
-/// `tar_files`: ETF `{Out, [{From, To}], Level, Reproducible}` in (`Reproducible` an
+/// `tar_files`: ETF `{Out, [{From, To}], Level, Reproducible[, FollowSymlinks]}` in (`Reproducible` an
 /// mtime or `false`), ETF `{ok, ok} | {error, Reason}` out.
 pub fn tar_files_etf(input: &[u8]) -> Vec<u8> {
     let parsed = etf::decode(input).ok().and_then(|term| {
