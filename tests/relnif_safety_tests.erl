@@ -331,3 +331,17 @@ umask_000_release(Root) ->
     {ok, Tar} = fastrel_release:tar(Rel, []),
     ok = file:write_file(filename:join(Root, "result"), io_lib:format("~tp.~n", [{Dir, Tar}])),
     io:format("done~n").
+
+%% `fastrel tar' of a relx-layout release: the same refusal, and the option.
+fastrel_tar_refuses_symlink_outside_unless_asked_test() ->
+    {R, Root} = assemble([], #{}, fun no_setup/1),
+    try
+        {ok, #{dir := Dir}} = R,
+        Leak = filename:join(Dir, "lib/myapp-1.0/priv/leak"),
+        ok = file:make_symlink(filename:join(filename:dirname(Root), "outside.txt"), Leak),
+        {error, {fastrel_mix, {tar, Text}}} = fastrel_mix:tar(Dir, #{}),
+        ?assert(contains(Text, "priv/leak")),
+        {ok, Tar} = fastrel_mix:tar(Dir, #{opts => [{follow_symlinks, outside}]}),
+        ?assert(lists:keymember("lib/myapp-1.0/priv/leak", 1, extract(Tar)))
+    after cleanup(Root)
+    end.
