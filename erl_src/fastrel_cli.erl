@@ -236,12 +236,14 @@ command_help("script2boot") ->
     "\n"
     "Writes FILE.boot from FILE.script, as systools:script2boot/1.\n";
 command_help("tar") ->
-    "usage: fastrel tar REL_DIR [-o FILE] [--reproducible] [--compression-level N]\n"
+    "usage: fastrel tar REL_DIR [-o FILE] [--reproducible] [--compression-level N] [--follow-symlinks-outside]\n"
     "\n"
     "Packs a release directory. A `mix release' (releases/VSN/elixir present) gets the\n"
     "entries of mix's :tar step, in its order, written to _build/ENV/NAME-VSN.tar.gz like\n"
     "mix's; a relx-layout release (rebar3 release, rebar3 fastrel release) gets the entries\n"
-    "of rebar3 tar, in REL_DIR/NAME-VSN.tar.gz. gzip runs on every core.\n";
+    "of rebar3 tar, in REL_DIR/NAME-VSN.tar.gz. gzip runs on every core. An entry named\n"
+    "outside the release, or a symlink inside a packed directory pointing out of it, is an\n"
+    "error (--follow-symlinks-outside packs such a link's target instead).\n";
 command_help("relup") ->
     "usage: fastrel relup REL_DIR [-n NAME] [-v VSN] [-u UPFROM]\n"
     "\n"
@@ -287,6 +289,7 @@ command_help(_) ->
 parse_tar_args([], Acc) -> {ok, Acc};
 parse_tar_args(["-o", Out | T], Acc) -> parse_tar_args(T, Acc#{out => Out});
 parse_tar_args(["--reproducible" | T], #{opts := O} = Acc) -> parse_tar_args(T, Acc#{opts => [{reproducible, true} | O]});
+parse_tar_args(["--follow-symlinks-outside" | T], #{opts := O} = Acc) -> parse_tar_args(T, Acc#{opts => [{follow_symlinks, outside} | O]});
 parse_tar_args(["--compression-level", L | T], #{opts := O} = Acc) ->
     case to_int(L) of
         N when is_integer(N), N >= 0, N =< 9 -> parse_tar_args(T, Acc#{opts => [{compression_level, N} | O]});

@@ -8,7 +8,9 @@
 -spec opts() -> [tuple()].
 opts() ->
     [{relname, $n, "relname", atom, "Release to build (default: the first configured)."},
-     {output_dir, $o, "output-dir", string, "Where releases go (default: _build/PROFILE/rel)."}].
+     {output_dir, $o, "output-dir", string, "Where releases go (default: _build/PROFILE/rel)."},
+     {follow_symlinks_outside, undefined, "follow-symlinks-outside", boolean,
+      "Copy and pack the targets of symlinks that point out of the directory they are in (refused by default)."}].
 
 -spec tar_opts() -> [tuple()].
 tar_opts() ->
@@ -82,5 +84,6 @@ env(State) ->
       output_dir => proplists:get_value(output_dir, Args, filename:join(Base, "rel")),
       root_dir => rebar_dir:root_dir(State),
       relname => proplists:get_value(relname, Args),
+      follow_symlinks => case proplists:get_value(follow_symlinks_outside, Args, false) of true -> outside; _ -> inside end,
       overlay_vars_values => [{profile_string, lists:flatten(Profile)}, {base_dir, Base}],
       log => fun(F, A) -> rebar_api:info(F, A) end}.

@@ -17,15 +17,20 @@
 -include_lib("kernel/include/file.hrl").
 -include("fastrel_config.hrl").
 
+%% Whether copies follow symlinks out of the tree they are in (`outside') or refuse them.
+-define(FOLLOW, {?MODULE, follow_symlinks}).
+
 -type env() :: #{apps := [{atom(), file:filename()}],
                  output_dir := file:filename(),
                  root_dir := file:filename(),
                  relname => atom() | undefined,
                  overlay_vars_values => [{atom(), term()}],
+                 follow_symlinks => inside | outside,
                  log => fun((string(), list()) -> ok)}.
 -type release() :: #{name := atom(), vsn := string(), dir := file:filename(),
                      erts_vsn := string(), include_erts := boolean(), system_libs := boolean(),
-                     include_src := boolean(), overlay_targets := [string()]}.
+                     include_src := boolean(), overlay_targets := [string()],
+                     follow_symlinks => inside | outside}.
 -export_type([env/0, release/0]).
 
 %% @doc The relx keys this assembler understands.
@@ -187,14 +192,16 @@ check_goal_vsns(Goals, Index) ->
 
 build(Name, Vsn, Apps, C, Env) ->
     Out = filename:absname(maps:get(output_dir, Env), maps:get(root_dir, Env)),
-    Dir = filename:join(Out, atom_to_list(Name)),
+    Dir = filename:join(Out, inside(Out, atom_to_list(Name), release_name)),
+    put(?FOLLOW, maps:get(follow_symlinks, Env, inside)),
     #relx{dev_mode = Dev, include_erts = IncludeErts, exclude_apps = Excluded, exclude_modules = ExMods} = C,
     SystemLibs = C#relx.system_libs =/= false,
     %% relx copies sources into a release unless told not to, but packs them into its
     %% tarball only when include_src is set (see tar/2).
     IncludeSrc = C#relx.include_src =/= false,
     ErtsVsn = erlang:system_info(version),
-    RelVsnDir = filename:join([Dir, "releases", Vsn]),
+    RelVsnDir = filename:join(Dir, inside(Dir, filename:join("releases", Vsn), release_vsn)),
+    [inside(Dir, filename:join("lib", atom_to_list(N) ++ "-" ++ V), {application, N}) || {N, V, _, _, _, _} <- Apps],
     log(Env, "Assembling release ~s-~s in ~ts", [Name, Vsn, Dir]),
     ok(filelib:ensure_path(RelVsnDir), {mkdir, RelVsnDir}),
     ok(filelib:ensure_path(filename:join(Dir, "bin")), {mkdir, "bin"}),
@@ -225,7 +232,8 @@ build(Name, Vsn, Apps, C, Env) ->
             {ok, _} -> true;
             {error, beam_lib, Why} -> throw({strip_failed, beam_lib:format_error(Why)})
         end,
-    {ok, #{name => Name, vsn => Vsn, dir => Dir, erts_vsn => ErtsVsn, include_erts => IncludeErts =/= false,
+    no_group_world_write(Dir),
+    {ok, #{follow_symlinks => get(?FOLLOW), name => Name, vsn => Vsn, dir => Dir, erts_vsn => ErtsVsn, include_erts => IncludeErts =/= false,
            %% rebar3 tar leaves sources out unless include_src is set explicitly.
            system_libs => SystemLibs, include_src => C#relx.include_src =:= true,
            overlay_targets => Targets}}.
@@ -261,20 +269,90 @@ rewrite_app({application, N, Props} = T, Dst, Excluded, ExMods) ->
             write(filename:join([Dst, "ebin", atom_to_list(N) ++ ".app"]), io_lib:format("~tp.~n", [{application, N, P1}]))
     end.
 
-copy_tree(From, To, Skip) ->
+%% Symlinks are followed: `From' itself always, those inside it only while they point
+%% inside it, unless follow_symlinks is `outside' (relx follows them all).
+copy_tree(From, To, Skip) -> copy_tree(From, To, Skip, From).
+
+copy_tree(From, To, Skip, Root) ->
+    From =/= Root andalso get(?FOLLOW) =/= outside andalso symlink_outside(From, Root),
     case filelib:is_dir(From) of
         true ->
             ok(filelib:ensure_path(To), {mkdir, To}),
             {ok, Names} = file:list_dir(From),
-            [copy_tree(filename:join(From, F), filename:join(To, F), Skip) || F <- Names, not lists:member(F, Skip)],
+            [copy_tree(filename:join(From, F), filename:join(To, F), Skip, Root) || F <- Names, not lists:member(F, Skip)],
             ok;
         false ->
             case file:copy(From, To) of
                 {ok, _} ->
                     {ok, #file_info{mode = Mode}} = file:read_file_info(From),
-                    ok = file:change_mode(To, Mode);
+                    ok = file:change_mode(To, Mode band bnot 8#022);
                 {error, Why} -> throw({copy, From, Why})
             end
+    end.
+
+symlink_outside(Path, Root) ->
+    case file:read_link_info(Path) of
+        {ok, #file_info{type = symlink}} ->
+            case {realpath(Path), realpath(Root)} of
+                {{ok, T}, {ok, R}} ->
+                    lists:prefix(filename:split(R), filename:split(T)) orelse throw({symlink_outside, Path, T});
+                _ -> false % dangling: the copy reports it
+            end;
+        _ -> false
+    end.
+
+%% The path with every symlink resolved (at most 40, as the kernel), lexically normalised.
+realpath(P) -> realpath(tl(filename:split(filename:absname(P))), ["/"], 40).
+
+realpath(_, _, 0) -> {error, eloop};
+realpath([], Acc, _) -> {ok, filename:join(lists:reverse(Acc))};
+realpath(["." | T], Acc, N) -> realpath(T, Acc, N);
+realpath([".." | T], ["/"], N) -> realpath(T, ["/"], N);
+realpath([".." | T], [_ | Acc], N) -> realpath(T, Acc, N);
+realpath([C | T], Acc, N) ->
+    Here = filename:join(lists:reverse([C | Acc])),
+    case file:read_link(Here) of
+        {ok, L} ->
+            Parts = case filename:pathtype(L) of
+                        absolute -> tl(filename:split(L));
+                        _ -> filename:split(L)
+                    end,
+            realpath(Parts ++ T, case filename:pathtype(L) of absolute -> ["/"]; _ -> Acc end, N - 1);
+        {error, _} -> realpath(T, [C | Acc], N)
+    end.
+
+%% A write target `T' (relative to `Dir', or absolute as `{{output_dir}}/x'), which must
+%% stay in `Dir' once `.' and `..' are resolved: `T', made relative if it was absolute.
+inside(Dir, T, What) ->
+    D = norm(Dir),
+    J = norm(filename:join(Dir, T)),
+    case lists:prefix(D, J) of
+        true when J =:= D -> ".";
+        true -> case filename:pathtype(T) of absolute -> filename:join(lists:nthtail(length(D), J)); _ -> T end;
+        false -> throw({outside_release, What, T, Dir})
+    end.
+
+norm(P) ->
+    lists:reverse(lists:foldl(fun(".", Acc) -> Acc;
+                                 ("..", ["/"]) -> ["/"];
+                                 ("..", [C | Acc]) when C =/= ".." -> Acc;
+                                 (C, Acc) -> [C | Acc]
+                              end, [], filename:split(P))).
+
+%% Nothing fastrel leaves in a release is group- or world-writable, whatever the umask
+%% (symlinks, as dev mode makes them, are not followed).
+no_group_world_write(Path) ->
+    case file:read_link_info(Path) of
+        {ok, #file_info{type = symlink}} -> ok;
+        {ok, #file_info{type = Type, mode = Mode}} ->
+            Mode band 8#022 =/= 0 andalso ok(file:change_mode(Path, Mode band 8#7755), {chmod, Path}),
+            Type =:= directory andalso
+                case file:list_dir(Path) of
+                    {ok, Names} -> [no_group_world_write(filename:join(Path, N)) || N <- Names];
+                    _ -> ok
+                end,
+            ok;
+        _ -> ok
     end.
 
 %% start.boot (relnif), start_clean.boot (kernel and stdlib started, the rest loaded not
@@ -449,17 +527,19 @@ overlay_var_file(File) ->
     end.
 
 overlay({mkdir, D}, Vars, _, Dir, _) ->
-    T = render(D, Vars),
+    T = inside(Dir, render(D, Vars), mkdir),
     ok(filelib:ensure_path(filename:join(Dir, T)), {mkdir, T}),
     T;
 overlay({copy, F, T}, Vars, Root, Dir, _) ->
-    {From, To} = {filename:absname(render(F, Vars), Root), render(T, Vars)},
-    Dst = dest(From, To, filename:join(Dir, To)),
+    {From, Written} = {filename:absname(render(F, Vars), Root), render(T, Vars)},
+    To = inside(Dir, Written, copy),
+    Dst = dest(From, Written, filename:join(Dir, To)),
+    _ = inside(Dir, Dst, copy),
     ok(filelib:ensure_dir(Dst), {mkdir, Dst}),
     copy_tree(From, Dst, []),
     To;
 overlay({link, F, T}, Vars, Root, Dir, true) ->
-    {From, To} = {filename:absname(render(F, Vars), Root), render(T, Vars)},
+    {From, To} = {filename:absname(render(F, Vars), Root), inside(Dir, render(T, Vars), link)},
     Dst = filename:join(Dir, To),
     ok(filelib:ensure_dir(Dst), {mkdir, Dst}),
     _ = del(Dst),
@@ -467,14 +547,14 @@ overlay({link, F, T}, Vars, Root, Dir, true) ->
     To;
 overlay({link, F, T}, Vars, Root, Dir, false) -> overlay({copy, F, T}, Vars, Root, Dir, false);
 overlay({template, F, T}, Vars, Root, Dir, _) ->
-    {From, To} = {filename:absname(render(F, Vars), Root), render(T, Vars)},
+    {From, To} = {filename:absname(render(F, Vars), Root), inside(Dir, render(T, Vars), template)},
     {ok, Bin} = case file:read_file(From) of {ok, _} = R -> R; {error, E} -> throw({template, From, E}) end,
     Dst = filename:join(Dir, To),
     ok(filelib:ensure_dir(Dst), {mkdir, Dst}),
     write(Dst, render(unicode:characters_to_list(Bin), Vars)),
     To;
 overlay({chmod, Mode, P}, Vars, _, Dir, _) ->
-    T = render(P, Vars),
+    T = inside(Dir, render(P, Vars), chmod),
     ok(file:change_mode(filename:join(Dir, T), Mode), {chmod, T}),
     T;
 overlay(Other, _, _, _, _) -> throw({bad_overlay, Other}).
@@ -519,7 +599,7 @@ tar(#{name := Name, vsn := Vsn, dir := Dir} = R, Extra) ->
     N = atom_to_list(Name),
     RelVsn = filename:join("releases", Vsn),
     Exists = fun(P) -> filelib:is_file(filename:join(Dir, P)) end,
-    Files = [T || T <- maps:get(overlay_targets, R, []), T =/= "bin", not lists:prefix("bin/", T)]
+    Files = [T || T <- maps:get(overlay_targets, R, []), T =/= "bin", T =/= ".", not lists:prefix("bin/", T)]
             ++ [filename:join(RelVsn, F) || F <- ["vm.args.src", "vm.args", "start_clean.boot", "no_dot_erlang.boot"],
                                            Exists(filename:join(RelVsn, F))]
             ++ ["releases/start_erl.data", "bin", "fastrel", "releases/RELEASES"],
@@ -527,6 +607,7 @@ tar(#{name := Name, vsn := Vsn, dir := Dir} = R, Extra) ->
             {extra_files, [{filename:join(Dir, F), F} || F <- Files, Exists(F)]}]
            ++ [{dirs, [include, src]} || maps:get(include_src, R, false)]
            ++ [{erts, Dir} || maps:get(include_erts, R, false)]
+           ++ [{follow_symlinks, outside} || maps:get(follow_symlinks, R, inside) =:= outside]
            ++ case maps:get(system_libs, R, true) of
                   true -> [];
                   false -> [{variables, [{"SYSTEM_LIB_DIR", code:lib_dir()}]}, {var_tar, omit}]
@@ -585,6 +666,11 @@ format_error({strip_failed, Text}) -> ["Stripping debug info (debug_info strip):
 format_error({make_tar, Text}) -> ["Tarball: ", Text];
 format_error({program_missing, P}) -> io_lib:format("fastrel's ~s binary is missing (rebar3 compile builds it)", [P]);
 format_error({template_missing, F}) -> io_lib:format("fastrel's template ~s is missing", [F]);
+format_error({outside_release, What, T, Dir}) ->
+    io_lib:format("Refusing to write ~ts (~tp): it is outside the release directory ~ts", [T, What, Dir]);
+format_error({symlink_outside, L, T}) ->
+    io_lib:format("Refusing to copy ~ts: it is a symbolic link to ~ts, outside the directory being copied "
+                  "(--follow-symlinks-outside copies its target)", [L, T]);
 format_error({copy, F, Why}) -> io_lib:format("Cannot copy ~ts: ~ts", [F, file:format_error(Why)]);
 format_error({What, Why}) when is_atom(Why) -> io_lib:format("~p: ~ts", [What, file:format_error(Why)]);
 format_error(Other) -> io_lib:format("~tp", [Other]).

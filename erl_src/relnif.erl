@@ -59,6 +59,9 @@ make_tar(RelName) ->
 %% (also on when `SOURCE_DATE_EPOCH' is set): sorted entries, every mtime set to
 %% `SOURCE_DATE_EPOCH' (or 0), owner 0/0, so two runs give the same bytes. Compression
 %% runs on every core; the tar inside is systools', the gzip stream is not byte-identical.
+%% Unlike systools it refuses entries named outside the root (absolute or `..'), symlinks
+%% inside a packed directory that point out of it (`{follow_symlinks, outside}' packs
+%% their targets) and files whose size changes while read; modes lose group/world write.
 -spec make_tar(string(), [term()]) -> result().
 make_tar(RelName, Opts) when is_list(RelName), is_list(Opts) ->
     case [O || O <- Opts, not valid_tar_option(O)] of
@@ -72,12 +75,14 @@ make_tar(RelName, Opts) ->
 
 %% @doc Packs `[{From, To}]' (files or directories, recursively, symlinks followed) into
 %% the gzip tarball `Out', in that order, compressed on every core. Options:
-%% `{compression_level, 0..9}', `{reproducible, true}' (or `SOURCE_DATE_EPOCH').
+%% `{compression_level, 0..9}', `{reproducible, true}' (or `SOURCE_DATE_EPOCH'),
+%% `{follow_symlinks, outside}' (as in `make_tar/2'; the same refusals apply).
 -spec tar_files(file:filename(), [{file:filename(), string()}], [term()]) -> ok | {error, relnif, term()}.
 tar_files(Out, Entries, Opts) ->
     Level = case get_flag(compression_level, Opts) of {_, L} when is_integer(L) -> L; _ -> 6 end,
     Repro = case reproducible(Opts) of [{reproducible, T}] -> T; [] -> false end,
-    Args = {bin(filename:flatten(Out)), [{bin(filename:flatten(F)), bin(T)} || {F, T} <- Entries], Level, Repro},
+    Args = {bin(filename:flatten(Out)), [{bin(filename:flatten(F)), bin(T)} || {F, T} <- Entries], Level, Repro,
+            element(2, get_flag(follow_symlinks, Opts ++ [{follow_symlinks, inside}]))},
     case decode(nif_tar_files(term_to_binary(Args))) of
         {ok, ok} -> ok;
         {error, E} -> {error, relnif, E}
@@ -364,6 +369,7 @@ run_tar(RelName0, Opts) ->
             {var_tar, case get_flag(var_tar, Opts) of {var_tar, V} -> V; false -> include end},
             {erts_all, lists:member(erts_all, Opts)},
             {compression_level, case get_flag(compression_level, Opts) of {_, L} -> L; false -> 6 end},
+            {follow_symlinks, element(2, get_flag(follow_symlinks, Opts ++ [{follow_symlinks, inside}]))},
             {unicode_range, io:printable_range() =:= unicode},
             {cwd, bin(cwd())}
             | Erts ++ reproducible(Opts)
@@ -512,6 +518,7 @@ valid_tar_option({var_tar, V}) when V =:= include; V =:= ownfile; V =:= omit -> 
 valid_tar_option({extra_files, F}) when is_list(F) -> true;
 valid_tar_option({compression_level, L}) when is_integer(L), L >= 0, L =< 9 -> true;
 valid_tar_option({reproducible, B}) when is_boolean(B) -> true;
+valid_tar_option({follow_symlinks, F}) when F =:= inside; F =:= outside -> true;
 valid_tar_option(_) -> false.
 
 atom_list([A | T]) when is_atom(A) -> atom_list(T);
@@ -768,6 +775,15 @@ form_tar_err({open, File, Error}) ->
 form_tar_err({add, boot, RelName, enoent}) ->
     io_lib:format("Cannot find file start.boot or ~ts to add to tar file - ~ts~n",
                   [RelName, erl_tar:format_error(enoent)]);
+form_tar_err({add, File, {unsafe_name, To}}) ->
+    io_lib:format("Refusing to add file ~ts to tar file - its name there, ~ts, is absolute or climbs "
+                  "above the root with .. (it would be unpacked outside the release)~n", [File, To]);
+form_tar_err({add, File, {symlink_outside, Target}}) ->
+    io_lib:format("Refusing to add file ~ts to tar file - it is a symbolic link to ~ts, outside the "
+                  "directory being packed (option {follow_symlinks, outside} packs its target)~n", [File, Target]);
+form_tar_err({add, File, size_changed}) ->
+    io_lib:format("Cannot add file ~ts to tar file - its size changed while it was read "
+                  "(a /proc or /sys file, or one being written)~n", [File]);
 form_tar_err({add, File, Error}) ->
     io_lib:format("Cannot add file ~ts to tar file - ~ts~n", [File, erl_tar:format_error(Error)]).
 

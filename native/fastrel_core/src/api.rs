@@ -217,15 +217,20 @@ fn tar_options_from_term(term: &Term) -> Result<crate::make_tar::TarOptions, Ter
             Some(Term::Int(t)) if *t >= 0 => Some(*t as u64),
             _ => None,
         },
+        follow_outside: get("follow_symlinks").is_some_and(|v| v.is_atom("outside")),
         base,
     })
 }
 
-/// `tar_files`: ETF `{Out, [{From, To}], Level, Reproducible}` in (`Reproducible` an
+/// `tar_files`: ETF `{Out, [{From, To}], Level, Reproducible[, FollowSymlinks]}` in (`Reproducible` an
 /// mtime or `false`), ETF `{ok, ok} | {error, Reason}` out.
 pub fn tar_files_etf(input: &[u8]) -> Vec<u8> {
     let parsed = etf::decode(input).ok().and_then(|term| {
-        let [out, entries, level, repro] = term.as_tuple()? else { return None };
+        let (out, entries, level, repro, follow) = match term.as_tuple()? {
+            [o, e, l, r] => (o, e, l, r, false),
+            [o, e, l, r, f] => (o, e, l, r, f.is_atom("outside")),
+            _ => return None,
+        };
         let entries = entries
             .as_list()?
             .iter()
@@ -236,11 +241,11 @@ pub fn tar_files_etf(input: &[u8]) -> Vec<u8> {
             .collect::<Option<Vec<_>>>()?;
         let level = match level { Term::Int(l) if (0..=9).contains(l) => *l as u32, _ => return None };
         let repro = match repro { Term::Int(t) if *t >= 0 => Some(*t as u64), _ => None };
-        Some((text(out)?, entries, level, repro))
+        Some((text(out)?, entries, level, repro, follow))
     });
     result_etf(match parsed {
         None => Err(bad_options("tar_files")),
-        Some((out, entries, level, repro)) => crate::make_tar::tar_files(&out, &entries, level, repro).map(|()| a("ok")),
+        Some((out, entries, level, repro, follow)) => crate::make_tar::tar_files_with(&out, &entries, level, repro, follow).map(|()| a("ok")),
     })
 }
 

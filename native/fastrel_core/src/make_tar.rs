@@ -8,7 +8,7 @@
 use crate::make_script::{self, posix_name, Options, Prepared};
 use crate::pgzip::ParGz;
 use crate::release::{a, erl_dirname, erl_join, s, t, App};
-use crate::tar::{AddError, Normalise, TarWriter};
+use crate::tar::{safe_name, AddError, Normalise, Refusal, TarWriter};
 use crate::term::Term;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -51,6 +51,9 @@ pub struct TarOptions {
     pub level: u32,
     /// Fixed mtime for every entry, sorted listings, owner 0/0.
     pub reproducible: Option<u64>,
+    /// `{follow_symlinks, outside}`: pack the targets of symlinks that point out of the
+    /// directory they are in (refused by default).
+    pub follow_outside: bool,
 }
 
 const ERTS_LEFT_OUT: [&str; 5] = ["typer", "dialyzer", "ct_run", "yielding_c_fun", "erlc"];
@@ -59,7 +62,14 @@ type Tar = TarWriter<ParGz<BufWriter<File>>>;
 
 fn add_error(e: AddError) -> Term {
     let p = s(&e.path);
-    t([a("tar_error"), t([a("add"), p.clone(), t([p, a(posix_name(&e.error))])])])
+    let why = match e.refused {
+        // fastrel's refusals (relnif:format_error/1 has their sentences).
+        Some(Refusal::UnsafeName(to)) => t([a("unsafe_name"), s(&to)]),
+        Some(Refusal::SymlinkOutside(target)) => t([a("symlink_outside"), s(&target)]),
+        Some(Refusal::SizeChanged) => a("size_changed"),
+        None => t([p.clone(), a(posix_name(&e.error))]),
+    };
+    t([a("tar_error"), t([a("add"), p, why])])
 }
 
 /// Runs `make_tar`: `Ok(warnings)` or the systools error reason.
@@ -84,11 +94,17 @@ fn via_temp(out: &str, write: impl FnOnce(&str) -> Result<(), Term>) -> Result<(
 }
 
 fn open_tar(path: &str, shown: &str, opts: &TarOptions) -> Result<Tar, Term> {
-    let f = File::create(path).map_err(|e| {
+    let f = create(path).map_err(|e| {
         t([a("tar_error"), t([a("open"), s(shown), t([s(shown), a(posix_name(&e))])])])
     })?;
-    let norm = Normalise { reproducible: opts.reproducible };
+    let norm = Normalise { reproducible: opts.reproducible, follow_outside: opts.follow_outside };
     Ok(TarWriter::new(ParGz::new(BufWriter::with_capacity(1 << 20, f), opts.level), norm))
+}
+
+/// A new tarball, never group- or world-writable whatever the umask.
+fn create(path: &str) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o644).open(path)
 }
 
 fn close_tar(tar: Tar, shown: &str) -> Result<(), Term> {
@@ -129,6 +145,11 @@ fn write_tar(opts: &TarOptions, prep: &Prepared, tmp: &str) -> Result<(), Term> 
         return Err(Term::List(errors));
     }
     if opts.var_tar != VarTar::Omit {
+        // `Var.tar.gz` is written in the current directory: not above it, nor elsewhere.
+        if let Some((var, _)) = vars.iter().find(|(v, _)| !safe_name(&format!("{v}.tar.gz"))) {
+            let file = format!("{var}.tar.gz");
+            return Err(add_error(AddError::refused(Path::new(&file), Refusal::UnsafeName(file.clone()))));
+        }
         for (var, _) in vars {
             let file = format!("{var}.tar.gz");
             let built = open_tar(&file, &file, opts).and_then(|mut vtar| {
@@ -191,8 +212,12 @@ fn add_app(tar: &mut Tar, app: &App, to: &str, opts: &TarOptions) -> Result<(), 
     for d in dirs {
         let extra = a_dir.join(d);
         if extra.is_dir() {
-            // systools swallows errors inside these directories.
-            let _ = tar.add(&extra, &format!("{to}/{d}"));
+            // systools swallows errors inside these directories; fastrel's refusals stand.
+            if let Err(e) = tar.add(&extra, &format!("{to}/{d}")) {
+                if e.refused.is_some() {
+                    return Err(e);
+                }
+            }
         }
     }
     tar.add(&app_dir.join(format!("{}.app", app.name)), &format!("{to}/ebin/{}.app", app.name))?;
@@ -207,8 +232,10 @@ fn add_app(tar: &mut Tar, app: &App, to: &str, opts: &TarOptions) -> Result<(), 
     Ok(())
 }
 
+/// systools' `lookup_file/2`: `filelib:is_file/1`, so a directory (or a symlink to one)
+/// is found too, and then refused or packed as systools does.
 fn first_in(dirs: &[String], name: &str) -> Option<String> {
-    dirs.iter().map(|d| format!("{d}/{name}")).find(|p| Path::new(p).is_file())
+    dirs.iter().map(|d| format!("{d}/{name}")).find(|p| Path::new(p).exists())
 }
 
 fn invalid(what: &str, why: Term) -> Term {
@@ -283,13 +310,41 @@ fn add_system_files(tar: &mut Tar, opts: &TarOptions, prep: &Prepared) -> Result
 /// tarball `out` (through a temporary file renamed into place): the generic form behind
 /// `fastrel tar` for releases assembled by other tools (`mix release`).
 pub fn tar_files(out: &str, entries: &[(String, String)], level: u32, reproducible: Option<u64>) -> Result<(), Term> {
+    tar_files_with(out, entries, level, reproducible, false)
+}
+
+/// [`tar_files`], with `follow_outside` (`{follow_symlinks, outside}`) packing the targets
+/// of symlinks that point out of the directory they are in instead of refusing them.
+pub fn tar_files_with(out: &str, entries: &[(String, String)], level: u32, reproducible: Option<u64>, follow_outside: bool) -> Result<(), Term> {
     via_temp(out, |tmp| {
-        let norm = Normalise { reproducible };
-        let f = File::create(tmp).map_err(|e| t([a("tar_error"), t([a("open"), s(out), t([s(out), a(posix_name(&e))])])]))?;
+        let norm = Normalise { reproducible, follow_outside };
+        let f = create(tmp).map_err(|e| t([a("tar_error"), t([a("open"), s(out), t([s(out), a(posix_name(&e))])])]))?;
         let mut tar = TarWriter::new(ParGz::new(BufWriter::with_capacity(1 << 20, f), level.min(9)), norm);
         for (from, to) in entries {
             tar.add(Path::new(from), to).map_err(add_error)?;
         }
         close_tar(tar, out)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tar_files_refuses_an_entry_named_outside_and_leaves_nothing() {
+        let dir = std::env::temp_dir().join(format!("fastrel-make-tar-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let src = dir.join("f").to_string_lossy().into_owned();
+        std::fs::write(&src, "f").unwrap();
+        let out = dir.join("t.tar.gz").to_string_lossy().into_owned();
+        let e = tar_files(&out, &[(src.clone(), "../f".into())], 6, None).unwrap_err();
+        let want = t([a("tar_error"), t([a("add"), s(&src), t([a("unsafe_name"), s("../f")])])]);
+        assert_eq!(format!("{e:?}"), format!("{want:?}"));
+        assert!(!Path::new(&out).exists());
+        tar_files(&out, &[(src, "f".into())], 6, None).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o022, 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

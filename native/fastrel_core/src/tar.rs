@@ -3,6 +3,12 @@
 //! split into prefix/name when it is ASCII and too long, a PAX `path` record otherwise,
 //! directories only when empty, symlinks followed, entries in `readdir` order (sorted
 //! when reproducible), and two zero blocks at the end.
+//!
+//! Unlike `erl_tar` it refuses what would make an unsafe or silently wrong tarball: an
+//! entry name that is absolute or climbs above the root with `..`, a symlink met inside a
+//! directory being packed that points out of it (unless `follow_outside`), and a file
+//! whose size changes while it is read (a `/proc` file reports 0 bytes). Modes are packed
+//! without the group and world write bits.
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -16,6 +22,9 @@ const BLOCK: usize = 512;
 pub struct Normalise {
     /// Fixed mtime, owner 0/0 and sorted directory listings (two runs, same bytes).
     pub reproducible: Option<u64>,
+    /// Follow symlinks found inside a packed directory that point out of it (packing
+    /// their targets) instead of refusing them.
+    pub follow_outside: bool,
 }
 
 /// What a header says about an entry besides its name.
@@ -32,7 +41,7 @@ struct Meta {
 
 impl Meta {
     fn of(m: &fs::Metadata, size: u64, typeflag: u8) -> Meta {
-        Meta { mode: m.mode(), uid: u64::from(m.uid()), gid: u64::from(m.gid()), size, mtime: m.mtime().max(0) as u64, typeflag }
+        Meta { mode: m.mode() & !0o022, uid: u64::from(m.uid()), gid: u64::from(m.gid()), size, mtime: m.mtime().max(0) as u64, typeflag }
     }
 }
 
@@ -49,6 +58,47 @@ pub struct AddError {
     pub path: String,
     /// What the OS said.
     pub error: io::Error,
+    /// Set when fastrel itself refused the entry (`error` is then meaningless).
+    pub refused: Option<Refusal>,
+}
+
+/// What fastrel refuses to pack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The entry's name in the tarball is absolute or climbs above its root.
+    UnsafeName(String),
+    /// A symlink inside a packed directory points out of it, to this (resolved) path.
+    SymlinkOutside(String),
+    /// The file's size changed between `stat` and reading it.
+    SizeChanged,
+}
+
+impl AddError {
+    /// A refusal of `path`.
+    pub fn refused(path: &Path, why: Refusal) -> AddError {
+        AddError { path: path.to_string_lossy().into_owned(), error: io::Error::other("refused"), refused: Some(why) }
+    }
+}
+
+/// Whether `name` stays under the directory it is unpacked in: not absolute, and no `..`
+/// climbing above where it started (what `erl_tar:extract` and `filelib:safe_relative_path`
+/// accept).
+pub fn safe_name(name: &str) -> bool {
+    if name.starts_with('/') {
+        return false;
+    }
+    let mut depth = 0usize;
+    for part in name.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            _ => depth += 1,
+        }
+    }
+    true
 }
 
 fn octal(field: &mut [u8], value: u64) -> bool {
@@ -156,21 +206,33 @@ impl<W: Write> TarWriter<W> {
         self.out.write_all(&[0u8; BLOCK][..rest])
     }
 
-    /// Adds a file or (recursively) a directory at `to`, following symlinks.
+    /// Adds a file or a directory at `to`, following symlinks: `from` itself always, those
+    /// inside it only while they stay inside it (or with `follow_outside`).
     ///
     /// Depth first with an explicit stack, not recursion: a directory tree as deep as
     /// paths allow must not overflow the small stack of the dirty scheduler running the NIF.
     pub fn add(&mut self, from: &Path, to: &str) -> Result<(), AddError> {
+        if !safe_name(to) {
+            return Err(AddError::refused(from, Refusal::UnsafeName(to.to_string())));
+        }
         let mut stack = vec![(from.to_path_buf(), to.to_string())];
-        while let Some((from, to)) = stack.pop() {
-            self.add_one(&from, &to, &mut stack)?;
+        while let Some((path, name)) = stack.pop() {
+            self.add_one(&path, &name, from, &mut stack)?;
         }
         Ok(())
     }
 
     /// Adds a file, or pushes a directory's entries on `stack` (first one on top).
-    fn add_one(&mut self, from: &Path, to: &str, stack: &mut Vec<(std::path::PathBuf, String)>) -> Result<(), AddError> {
-        let err = |e: io::Error| AddError { path: from.to_string_lossy().into_owned(), error: e };
+    fn add_one(&mut self, from: &Path, to: &str, root: &Path, stack: &mut Vec<(std::path::PathBuf, String)>) -> Result<(), AddError> {
+        let err = |e: io::Error| AddError { path: from.to_string_lossy().into_owned(), error: e, refused: None };
+        if from != root && !self.norm.follow_outside && fs::symlink_metadata(from).is_ok_and(|m| m.file_type().is_symlink()) {
+            // A dangling link falls through to the metadata error below, as erl_tar's.
+            if let (Ok(target), Ok(top)) = (fs::canonicalize(from), fs::canonicalize(root)) {
+                if !target.starts_with(&top) {
+                    return Err(AddError::refused(from, Refusal::SymlinkOutside(target.to_string_lossy().into_owned())));
+                }
+            }
+        }
         let meta = fs::metadata(from).map_err(err)?;
         if meta.is_dir() {
             let mut names: Vec<std::ffi::OsString> = fs::read_dir(from).map_err(err)?.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
@@ -196,7 +258,14 @@ impl<W: Write> TarWriter<W> {
         if copied < meta.len() {
             io::copy(&mut io::repeat(0).take(meta.len() - copied), &mut self.out).map_err(err)?;
         }
-        self.pad(meta.len()).map_err(err)
+        self.pad(meta.len()).map_err(err)?;
+        // The entry is complete either way (the stream stays readable), but a file that
+        // shrank or grew (a /proc file says 0 bytes) is not packed as if it were right.
+        let grew = file.read(&mut [0u8; 1]).map_err(err)? > 0;
+        if copied < meta.len() || grew {
+            return Err(AddError::refused(from, Refusal::SizeChanged));
+        }
+        Ok(())
     }
 
     /// Writes the end-of-archive blocks and returns the inner writer.
@@ -211,7 +280,7 @@ mod tests {
     use super::*;
 
     fn header_of(name: &str) -> Vec<u8> {
-        let mut w = TarWriter::new(Vec::new(), Normalise { reproducible: Some(0) });
+        let mut w = TarWriter::new(Vec::new(), Normalise { reproducible: Some(0), follow_outside: false });
         w.header(name, Meta { mode: 0o100644, uid: 0, gid: 0, size: 0, mtime: 0, typeflag: b'0' }).unwrap();
         w.out
     }
@@ -242,6 +311,77 @@ mod tests {
         assert_eq!(h[156], b'x');
         assert!(h[512..].starts_with("24 path=tree/d1/ünï.txt\n".as_bytes()) || h[512..].starts_with("26 path=tree/d1/ünï.txt\n".as_bytes()));
         assert_eq!(&h[1024..1030], &[0u8; 6], "the real header has no name");
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("fastrel-tar-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("tree/sub")).unwrap();
+        fs::write(dir.join("tree/sub/f"), "f").unwrap();
+        fs::write(dir.join("outside"), "secret").unwrap();
+        dir
+    }
+
+    fn writer(follow_outside: bool) -> TarWriter<Vec<u8>> {
+        TarWriter::new(Vec::new(), Normalise { reproducible: Some(0), follow_outside })
+    }
+
+    #[test]
+    fn names_outside_the_root_are_refused() {
+        for bad in ["/etc/x", "../x", "a/../../x", "lib/a-1/../../../escape/ebin/a.app", ".."] {
+            assert!(!safe_name(bad), "{bad}");
+        }
+        for good in ["lib/a-1/ebin/a.app", "a/../b", "./a", "a//b", "releases/1/start.boot"] {
+            assert!(safe_name(good), "{good}");
+        }
+        let dir = scratch("names");
+        let e = writer(false).add(&dir.join("outside"), "../x").unwrap_err();
+        assert_eq!(e.refused, Some(Refusal::UnsafeName("../x".into())));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn symlinks_out_of_the_tree_are_refused_unless_followed() {
+        let dir = scratch("links");
+        std::os::unix::fs::symlink(dir.join("outside"), dir.join("tree/leak")).unwrap();
+        std::os::unix::fs::symlink("sub/f", dir.join("tree/alias")).unwrap();
+        let e = writer(false).add(&dir.join("tree"), "t").unwrap_err();
+        let outside = fs::canonicalize(dir.join("outside")).unwrap().to_string_lossy().into_owned();
+        assert_eq!(e.refused, Some(Refusal::SymlinkOutside(outside)));
+        assert!(e.path.ends_with("tree/leak"));
+        let mut w = writer(true);
+        w.add(&dir.join("tree"), "t").unwrap();
+        let bytes = w.finish().unwrap();
+        assert!(bytes.windows(6).any(|x| x == b"secret"), "with follow_outside the target is packed");
+        // Inside the tree: followed (packed as the file it points to), as erl_tar's dereference.
+        fs::remove_file(dir.join("tree/leak")).unwrap();
+        let mut w = writer(false);
+        w.add(&dir.join("tree"), "t").unwrap();
+        // The top path itself is what the caller named: followed even if it is a link.
+        std::os::unix::fs::symlink(dir.join("outside"), dir.join("top")).unwrap();
+        w.add(&dir.join("top"), "top").unwrap();
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_file_whose_size_is_wrong_is_refused_and_the_stream_stays_whole() {
+        let mut w = writer(false);
+        let e = w.add(Path::new("/proc/self/status"), "status").unwrap_err();
+        assert_eq!(e.refused, Some(Refusal::SizeChanged));
+        let out = w.finish().unwrap();
+        assert_eq!(out.len() % BLOCK, 0);
+    }
+
+    #[test]
+    fn group_and_world_write_bits_are_not_packed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("modes");
+        fs::set_permissions(dir.join("tree/sub/f"), fs::Permissions::from_mode(0o777)).unwrap();
+        let mut w = writer(false);
+        w.add(&dir.join("tree/sub/f"), "f").unwrap();
+        let out = w.finish().unwrap();
+        assert_eq!(&out[100..108], b"0100755\0");
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]
@@ -287,7 +427,7 @@ mod tests {
         let tar = std::thread::Builder::new()
             .stack_size(40 * 1024 * 8)
             .spawn(move || {
-                let mut w = TarWriter::new(Vec::new(), Normalise { reproducible: Some(0) });
+                let mut w = TarWriter::new(Vec::new(), Normalise { reproducible: Some(0), follow_outside: false });
                 w.add(&r, "t").unwrap();
                 w.finish().unwrap()
             })
