@@ -7,6 +7,16 @@ set -eu
 cd "$(dirname "$0")/.."
 set --
 . scripts/prereqs.sh
+for c in fmt clippy; do
+    if ! cargo "$c" --version >/dev/null 2>&1; then
+        if command -v rustup >/dev/null 2>&1; then
+            rustup component add rustfmt clippy
+        else
+            echo "gates.sh: cargo $c is missing; install it with: rustup component add rustfmt clippy" >&2
+            exit 1
+        fi
+    fi
+done
 echo "==> gates: cargo fmt --check, cargo clippy -D warnings, shellcheck"
 cargo fmt --all --check
 cargo clippy --workspace --release --all-targets --target-dir target --quiet -- -D warnings

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Fuzzes deep nesting (issue 13): a pattern of lists, tuples, maps and improper tails,
 //! repeated up to 200,000 levels deep, as term text and as ETF. On a thread with a dirty
 //! IO scheduler's stack (320 KiB, where the NIFs run), the reader and the decoder must

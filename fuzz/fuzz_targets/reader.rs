@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Fuzzes the term reader: any bytes must either read or fail with an error, never
 //! panic, overflow the stack or hang, and the two entry points must agree on the first
 //! term whenever both succeed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! What `run_erl` and `to_erl` share: how FIFOs in a pipe directory are named and numbered,
 //! how to tell a live pipe from a stale one, the protocol's fixed bytes, and C-style time
 //! text. Both programs must agree with OTP's on all of it, so it lives in one place.
@@ -29,10 +30,7 @@ pub const RUN_ERL_MARKER: &str = "fastrel run_erl: takes ^L and ESC l as the att
 /// overflowing.
 pub fn atoi(s: impl AsRef<[u8]>) -> i64 {
     let t = s.as_ref();
-    let start = t
-        .iter()
-        .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
-        .count();
+    let start = t.iter().take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)).count();
     let t = t.get(start..).unwrap_or_default();
     let (neg, digits) = match t.split_first() {
         Some((b'-', rest)) => (true, rest),
@@ -78,11 +76,7 @@ pub fn pipe_numbers(dir: impl AsRef<Path>) -> std::io::Result<Vec<i64>> {
 
 /// `<dir>erlang.pipe.<n>`, or `<dir>erlang.pipe` for 0 (what to_erl falls back to).
 pub fn pipe_base(dir: &OsStr, n: i64) -> OsString {
-    let name = if n > 0 {
-        format!("{PIPE_PREFIX}.{n}")
-    } else {
-        PIPE_PREFIX.to_string()
-    };
+    let name = if n > 0 { format!("{PIPE_PREFIX}.{n}") } else { PIPE_PREFIX.to_string() };
     suffixed(dir, &name).into_os_string()
 }
 
@@ -98,20 +92,12 @@ pub fn has_reader(path: impl AsRef<Path>) -> bool {
 /// and goes shows run_erl an end of file, and OTP's run_erl then closes and reopens its
 /// end, leaving a moment in which the pipe has no reader.
 pub fn writer(path: impl AsRef<Path>) -> Option<std::os::fd::OwnedFd> {
-    open(
-        path.as_ref(),
-        OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .ok()
+    open(path.as_ref(), OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty()).ok()
 }
 
 /// Broken-down `now`, local or UTC.
 fn broken_down(utc: bool) -> nix::libc::tm {
-    let secs = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let t = secs as nix::libc::time_t;
     // SAFETY: tm is plain old data; the _r functions only write into it.
     let mut tm: nix::libc::tm = unsafe { std::mem::zeroed() };
@@ -143,16 +129,9 @@ pub fn ctime_now() -> String {
 
 /// Now as ISO-8601 with milliseconds, in UTC (`Z`) or local time with its offset.
 pub fn iso8601_now(utc: bool) -> String {
-    let ms = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.subsec_millis())
-        .unwrap_or(0);
+    let ms = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.subsec_millis()).unwrap_or(0);
     let date = strftime_now("%Y-%m-%dT%H:%M:%S", utc).unwrap_or_default();
-    let zone = if utc {
-        "Z".to_string()
-    } else {
-        strftime_now("%z", false).unwrap_or_default()
-    };
+    let zone = if utc { "Z".to_string() } else { strftime_now("%z", false).unwrap_or_default() };
     format!("{date}.{ms:03}{zone}")
 }
 
@@ -176,40 +155,21 @@ mod tests {
         assert_eq!(atoi("99999999999999999999"), i64::MAX);
         let dir = OsStr::from_bytes(b"/tmp/p\xff/");
         assert_eq!(pipe_base(dir, 3).as_bytes(), b"/tmp/p\xff/erlang.pipe.3");
-        assert_eq!(
-            suffixed(OsStr::new("l/"), "/run_erl.log"),
-            Path::new("l//run_erl.log")
-        );
-        assert_eq!(
-            strftime_now(b"%Y\xff", true).map(|s| s.len()),
-            Some(7),
-            "lossy text, no panic"
-        );
+        assert_eq!(suffixed(OsStr::new("l/"), "/run_erl.log"), Path::new("l//run_erl.log"));
+        assert_eq!(strftime_now(b"%Y\xff", true).map(|s| s.len()), Some(7), "lossy text, no panic");
     }
 
     #[test]
     fn pipe_numbers_follow_otp_naming() {
         let dir = std::env::temp_dir().join(format!("fastrel-console-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        for name in [
-            "erlang.pipe.1.r",
-            "erlang.pipe.1.w",
-            "erlang.pipe.12.w",
-            "erlang.pipex",
-            "other.3",
-        ] {
+        for name in ["erlang.pipe.1.r", "erlang.pipe.1.w", "erlang.pipe.12.w", "erlang.pipex", "other.3"] {
             std::fs::write(dir.join(name), b"").unwrap();
         }
         let d = format!("{}/", dir.display());
         assert_eq!(pipe_numbers(&d).unwrap(), vec![0, 1, 12]);
-        assert_eq!(
-            pipe_base(d.as_ref(), 12),
-            OsString::from(format!("{d}erlang.pipe.12"))
-        );
-        assert_eq!(
-            pipe_base(d.as_ref(), 0),
-            OsString::from(format!("{d}erlang.pipe"))
-        );
+        assert_eq!(pipe_base(d.as_ref(), 12), OsString::from(format!("{d}erlang.pipe.12")));
+        assert_eq!(pipe_base(d.as_ref(), 0), OsString::from(format!("{d}erlang.pipe")));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! The calls the NIF exposes, as functions from terms to terms.
 //!
 //! Arguments and results cross the NIF boundary as External Term Format binaries: one
@@ -41,17 +42,26 @@ impl<'a> Props<'a> {
     fn strings(&self, k: &str) -> Result<Vec<String>, Term> {
         match self.get(k) {
             None => Ok(Vec::new()),
-            Some(v) => v.as_list().ok_or_else(|| bad_options(k))?.iter().map(|x| text(x).ok_or_else(|| bad_options(k))).collect(),
+            Some(v) => v
+                .as_list()
+                .ok_or_else(|| bad_options(k))?
+                .iter()
+                .map(|x| text(x).ok_or_else(|| bad_options(k)))
+                .collect(),
         }
     }
     /// A list of `{String, String}`; absent is empty.
     fn pairs(&self, k: &str) -> Result<Vec<(String, String)>, Term> {
         let Some(v) = self.get(k) else { return Ok(Vec::new()) };
         let bad = || bad_options(k);
-        v.as_list().ok_or_else(bad)?.iter().map(|pair| match pair.as_tuple() {
-            Some([x, y]) => Ok((text(x).ok_or_else(bad)?, text(y).ok_or_else(bad)?)),
-            _ => Err(bad()),
-        }).collect()
+        v.as_list()
+            .ok_or_else(bad)?
+            .iter()
+            .map(|pair| match pair.as_tuple() {
+                Some([x, y]) => Ok((text(x).ok_or_else(bad)?, text(y).ok_or_else(bad)?)),
+                _ => Err(bad()),
+            })
+            .collect()
     }
 }
 
@@ -180,10 +190,13 @@ pub fn make_tar_etf(input: &[u8]) -> Vec<u8> {
         Err(e) => Err(bad_options(&e.to_string())),
         Ok(term) => tar_options_from_term(&term).and_then(|o| crate::make_tar::make_tar(&o)),
     };
-    etf::encode(&match result {
-        Ok(w) => t([a("ok"), Term::List(w)]),
-        Err(reason) => t([a("error"), reason]),
-    }, 25)
+    etf::encode(
+        &match result {
+            Ok(w) => t([a("ok"), Term::List(w)]),
+            Err(reason) => t([a("error"), reason]),
+        },
+        25,
+    )
 }
 
 fn tar_options_from_term(term: &Term) -> Result<crate::make_tar::TarOptions, Term> {
@@ -239,13 +252,21 @@ pub fn tar_files_etf(input: &[u8]) -> Vec<u8> {
                 _ => None,
             })
             .collect::<Option<Vec<_>>>()?;
-        let level = match level { Term::Int(l) if (0..=9).contains(l) => *l as u32, _ => return None };
-        let repro = match repro { Term::Int(t) if *t >= 0 => Some(*t as u64), _ => None };
+        let level = match level {
+            Term::Int(l) if (0..=9).contains(l) => *l as u32,
+            _ => return None,
+        };
+        let repro = match repro {
+            Term::Int(t) if *t >= 0 => Some(*t as u64),
+            _ => None,
+        };
         Some((text(out)?, entries, level, repro, follow))
     });
     result_etf(match parsed {
         None => Err(bad_options("tar_files")),
-        Some((out, entries, level, repro, follow)) => crate::make_tar::tar_files_with(&out, &entries, level, repro, follow).map(|()| a("ok")),
+        Some((out, entries, level, repro, follow)) => {
+            crate::make_tar::tar_files_with(&out, &entries, level, repro, follow).map(|()| a("ok"))
+        }
     })
 }
 

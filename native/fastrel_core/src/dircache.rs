@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Which `.app` files a directory holds, and what they parse to, remembered between calls.
 //!
 //! Finding an application means probing every directory of the search path before the one
@@ -64,11 +65,8 @@ pub(crate) fn app_names(dir: &str) -> AppNames {
         return AppNames::Unknown;
     }
     let Ok(entries) = std::fs::read_dir(path) else { return AppNames::Unknown };
-    let names: HashSet<String> = entries
-        .flatten()
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".app"))
-        .collect();
+    let names: HashSet<String> =
+        entries.flatten().filter_map(|e| e.file_name().into_string().ok()).filter(|n| n.ends_with(".app")).collect();
     let names = Arc::new(names);
     let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
     let map = cache.get_or_insert_with(HashMap::new);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! The External Term Format: a byte-exact `term_to_binary/1` and a strict `binary_to_term/1`.
 //!
 //! [`encode`] writes exactly the bytes `term_to_binary(T)` (no options) gives on the named

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! fastrel's core: the Erlang terms releases are made of, and the files built from them.
 //!
 //! Everything here is plain Rust with no tie to a running VM, so it is unit-tested and
@@ -20,19 +21,21 @@ mod dircache;
 pub mod etf;
 pub mod make_script;
 pub mod make_tar;
-pub mod pgzip;
-pub mod tar;
-mod order;
 #[cfg(test)]
 mod oracle;
+mod order;
+pub mod pgzip;
 pub mod pretty;
 mod reader;
 mod release;
 pub mod relup;
 mod script;
+pub mod tar;
 mod term;
 pub mod vm;
 
-pub use reader::{atoms_in_source, read_all_terms, read_first_term, set_scanner_rules, ReadError, ScannerRules, ReadErrorKind};
+pub use reader::{
+    atoms_in_source, read_all_terms, read_first_term, set_scanner_rules, ReadError, ReadErrorKind, ScannerRules,
+};
 pub use script::PathMode;
 pub use term::{map_key_cmp, term_cmp, Term};

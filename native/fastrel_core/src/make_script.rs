@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! `systools:make_script/2` without the VM: read, check, order, build, write.
 //!
 //! The caller (the `relnif` Erlang module) validates options, expands `{path, ...}`
@@ -86,17 +87,16 @@ pub(crate) fn prepare(opts: &Options) -> Result<Prepared, Term> {
     let search = release::SearchPath::new(&opts.path);
     let mut apps: Vec<App> = Vec::with_capacity(rel.apps.len());
     let mut errors = Vec::new();
-    let found = par_map(&rel.apps, |entry| release::read_application(&entry.name, &entry.vsn, &search, &rel.incls, opts.otp_major));
+    let found = par_map(&rel.apps, |entry| {
+        release::read_application(&entry.name, &entry.vsn, &search, &rel.incls, opts.otp_major)
+    });
     for (entry, result) in rel.apps.iter().zip(found) {
         match result {
             Ok(mut app) if app.name == entry.name => {
                 app.typ = entry.typ.clone();
                 apps.push(app);
             }
-            Ok(app) => errors.push(t([
-                a("bad_application_name"),
-                t([a(&entry.name), t([a(&app.name), s(&app.vsn)])]),
-            ])),
+            Ok(app) => errors.push(t([a("bad_application_name"), t([a(&entry.name), t([a(&app.name), s(&app.vsn)])])])),
             Err(reason) => errors.push(t([a("error_reading"), t([a(&entry.name), reason])])),
         }
     }

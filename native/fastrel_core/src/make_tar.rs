@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! `systools:make_tar/2` without the VM: the same front end as `make_script`, then one
 //! streaming pass that reads each file once and compresses on every core.
 //!
@@ -86,7 +87,8 @@ pub fn make_tar(opts: &TarOptions) -> Result<Vec<Term>, Term> {
 /// succeeded: nothing half-written is left as if it were good.
 fn via_temp(out: &str, write: impl FnOnce(&str) -> Result<(), Term>) -> Result<(), Term> {
     let tmp = format!("{out}.tmp{}", std::process::id());
-    let result = write(&tmp).and_then(|()| std::fs::rename(&tmp, out).map_err(|e| t([a("close"), s(out), a(posix_name(&e))])));
+    let result =
+        write(&tmp).and_then(|()| std::fs::rename(&tmp, out).map_err(|e| t([a("close"), s(out), a(posix_name(&e))])));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -94,9 +96,8 @@ fn via_temp(out: &str, write: impl FnOnce(&str) -> Result<(), Term>) -> Result<(
 }
 
 fn open_tar(path: &str, shown: &str, opts: &TarOptions) -> Result<Tar, Term> {
-    let f = create(path).map_err(|e| {
-        t([a("tar_error"), t([a("open"), s(shown), t([s(shown), a(posix_name(&e))])])])
-    })?;
+    let f =
+        create(path).map_err(|e| t([a("tar_error"), t([a("open"), s(shown), t([s(shown), a(posix_name(&e))])])]))?;
     let norm = Normalise { reproducible: opts.reproducible, follow_outside: opts.follow_outside };
     Ok(TarWriter::new(ParGz::new(BufWriter::with_capacity(1 << 20, f), opts.level), norm))
 }
@@ -182,7 +183,9 @@ fn write_tar(opts: &TarOptions, prep: &Prepared, tmp: &str) -> Result<(), Term> 
     if let Some(dir) = &opts.erts {
         let bin = format!("{dir}/erts-{}/bin", prep.rel.erts_vsn);
         let mut names: Vec<String> = std::fs::read_dir(&bin)
-            .map_err(|e| t([t([a("badmatch"), t([a("error"), a(posix_name(&e))])]), Term::list([t([a("file"), s(&bin)])])]))?
+            .map_err(|e| {
+                t([t([a("badmatch"), t([a("error"), a(posix_name(&e))])]), Term::list([t([a("file"), s(&bin)])])])
+            })?
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
             .filter(|n| opts.erts_all || !ERTS_LEFT_OUT.contains(&n.as_str()))
             .collect();
@@ -204,7 +207,8 @@ fn write_tar(opts: &TarOptions, prep: &Prepared, tmp: &str) -> Result<(), Term> 
 fn add_app(tar: &mut Tar, app: &App, to: &str, opts: &TarOptions) -> Result<(), AddError> {
     let dirs = &opts.dirs;
     let app_dir = Path::new(&app.dir);
-    let a_dir = if app_dir.file_name().is_some_and(|n| n == "ebin") { app_dir.parent().unwrap_or(app_dir) } else { app_dir };
+    let a_dir =
+        if app_dir.file_name().is_some_and(|n| n == "ebin") { app_dir.parent().unwrap_or(app_dir) } else { app_dir };
     let privdir = a_dir.join("priv");
     if privdir.is_dir() {
         tar.add(&privdir, &format!("{to}/priv"))?;
@@ -315,7 +319,13 @@ pub fn tar_files(out: &str, entries: &[(String, String)], level: u32, reproducib
 
 /// [`tar_files`], with `follow_outside` (`{follow_symlinks, outside}`) packing the targets
 /// of symlinks that point out of the directory they are in instead of refusing them.
-pub fn tar_files_with(out: &str, entries: &[(String, String)], level: u32, reproducible: Option<u64>, follow_outside: bool) -> Result<(), Term> {
+pub fn tar_files_with(
+    out: &str,
+    entries: &[(String, String)],
+    level: u32,
+    reproducible: Option<u64>,
+    follow_outside: bool,
+) -> Result<(), Term> {
     via_temp(out, |tmp| {
         let norm = Normalise { reproducible, follow_outside };
         let f = create(tmp).map_err(|e| t([a("tar_error"), t([a("open"), s(out), t([s(out), a(posix_name(&e))])])]))?;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! The installed OTP as the oracle of the core's differential tests.
 //!
 //! These tests check the core against the real VM; a machine without one must not make
@@ -9,7 +10,8 @@ use std::process::Command;
 /// `Some(())` when `escript` is on `PATH`; `None` (skip) only when told to skip; panics
 /// otherwise.
 pub(crate) fn escript_on_path() -> Option<()> {
-    let found = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("escript").is_file()));
+    let found =
+        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("escript").is_file()));
     if found {
         return Some(());
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Release-level checks and the start order, exactly as `systools_make` computes them
 //! (`check_applications`, `sort_used_and_incl_appls`, `check_modules`, `sort_appls`).
 //!
@@ -65,7 +66,8 @@ pub fn check_applications(apps: &mut [App], rel: &Release) -> Result<(), Term> {
     }
     let incs: Vec<(String, String)> =
         apps.iter().flat_map(|x| x.includes.iter().map(move |i| (i.clone(), x.name.clone()))).collect();
-    let inc_items = apps.iter().enumerate().flat_map(|(i, x)| x.includes.iter().map(move |n| (n.as_str(), i))).collect();
+    let inc_items =
+        apps.iter().enumerate().flat_map(|(i, x)| x.includes.iter().map(move |n| (n.as_str(), i))).collect();
     let dups = duplicates(inc_items, four);
     if !dups.is_empty() {
         return Err(t([a("duplicate_include"), Term::List(dups)]));
@@ -168,7 +170,8 @@ pub fn sort_appls(apps: &[App]) -> Result<Vec<usize>, Term> {
                 .iter()
                 .flat_map(|&f| {
                     // One entry per matching visit, as the list comprehension yields.
-                    let n = visited.iter().filter(|&&v| apps[v].name == apps[f].name && apps[v].vsn == apps[f].vsn).count();
+                    let n =
+                        visited.iter().filter(|&&v| apps[v].name == apps[f].name && apps[v].vsn == apps[f].vsn).count();
                     std::iter::repeat_n(f, n)
                 })
                 .collect();
@@ -277,7 +280,10 @@ mod tests {
             name: "r".into(),
             vsn: "1".into(),
             erts_vsn: "1".into(),
-            apps: apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: x.vsn.clone(), typ: x.typ.clone() }).collect(),
+            apps: apps
+                .iter()
+                .map(|x| RelApp { name: x.name.clone(), vsn: x.vsn.clone(), typ: x.typ.clone() })
+                .collect(),
             incls: vec![],
             path: "r.rel".into(),
         };
@@ -317,15 +323,18 @@ mod tests {
     fn inc8_and_inc11_and_otp_3065() {
         let apps = vec![app("t8", &["t9"], &[]), app("t9", &["t10"], &[]), app("t10", &[], &["t8", "t9"])];
         let (_, mut rel) = inc_apps(&[], &[]);
-        rel.apps = apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
+        rel.apps =
+            apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
         assert_eq!(load_order(apps, &rel).unwrap(), ["t9", "t8", "t10"]);
 
         let apps = vec![app("t11", &[], &["t13"]), app("t12", &["t11"], &[]), app("t13", &[], &[])];
-        rel.apps = apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
+        rel.apps =
+            apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
         assert_eq!(load_order(apps, &rel).unwrap(), ["t13", "t11", "t12"]);
 
         let apps = vec![app("chAts", &[], &["aa12"]), app("aa12", &["chAts"], &[]), app("chTraffic", &[], &["chAts"])];
-        rel.apps = apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
+        rel.apps =
+            apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
         assert_eq!(load_order(apps, &rel).unwrap(), ["aa12", "chAts", "chTraffic"]);
     }
 
@@ -338,18 +347,28 @@ mod tests {
             }
             let apps: Vec<App> = order.iter().map(|n| apps.iter().find(|x| x.name == *n).unwrap().clone()).collect();
             let (_, mut rel) = inc_apps(&[], &[]);
-            rel.apps = apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
+            rel.apps = apps
+                .iter()
+                .map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() })
+                .collect();
             load_order(apps, &rel).unwrap()
         };
-        assert_eq!(mk(&["t14", "t20", "t19", "t18", "t17", "t16", "t15"]), ["t20", "t19", "t18", "t17", "t16", "t15", "t14"]);
-        assert_eq!(mk(&["t14", "t18", "t19", "t20", "t15", "t16", "t17"]), ["t18", "t19", "t20", "t15", "t16", "t17", "t14"]);
+        assert_eq!(
+            mk(&["t14", "t20", "t19", "t18", "t17", "t16", "t15"]),
+            ["t20", "t19", "t18", "t17", "t16", "t15", "t14"]
+        );
+        assert_eq!(
+            mk(&["t14", "t18", "t19", "t20", "t15", "t16", "t17"]),
+            ["t18", "t19", "t20", "t15", "t16", "t17", "t14"]
+        );
     }
 
     #[test]
     fn cyclic_includes_are_an_error_not_a_hang() {
         let apps = vec![app("a", &[], &["b"]), app("b", &[], &["a"])];
         let (_, mut rel) = inc_apps(&[], &[]);
-        rel.apps = apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
+        rel.apps =
+            apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
         let err = load_order(apps, &rel).unwrap_err();
         assert_eq!(err.as_tuple().unwrap()[0], a("circular_included_applications"));
     }
@@ -358,7 +377,8 @@ mod tests {
     fn circular_uses_are_reported_as_systools_does() {
         let apps = vec![app("j", &["k"], &[]), app("k", &["j"], &[])];
         let (_, mut rel) = inc_apps(&[], &[]);
-        rel.apps = apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
+        rel.apps =
+            apps.iter().map(|x| RelApp { name: x.name.clone(), vsn: "1.0".into(), typ: "permanent".into() }).collect();
         let err = load_order(apps, &rel).unwrap_err();
         let pair = |n: &str| t([a(n), s("1.0")]);
         assert_eq!(err, t([a("circular_dependencies"), Term::list([pair("k"), pair("j")])]));

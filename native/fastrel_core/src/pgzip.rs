@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! gzip on every core, pigz-style: the input is cut into blocks compressed in parallel as
 //! raw deflate, each primed with the 32 KiB before it (so the ratio stays close to a
 //! single stream) and ended with a sync flush (so the pieces concatenate into one valid
@@ -27,7 +28,15 @@ impl<W: Write> ParGz<W> {
     /// A gzip stream into `out` at deflate `level` (0..=9), on every core.
     pub fn new(out: W, level: u32) -> ParGz<W> {
         let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 32);
-        ParGz { out, level: level.min(9), threads, pending: Vec::with_capacity(BLOCK * threads * 2), dict: Vec::new(), crc: Crc::new(), started: false }
+        ParGz {
+            out,
+            level: level.min(9),
+            threads,
+            pending: Vec::with_capacity(BLOCK * threads * 2),
+            dict: Vec::new(),
+            crc: Crc::new(),
+            started: false,
+        }
     }
 
     fn flush_batch(&mut self, last: bool) -> io::Result<()> {
@@ -154,7 +163,8 @@ mod tests {
     #[test]
     fn priming_keeps_the_ratio_of_one_stream() {
         // Words drawn by a small LCG: compresses like source text, not like one repeated line.
-        let words = ["release", "heart", "kernel", "stdlib", "sasl", "ebin", "priv", "boot", "{ok, Pid}", "\n", "->", "end."];
+        let words =
+            ["release", "heart", "kernel", "stdlib", "sasl", "ebin", "priv", "boot", "{ok, Pid}", "\n", "->", "end."];
         let mut x: u64 = 42;
         let text: Vec<u8> = (0..400_000)
             .flat_map(|_| {

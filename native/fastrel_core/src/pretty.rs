@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! `io_lib:format("~tp", [Term])`, byte for byte, for the terms release files are made of.
 //!
 //! `systools:make_script/2` writes a `.script` with
@@ -160,7 +161,8 @@ fn shortest_digits(f: f64) -> (String, i32) {
     if (digits.as_bytes()[digits.len() - 1] - b'0') % 2 == 1 {
         // The even neighbour must still read back as `f`: next to a power of two the lower
         // half-gap is narrower and the tie can fall outside it (2^-24: Ryu keeps ...063e-8).
-        let even = tie_partner(f, &digits, e).map(|d| d.to_string()).filter(|d| format!("{d}e{e}").parse::<f64>() == Ok(f));
+        let even =
+            tie_partner(f, &digits, e).map(|d| d.to_string()).filter(|d| format!("{d}e{e}").parse::<f64>() == Ok(f));
         if let Some(even) = even {
             digits = even;
             while digits.len() > 1 && digits.ends_with('0') {
@@ -197,9 +199,8 @@ fn tie_partner(f: f64, digits: &str, e: i32) -> Option<num_bigint::BigUint> {
 
 /// `erl_scan:f_reserved_word/1` of OTP 25.
 const RESERVED: [&str; 27] = [
-    "after", "and", "andalso", "band", "begin", "bnot", "bor", "bsl", "bsr", "bxor", "case",
-    "catch", "cond", "div", "end", "fun", "if", "let", "not", "of", "or", "orelse", "receive",
-    "rem", "try", "when", "xor",
+    "after", "and", "andalso", "band", "begin", "bnot", "bor", "bsl", "bsr", "bxor", "case", "catch", "cond", "div",
+    "end", "fun", "if", "let", "not", "of", "or", "orelse", "receive", "rem", "try", "when", "xor",
 ];
 
 fn is_reserved(name: &str, otp_major: u32) -> bool {
@@ -223,9 +224,7 @@ fn name_char(c: char) -> bool {
 
 fn push_atom(out: &mut String, name: &str, otp_major: u32) {
     let mut cs = name.chars();
-    let bare = matches!(cs.next(), Some(c) if atom_start(c))
-        && cs.all(name_char)
-        && !is_reserved(name, otp_major);
+    let bare = matches!(cs.next(), Some(c) if atom_start(c)) && cs.all(name_char) && !is_reserved(name, otp_major);
     if bare {
         out.push_str(name);
     } else {
@@ -393,14 +392,16 @@ impl Builder {
 
     /// The characters of `l` if `printable_list/1` accepts it, i.e. it is shown as a string.
     fn as_printable<'t>(&self, l: &'t [Term]) -> Option<impl Iterator<Item = char> + 't> {
-        let ok = l.iter().all(|e| {
-            matches!(e, Term::Int(c) if u32::try_from(*c).is_ok_and(|c| printable(c, self.unicode_range)))
-        });
+        let ok = l
+            .iter()
+            .all(|e| matches!(e, Term::Int(c) if u32::try_from(*c).is_ok_and(|c| printable(c, self.unicode_range))));
         // Printable code points are never surrogates, so `from_u32` cannot fail.
-        ok.then(|| l.iter().filter_map(|e| match e {
-            Term::Int(c) => char::from_u32(*c as u32),
-            _ => None,
-        }))
+        ok.then(|| {
+            l.iter().filter_map(|e| match e {
+                Term::Int(c) => char::from_u32(*c as u32),
+                _ => None,
+            })
+        })
     }
 
     fn leaf(&mut self, kind: Kind, render: impl FnOnce(&mut String)) -> i64 {
@@ -1120,7 +1121,15 @@ mod tests {
 
     #[test]
     fn tagged_tuple_aligns_after_the_tag() {
-        let mods = ["application", "application_controller", "application_master", "application_starter", "auth", "code", "code_server"];
+        let mods = [
+            "application",
+            "application_controller",
+            "application_master",
+            "application_starter",
+            "auth",
+            "code",
+            "code_server",
+        ];
         let t = Term::tuple([
             a("application"),
             a("kernel"),
@@ -1226,11 +1235,7 @@ mod tests {
         let from = at.saturating_sub(120);
         let lo = |s: &str| (from..=at.min(s.len())).find(|&i| s.is_char_boundary(i)).unwrap_or(0);
         let hi = |s: &str| ((at + 80).min(s.len())..=s.len()).find(|&i| s.is_char_boundary(i)).unwrap();
-        format!(
-            "first difference at byte {at}\n--- erlang:\n{}\n--- pretty:\n{}",
-            &a[lo(a)..hi(a)],
-            &b[lo(b)..hi(b)]
-        )
+        format!("first difference at byte {at}\n--- erlang:\n{}\n--- pretty:\n{}", &a[lo(a)..hi(a)], &b[lo(b)..hi(b)])
     }
 
     /// Overridable, with the seed, through `FASTREL_PRETTY_ORACLE_CASES` and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! A reader for Erlang term text: what `file:consult/1` and `systools_lib:read_term/1`
 //! read from `.rel`, `.app`, `.script` and `sys.config` files.
 //!
@@ -50,8 +51,12 @@ pub struct ScannerRules {
 
 impl ScannerRules {
     /// OTP 25's scanner: what the reader does until told otherwise.
-    pub const OTP25: ScannerRules =
-        ScannerRules { adjacent_strings: true, name_after_number: true, maybe_else_reserved: false, caret_strict: false };
+    pub const OTP25: ScannerRules = ScannerRules {
+        adjacent_strings: true,
+        name_after_number: true,
+        maybe_else_reserved: false,
+        caret_strict: false,
+    };
 }
 
 static ADJACENT_STRINGS: AtomicBool = AtomicBool::new(true);
@@ -341,7 +346,9 @@ const RESERVED: [&str; 27] = [
 fn reserved(name: &str) -> Option<&'static str> {
     // Cheap rejection first: most atoms are longer than any reserved word or start
     // with a letter none of them starts with.
-    if name.len() > 7 || !matches!(name.as_bytes().first(), Some(b'a'..=b'f' | b'i' | b'l' | b'n' | b'o' | b'r' | b't' | b'w' | b'x')) {
+    if name.len() > 7
+        || !matches!(name.as_bytes().first(), Some(b'a'..=b'f' | b'i' | b'l' | b'n' | b'o' | b'r' | b't' | b'w' | b'x'))
+    {
         return None;
     }
     RESERVED.iter().copied().find(|w| *w == name)
@@ -1085,14 +1092,37 @@ struct Segment {
 /// Partly parsed enclosing constructs, innermost last.
 enum Frame {
     Paren,
-    Prefix { neg: bool, line: u32 },
-    Tuple { items: Vec<Term>, line: u32 },
-    List { items: Vec<Term>, line: u32 },
-    Tail { items: Vec<Term>, line: u32 },
-    MapKey { pairs: Vec<(Term, Term)>, line: u32 },
-    MapValue { pairs: Vec<(Term, Term)>, key: Term, line: u32 },
+    Prefix {
+        neg: bool,
+        line: u32,
+    },
+    Tuple {
+        items: Vec<Term>,
+        line: u32,
+    },
+    List {
+        items: Vec<Term>,
+        line: u32,
+    },
+    Tail {
+        items: Vec<Term>,
+        line: u32,
+    },
+    MapKey {
+        pairs: Vec<(Term, Term)>,
+        line: u32,
+    },
+    MapValue {
+        pairs: Vec<(Term, Term)>,
+        key: Term,
+        line: u32,
+    },
     /// `size_of` holds the segment value while its size is being parsed.
-    Bin { segs: Vec<Segment>, line: u32, size_of: Option<Val> },
+    Bin {
+        segs: Vec<Segment>,
+        line: u32,
+        size_of: Option<Val>,
+    },
 }
 
 struct Parser<'a> {
@@ -1147,7 +1177,11 @@ impl<'a> Parser<'a> {
         match t.tok {
             Tok::Eof => self.missing_dot(),
             Tok::Dot => Fail::parse(t.line, "syntax error before: '.'"),
-            tok => Fail { line: t.line, kind: ReadErrorKind::Parse(format!("syntax error before: {}", describe(&tok))), drain: true },
+            tok => Fail {
+                line: t.line,
+                kind: ReadErrorKind::Parse(format!("syntax error before: {}", describe(&tok))),
+                drain: true,
+            },
         }
     }
 
@@ -1471,10 +1505,8 @@ fn describe(tok: &Tok) -> String {
         }
         Tok::Var(v) => v.clone(),
         Tok::Str(s) => {
-            let text: String = s
-                .iter()
-                .filter_map(|c| if let Term::Int(c) = c { char::from_u32(*c as u32) } else { None })
-                .collect();
+            let text: String =
+                s.iter().filter_map(|c| if let Term::Int(c) = c { char::from_u32(*c as u32) } else { None }).collect();
             format!("\"{}\"", text.escape_default())
         }
         Tok::Char(c) => match char::from_u32(*c) {
@@ -1872,8 +1904,14 @@ mod tests {
     #[test]
     fn names_after_numbers_are_tokens_or_errors_as_the_otp_in_use() {
         let strict = |src: &str| read_as(ScannerRules { name_after_number: false, ..ScannerRules::OTP25 }, src);
-        for (src, kind) in [("[8x].", "illegal integer"), ("[1.5e3x].", "illegal float"), ("[16#FFg].", "illegal integer"),
-                            ("[8.x].", "illegal float"), ("[1_000@].", "illegal integer"), ("[1.5X].", "illegal float")] {
+        for (src, kind) in [
+            ("[8x].", "illegal integer"),
+            ("[1.5e3x].", "illegal float"),
+            ("[16#FFg].", "illegal integer"),
+            ("[8.x].", "illegal float"),
+            ("[1_000@].", "illegal integer"),
+            ("[1.5X].", "illegal float"),
+        ] {
             assert_eq!(strict(src).unwrap_err().kind, ReadErrorKind::Scan(kind.into()), "{src}");
         }
         assert_eq!(strict("[8, 8.5, 8 , 1_0].").unwrap().as_list().unwrap().len(), 4);
@@ -1992,7 +2030,10 @@ mod tests {
         assert_eq!(read("9223372036854775808."), big("9223372036854775808"));
         assert!(matches!(read("9223372036854775808."), Term::Big(_)));
         assert_eq!(read("-16#FFFFFFFFFFFFFFFFFF."), big("-4722366482869645213695"));
-        assert_eq!(read("2#1_0000000000_0000000000_0000000000_0000000000_0000000000_0000000000_000."), big("9223372036854775808"));
+        assert_eq!(
+            read("2#1_0000000000_0000000000_0000000000_0000000000_0000000000_0000000000_000."),
+            big("9223372036854775808")
+        );
     }
 
     #[test]
@@ -2205,7 +2246,11 @@ mod tests {
         assert_eq!(read("#{b => 1, a => 2, b => 3, a => 4}."), Term::map(vec![(a("a"), i(4)), (a("b"), i(3))]));
         assert_eq!(
             read("#{1 => a, 1.0 => b, {x} => #{[] => <<>>}}."),
-            Term::map(vec![(i(1), a("a")), (Term::Float(1.0), a("b")), (t([a("x")]), Term::map(vec![(Term::nil(), bin(b""))]))])
+            Term::map(vec![
+                (i(1), a("a")),
+                (Term::Float(1.0), a("b")),
+                (t([a("x")]), Term::map(vec![(Term::nil(), bin(b""))]))
+            ])
         );
         assert_eq!(read("#{a=>-1}."), Term::map(vec![(a("a"), i(-1))]));
         assert_eq!(read("#{<<\"k\">>=><<\"v\">>}."), Term::map(vec![(bin(b"k"), bin(b"v"))]));
@@ -2319,7 +2364,18 @@ mod tests {
             ("<<1:1, 1:1, <<255>>/binary>>.", bits(&[0xFF, 0xC0], 2)),
             ("<<1:1, \"ab\">>.", bits(&[0xB0, 0xB1, 0], 1)),
             ("<<1:1, 2.0:16/float, 1:7>>.", bin(&[0xA0, 0x00, 1])),
-            ("<<-1:100>>.", bits(&[0xFF; 13].iter().copied().enumerate().map(|(k, b)| if k == 12 { 0xF0 } else { b }).collect::<Vec<_>>(), 4)),
+            (
+                "<<-1:100>>.",
+                bits(
+                    &[0xFF; 13]
+                        .iter()
+                        .copied()
+                        .enumerate()
+                        .map(|(k, b)| if k == 12 { 0xF0 } else { b })
+                        .collect::<Vec<_>>(),
+                    4,
+                ),
+            ),
         ] {
             assert_eq!(read(src), v, "{src}");
         }
@@ -2378,7 +2434,17 @@ mod tests {
         }
         let huge = format!("<<{}:64/float>>.", "9".repeat(400));
         assert_eq!(msg(&fails(&huge, "parse", 1)), "bad term");
-        for syntax in ["<<1:-1>>.", "<<#{}>>.", "<<1:8:8>>.", "<<1/8>>.", "<<1/unit:a>>.", "<<- -1>>.", "<<1,>>.", "<<1>.", "<<1:>>."] {
+        for syntax in [
+            "<<1:-1>>.",
+            "<<#{}>>.",
+            "<<1:8:8>>.",
+            "<<1/8>>.",
+            "<<1/unit:a>>.",
+            "<<- -1>>.",
+            "<<1,>>.",
+            "<<1>.",
+            "<<1:>>.",
+        ] {
             assert!(msg(&fails(syntax, "parse", 1)).starts_with("syntax error"), "{syntax}");
         }
     }
@@ -2546,7 +2612,15 @@ mod tests {
 
     #[test]
     fn invalid_utf8() {
-        for src in [&b"{a,\xff}."[..], b"\"\xff\".", b"% \xff\n{a}.", b"a\xff.", b"\xc3", b"'a\xed\xa0\x80'.", b"$\xf4\x90\x80\x80."] {
+        for src in [
+            &b"{a,\xff}."[..],
+            b"\"\xff\".",
+            b"% \xff\n{a}.",
+            b"a\xff.",
+            b"\xc3",
+            b"'a\xed\xa0\x80'.",
+            b"$\xf4\x90\x80\x80.",
+        ] {
             let e = fail(src);
             assert_eq!(msg(&e), "invalid UTF-8", "{src:?}");
             assert!(matches!(e.kind, ReadErrorKind::Scan(_)));
@@ -2590,7 +2664,16 @@ mod tests {
         assert_eq!(items[1], a("fastrel"));
         let props = items[2].as_list().unwrap();
         assert_eq!(props[0], t([a("description"), s("Fast \"release\" tooling")]));
-        assert_eq!(props[5], t([a("env"), l([t([a("opt"), Term::map(vec![(a("key"), bin(b"value")), (a("n"), Term::Float(-1.5e-3))])]), t([a("list"), l([i(1), i(2), i(3)])])])]));
+        assert_eq!(
+            props[5],
+            t([
+                a("env"),
+                l([
+                    t([a("opt"), Term::map(vec![(a("key"), bin(b"value")), (a("n"), Term::Float(-1.5e-3))])]),
+                    t([a("list"), l([i(1), i(2), i(3)])])
+                ])
+            ])
+        );
         assert_eq!(read_all_terms(src.as_bytes(), "x").unwrap(), vec![term]);
     }
 
@@ -2626,10 +2709,10 @@ mod tests {
             (65519.99, 0x7BFF),
             (65520.0, 0x7C00),
             (1e10, 0x7C00),
-            (6.103515625e-5, 0x0400),                        // 2^-14, smallest normal
-            (5.960464477539063e-8, 0x0001),                  // 2^-24, smallest subnormal
-            (2.9802322387695312e-8, 0x0000),                 // 2^-25 ties to even (zero)
-            (2.980232238769532e-8, 0x0001),                  // just above the tie
+            (6.103515625e-5, 0x0400),        // 2^-14, smallest normal
+            (5.960464477539063e-8, 0x0001),  // 2^-24, smallest subnormal
+            (2.9802322387695312e-8, 0x0000), // 2^-25 ties to even (zero)
+            (2.980232238769532e-8, 0x0001),  // just above the tie
             (1.0009765625, 0x3C01),
             (1.00048828125, 0x3C00), // tie, to even
             (1.00146484375, 0x3C02), // tie, to even (up)
@@ -2663,8 +2746,7 @@ mod tests {
             (Term::Improper(x, xt), Term::Improper(y, yt)) => all(x, y) && same(xt, yt),
             // The VM's order of a map's pairs is its own (atom index since OTP 26).
             (Term::Map(x), Term::Map(y)) => {
-                x.len() == y.len()
-                    && x.iter().all(|(k1, v1)| y.iter().any(|(k2, v2)| same(k1, k2) && same(v1, v2)))
+                x.len() == y.len() && x.iter().all(|(k1, v1)| y.iter().any(|(k2, v2)| same(k1, k2) && same(v1, v2)))
             }
             _ => a == b,
         }
@@ -2741,7 +2823,9 @@ mod tests {
                 _ => "?".into(),
             };
             *outcomes.entry(class).or_insert(0) += 1;
-            for (want, got) in [(first, read_first_term(text, name).map(|t| vec![t])), (all, read_all_terms(text, name))] {
+            for (want, got) in
+                [(first, read_first_term(text, name).map(|t| vec![t])), (all, read_all_terms(text, name))]
+            {
                 let is_first = std::ptr::eq(want, first);
                 match (want, &got) {
                     (Term::Atom(a), _) if a == "skip" => {}

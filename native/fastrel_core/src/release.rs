@@ -1,14 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Reading and validating `.rel` and `.app` files the way `systools_make` does.
 //!
 //! Errors are built directly as the Erlang terms `systools_make` returns, because the
 //! drop-in promise is about those terms: callers compare them, print them with
 //! `format_error/1`, and match on them.
 
+use crate::dircache::{app_names, cached_term, store_term, AppNames, FileStamp};
 use crate::reader::{read_first_term, ReadErrorKind};
 use crate::term::Term;
-use crate::dircache::{app_names, cached_term, store_term, AppNames, FileStamp};
-use std::sync::Arc;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 /// One application entry of the `.rel` file.
@@ -133,7 +134,8 @@ fn read_at(dir: &std::fs::File, file: &str, st: &nix::sys::stat::FileStat) -> Op
     use nix::fcntl::OFlag;
     use std::io::Read;
     use std::os::fd::AsFd;
-    let fd = nix::fcntl::openat(dir.as_fd(), file, OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).ok()?;
+    let fd = nix::fcntl::openat(dir.as_fd(), file, OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+        .ok()?;
     let mut buf = Vec::with_capacity(st.st_size.max(0) as usize + 1);
     // Through `take` so the read does not stat the file again for a size hint.
     std::fs::File::from(fd).take(u64::MAX).read_to_end(&mut buf).ok()?;
@@ -228,7 +230,10 @@ fn check_rel(term: &Term, file: &str) -> Result<(Release, Vec<Term>), Term> {
     if !tag.is_atom("release") {
         return Err(bad());
     }
-    let (Some([name, vsn]), Some([erts_tag, evsn])) = (id.as_tuple().and_then(|x| <&[Term; 2]>::try_from(x).ok()), erts.as_tuple().and_then(|x| <&[Term; 2]>::try_from(x).ok())) else {
+    let (Some([name, vsn]), Some([erts_tag, evsn])) = (
+        id.as_tuple().and_then(|x| <&[Term; 2]>::try_from(x).ok()),
+        erts.as_tuple().and_then(|x| <&[Term; 2]>::try_from(x).ok()),
+    ) else {
         return Err(bad());
     };
     if !erts_tag.is_atom("erts") {
@@ -328,7 +333,13 @@ fn mandatory_applications(apps: &[RelApp]) -> Result<Vec<Term>, Term> {
 
 /// Finds and reads `Name.app` for one `.rel` entry (`read_application/4`).
 /// `Err` holds the inner reason of `{error_reading, {Name, Reason}}`.
-pub fn read_application(name: &str, vsn: &str, path: &SearchPath, incls: &[(String, Vec<String>)], otp_major: u32) -> Result<App, Term> {
+pub fn read_application(
+    name: &str,
+    vsn: &str,
+    path: &SearchPath,
+    incls: &[(String, Vec<String>)],
+    otp_major: u32,
+) -> Result<App, Term> {
     let file = format!("{name}.app");
     let mut first_error: Option<Term> = None;
     for (i, dir) in path.dirs.iter().enumerate() {
@@ -351,10 +362,8 @@ pub fn read_application(name: &str, vsn: &str, path: &SearchPath, incls: &[(Stri
             },
             Err(ReadFail::Parse(line, msg)) => {
                 if first_error.is_none() {
-                    first_error = Some(t([
-                        a("parse_error"),
-                        t([s(&erl_join(dir, &file)), Term::Int(line as i64), s(&msg)]),
-                    ]));
+                    first_error =
+                        Some(t([a("parse_error"), t([s(&erl_join(dir, &file)), Term::Int(line as i64), s(&msg)])]));
                 }
             }
             Err(ReadFail::NotFound | ReadFail::Read) => {}
@@ -370,13 +379,26 @@ enum Parsed {
 }
 
 const ITEMS: [&str; 13] = [
-    "vsn", "id", "description", "modules", "registered", "applications", "optional_applications",
-    "included_applications", "mod", "start_phases", "env", "maxT", "maxP",
+    "vsn",
+    "id",
+    "description",
+    "modules",
+    "registered",
+    "applications",
+    "optional_applications",
+    "included_applications",
+    "mod",
+    "start_phases",
+    "env",
+    "maxT",
+    "maxP",
 ];
 
 fn parse_application(term: &Term, full: &str, vsn: &str, incls: &[(String, Vec<String>)], otp_major: u32) -> Parsed {
     let (name, dict) = match term.as_tuple() {
-        Some([tag, Term::Atom(name), dict @ Term::List(_)]) if tag.is_atom("application") => (name, dict.as_list().unwrap_or(&[])),
+        Some([tag, Term::Atom(name), dict @ Term::List(_)]) if tag.is_atom("application") => {
+            (name, dict.as_list().unwrap_or(&[]))
+        }
         _ => return Parsed::Err(t([a("badly_formatted_application"), term.clone()])),
     };
     let mut values: Vec<Term> = Vec::with_capacity(ITEMS.len());

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! The boot script term (`generate_script/4` of `systools_make`).
 
 use crate::release::{a, erl_absname, erl_norm, s, t, App, Release};
@@ -20,10 +21,27 @@ pub enum PathMode {
 /// instead; this table serves callers without a VM.
 pub fn preloaded(otp_major: u32) -> Vec<&'static str> {
     let mut mods = vec![
-        "atomics", "counters", "erl_init", "erl_prim_loader", "erl_tracer", "erlang", "erts_code_purger",
-        "erts_dirty_process_signal_handler", "erts_internal", "erts_literal_area_collector", "init",
-        "persistent_term", "prim_buffer", "prim_eval", "prim_file", "prim_inet", "prim_net", "prim_socket",
-        "prim_zip", "socket_registry", "zlib",
+        "atomics",
+        "counters",
+        "erl_init",
+        "erl_prim_loader",
+        "erl_tracer",
+        "erlang",
+        "erts_code_purger",
+        "erts_dirty_process_signal_handler",
+        "erts_internal",
+        "erts_literal_area_collector",
+        "init",
+        "persistent_term",
+        "prim_buffer",
+        "prim_eval",
+        "prim_file",
+        "prim_inet",
+        "prim_net",
+        "prim_socket",
+        "prim_zip",
+        "socket_registry",
+        "zlib",
     ];
     if otp_major >= 27 {
         // Trace sessions (OTP 27) brought a new preloaded module.
@@ -35,10 +53,35 @@ pub fn preloaded(otp_major: u32) -> Vec<&'static str> {
 
 /// Modules loaded before the kernel starts, in systools' (unsorted) order.
 pub const MANDATORY: [&str; 29] = [
-    "error_handler", "application", "application_controller", "application_master", "code", "code_server",
-    "erl_eval", "erl_lint", "erl_parse", "error_logger", "ets", "file", "filename", "file_server",
-    "file_io_server", "gen", "gen_event", "gen_server", "heart", "kernel", "logger", "logger_filters",
-    "logger_server", "logger_backend", "logger_config", "logger_simple_h", "lists", "proc_lib", "supervisor",
+    "error_handler",
+    "application",
+    "application_controller",
+    "application_master",
+    "code",
+    "code_server",
+    "erl_eval",
+    "erl_lint",
+    "erl_parse",
+    "error_logger",
+    "ets",
+    "file",
+    "filename",
+    "file_server",
+    "file_io_server",
+    "gen",
+    "gen_event",
+    "gen_server",
+    "heart",
+    "kernel",
+    "logger",
+    "logger_filters",
+    "logger_server",
+    "logger_backend",
+    "logger_config",
+    "logger_simple_h",
+    "lists",
+    "proc_lib",
+    "supervisor",
 ];
 
 /// What `generate_script` needs besides the applications.
@@ -147,9 +190,13 @@ pub fn build(rel: &Release, apps: &[&App], cfg: &ScriptConfig) -> Term {
     let mut ins = Vec::with_capacity(16 + 2 * apps.len() + 2 * apps.len());
     ins.push(t([a("preLoaded"), atoms(&preloaded)]));
     ins.push(t([a("progress"), a("preloaded")]));
-    let mandatory_path = make_set(
-        apps.iter().zip(&paths).map(|(x, p)| if x.name == "kernel" || x.name == "stdlib" { p.clone() } else { String::new() }),
-    );
+    let mandatory_path = make_set(apps.iter().zip(&paths).map(|(x, p)| {
+        if x.name == "kernel" || x.name == "stdlib" {
+            p.clone()
+        } else {
+            String::new()
+        }
+    }));
     ins.push(t([a("path"), strings(&mandatory_path)]));
     ins.push(t([a("primLoad"), atoms(&MANDATORY)]));
     ins.push(t([a("kernel_load_completed")]));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! A tar writer producing what `erl_tar` writes for `systools:make_tar`: ustar headers with
 //! the file-type bits in the mode, empty user/group names, a 7-digit checksum, a name
 //! split into prefix/name when it is ASCII and too long, a PAX `path` record otherwise,
@@ -41,7 +42,14 @@ struct Meta {
 
 impl Meta {
     fn of(m: &fs::Metadata, size: u64, typeflag: u8) -> Meta {
-        Meta { mode: m.mode() & !0o022, uid: u64::from(m.uid()), gid: u64::from(m.gid()), size, mtime: m.mtime().max(0) as u64, typeflag }
+        Meta {
+            mode: m.mode() & !0o022,
+            uid: u64::from(m.uid()),
+            gid: u64::from(m.gid()),
+            size,
+            mtime: m.mtime().max(0) as u64,
+            typeflag,
+        }
     }
 }
 
@@ -189,12 +197,16 @@ impl<W: Write> TarWriter<W> {
                 Some(i) => (&name[..i], &name[i + 1..]),
                 None => ("", name),
             };
-            let pax_name = if dir.is_empty() { format!("PaxHeaders.0/{base}") } else { format!("{dir}/PaxHeaders.0/{base}") };
+            let pax_name =
+                if dir.is_empty() { format!("PaxHeaders.0/{base}") } else { format!("{dir}/PaxHeaders.0/{base}") };
             let mut ascii: String = pax_name.chars().filter(char::is_ascii).collect();
             if ascii.len() > 100 {
                 ascii.truncate(99);
             }
-            self.header(&ascii, Meta { mode: 0o100644, uid: 0, gid: 0, size: data.len() as u64, mtime, typeflag: b'x' })?;
+            self.header(
+                &ascii,
+                Meta { mode: 0o100644, uid: 0, gid: 0, size: data.len() as u64, mtime, typeflag: b'x' },
+            )?;
             self.out.write_all(&data)?;
             self.pad(data.len() as u64)?;
         }
@@ -223,19 +235,32 @@ impl<W: Write> TarWriter<W> {
     }
 
     /// Adds a file, or pushes a directory's entries on `stack` (first one on top).
-    fn add_one(&mut self, from: &Path, to: &str, root: &Path, stack: &mut Vec<(std::path::PathBuf, String)>) -> Result<(), AddError> {
+    fn add_one(
+        &mut self,
+        from: &Path,
+        to: &str,
+        root: &Path,
+        stack: &mut Vec<(std::path::PathBuf, String)>,
+    ) -> Result<(), AddError> {
         let err = |e: io::Error| AddError { path: from.to_string_lossy().into_owned(), error: e, refused: None };
-        if from != root && !self.norm.follow_outside && fs::symlink_metadata(from).is_ok_and(|m| m.file_type().is_symlink()) {
+        if from != root
+            && !self.norm.follow_outside
+            && fs::symlink_metadata(from).is_ok_and(|m| m.file_type().is_symlink())
+        {
             // A dangling link falls through to the metadata error below, as erl_tar's.
             if let (Ok(target), Ok(top)) = (fs::canonicalize(from), fs::canonicalize(root)) {
                 if !target.starts_with(&top) {
-                    return Err(AddError::refused(from, Refusal::SymlinkOutside(target.to_string_lossy().into_owned())));
+                    return Err(AddError::refused(
+                        from,
+                        Refusal::SymlinkOutside(target.to_string_lossy().into_owned()),
+                    ));
                 }
             }
         }
         let meta = fs::metadata(from).map_err(err)?;
         if meta.is_dir() {
-            let mut names: Vec<std::ffi::OsString> = fs::read_dir(from).map_err(err)?.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+            let mut names: Vec<std::ffi::OsString> =
+                fs::read_dir(from).map_err(err)?.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
             if self.norm.reproducible.is_some() {
                 names.sort();
             }
@@ -248,7 +273,13 @@ impl<W: Write> TarWriter<W> {
         if !meta.is_file() {
             use std::os::unix::fs::FileTypeExt;
             let ft = meta.file_type();
-            let flag = if ft.is_char_device() { b'3' } else if ft.is_block_device() { b'4' } else { b'6' };
+            let flag = if ft.is_char_device() {
+                b'3'
+            } else if ft.is_block_device() {
+                b'4'
+            } else {
+                b'6'
+            };
             return self.header(to, Meta::of(&meta, 0, flag)).map_err(err);
         }
         let mut file = fs::File::open(from).map_err(err)?;
@@ -309,7 +340,10 @@ mod tests {
         assert_eq!(h.len(), 3 * 512, "pax header, its data, then the entry");
         assert!(h.starts_with(b"tree/d1/PaxHeaders.0/n.txt\0"));
         assert_eq!(h[156], b'x');
-        assert!(h[512..].starts_with("24 path=tree/d1/ünï.txt\n".as_bytes()) || h[512..].starts_with("26 path=tree/d1/ünï.txt\n".as_bytes()));
+        assert!(
+            h[512..].starts_with("24 path=tree/d1/ünï.txt\n".as_bytes())
+                || h[512..].starts_with("26 path=tree/d1/ünï.txt\n".as_bytes())
+        );
         assert_eq!(&h[1024..1030], &[0u8; 6], "the real header has no name");
     }
 

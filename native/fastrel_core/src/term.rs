@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! The Erlang terms that release files are made of, with Erlang's own equality and order.
 //!
 //! Strings are not a separate kind: `"ab"` is the list `[97,98]`, exactly as in Erlang, so
@@ -311,7 +312,9 @@ fn cmp(a: &Term, b: &Term, exact: bool) -> Ordering {
             Ordering::Equal
         }),
         (Term::Binary(_) | Term::Bits(..), Term::Binary(_) | Term::Bits(..)) => bits_of(a).cmp(&bits_of(b)),
-        (Term::Export(m1, f1, a1), Term::Export(m2, f2, a2)) => (m1.as_bytes(), f1.as_bytes(), a1).cmp(&(m2.as_bytes(), f2.as_bytes(), a2)),
+        (Term::Export(m1, f1, a1), Term::Export(m2, f2, a2)) => {
+            (m1.as_bytes(), f1.as_bytes(), a1).cmp(&(m2.as_bytes(), f2.as_bytes(), a2))
+        }
         (Term::Export(..), Term::Opaque(_)) => Ordering::Less,
         (Term::Opaque(_), Term::Export(..)) => Ordering::Greater,
         (Term::Opaque(x), Term::Opaque(y)) => x.cmp(y),
@@ -423,7 +426,11 @@ mod tests {
 
     #[test]
     fn map_keeps_last_duplicate_sorted() {
-        let m = Term::map(vec![(Term::atom("b"), Term::Int(1)), (Term::atom("a"), Term::Int(2)), (Term::atom("b"), Term::Int(3))]);
+        let m = Term::map(vec![
+            (Term::atom("b"), Term::Int(1)),
+            (Term::atom("a"), Term::Int(2)),
+            (Term::atom("b"), Term::Int(3)),
+        ]);
         assert_eq!(m, Term::Map(vec![(Term::atom("a"), Term::Int(2)), (Term::atom("b"), Term::Int(3))]));
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! What only the running VM knows: the order of a map's keys.
 //!
 //! Since OTP 26 the VM orders the atom keys of a small map by the atom's index in the atom

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Deeply nested terms never overflow the stack of the thread running a NIF (issue 13).
 //!
 //! Every entry point that makes a [`Term`] from input (the text reader, the ETF decoder)
@@ -258,7 +259,8 @@ const PROBE_ENV: &str = "FASTREL_DEPTH_PROBE";
 fn stack_probe_child() {
     let Ok(spec) = std::env::var(PROBE_ENV) else { return };
     let mut it = spec.split(':');
-    let (name, depth, stack) = (it.next().unwrap().to_string(), it.next().unwrap().parse().unwrap(), it.next().unwrap().parse().unwrap());
+    let (name, depth, stack) =
+        (it.next().unwrap().to_string(), it.next().unwrap().parse().unwrap(), it.next().unwrap().parse().unwrap());
     let t = nested(Shape::List, depth);
     let walk = walks().into_iter().find(|(n, _)| *n == name).unwrap().1;
     on_stack(stack, move || walk(t));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! The `relnif` NIF library: a table of contents over `fastrel_core::api`.
 //!
 //! Every call that touches files runs on a dirty IO scheduler. Arguments and results
@@ -96,7 +97,12 @@ fn nif_consult<'a>(env: Env<'a>, file: Binary) -> Binary<'a> {
 /// from 27), `8x` (two tokens up to OTP 27, fails on 29) and `maybe` (an atom up to 26,
 /// reserved from 27): set once by `relnif`.
 #[rustler::nif]
-fn nif_set_scanner_rules(adjacent_strings: bool, name_after_number: bool, maybe_else_reserved: bool, caret_strict: bool) -> rustler::Atom {
+fn nif_set_scanner_rules(
+    adjacent_strings: bool,
+    name_after_number: bool,
+    maybe_else_reserved: bool,
+    caret_strict: bool,
+) -> rustler::Atom {
     let rules = fastrel_core::ScannerRules { adjacent_strings, name_after_number, maybe_else_reserved, caret_strict };
     fastrel_core::set_scanner_rules(rules);
     rustler::types::atom::ok()

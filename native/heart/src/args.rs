@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! heart's command line, read as OTP's heart reads it: any order, unknown words ignored.
 //! Arguments are bytes, as C's argv is: nothing here assumes UTF-8 or can panic on input.
 
@@ -18,10 +19,7 @@ pub struct Args {
 /// heart's parent, erl_child_setup is). Returns the arguments and the lines OTP's heart
 /// prints on stderr while parsing (`heart_beat_timeout = N`, `heart_beat_kill_pid = N`).
 pub fn parse(argv: &[OsString], never_kill: &[i32]) -> (Args, Vec<String>) {
-    let mut args = Args {
-        timeout_secs: 60,
-        pid: None,
-    };
+    let mut args = Args { timeout_secs: 60, pid: None };
     let mut notes = Vec::new();
     let mut i = 0;
     while let Some(word) = argv.get(i) {
@@ -39,9 +37,7 @@ pub fn parse(argv: &[OsString], never_kill: &[i32]) -> (Args, Vec<String>) {
                     notes.push(format!("heart_beat_kill_pid = {p}\n"));
                     // 0 means "no pid"; 1 and anything that does not fit a pid_t would
                     // make kill() hit init or every process: never do that.
-                    args.pid = i32::try_from(p)
-                        .ok()
-                        .filter(|p| *p > 1 && !never_kill.contains(p));
+                    args.pid = i32::try_from(p).ok().filter(|p| *p > 1 && !never_kill.contains(p));
                     i += 1;
                 }
             }
@@ -73,10 +69,7 @@ fn scan_i(s: &[u8]) -> Option<i64> {
     } else {
         (10, s)
     };
-    let end = digits
-        .iter()
-        .take_while(|c| char::from(**c).is_digit(radix))
-        .count();
+    let end = digits.iter().take_while(|c| char::from(**c).is_digit(radix)).count();
     if end == 0 {
         return if radix == 8 { Some(0) } else { None };
     }
@@ -99,11 +92,7 @@ pub fn atoi_int(s: &[u8]) -> i32 {
     let magnitude = s
         .iter()
         .take_while(|c| c.is_ascii_digit())
-        .fold(0i64, |n, c| {
-            n.saturating_mul(10)
-                .saturating_add(i64::from(c - b'0'))
-                .min(1 << 32)
-        });
+        .fold(0i64, |n, c| n.saturating_mul(10).saturating_add(i64::from(c - b'0')).min(1 << 32));
     let v = if neg { -magnitude } else { magnitude };
     v.clamp(i32::MIN.into(), i32::MAX.into()) as i32
 }
@@ -119,27 +108,9 @@ mod tests {
 
     #[test]
     fn any_order_and_defaults() {
-        assert_eq!(
-            p(&["-ht", "11", "-pid", "42"]),
-            Args {
-                timeout_secs: 11,
-                pid: Some(42)
-            }
-        );
-        assert_eq!(
-            p(&["-pid", "42", "-ht", "11"]),
-            Args {
-                timeout_secs: 11,
-                pid: Some(42)
-            }
-        );
-        assert_eq!(
-            p(&[]),
-            Args {
-                timeout_secs: 60,
-                pid: None
-            }
-        );
+        assert_eq!(p(&["-ht", "11", "-pid", "42"]), Args { timeout_secs: 11, pid: Some(42) });
+        assert_eq!(p(&["-pid", "42", "-ht", "11"]), Args { timeout_secs: 11, pid: Some(42) });
+        assert_eq!(p(&[]), Args { timeout_secs: 60, pid: None });
     }
 
     #[test]
@@ -192,12 +163,6 @@ mod tests {
             OsString::from("-pid"),
             OsString::from_vec(b"\xff".to_vec()),
         ];
-        assert_eq!(
-            parse(&argv, &[]).0,
-            Args {
-                timeout_secs: 12,
-                pid: None
-            }
-        );
+        assert_eq!(parse(&argv, &[]).0, Args { timeout_secs: 12, pid: None });
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! heart's messages, byte for byte as OTP's: `<argv0>: <ctime>: <text>\r\n` on stderr.
 
 use std::ffi::OsStr;
@@ -10,21 +11,8 @@ use std::os::unix::ffi::OsStrExt;
 /// reboot command) and are written as they are, except in JSON, which must be UTF-8.
 pub fn say(prog: &OsStr, text: impl AsRef<[u8]>) {
     let text = text.as_ref();
-    let plain = |time: String| {
-        [
-            prog.as_bytes(),
-            b": ",
-            time.as_bytes(),
-            b": ",
-            text,
-            b"\r\n",
-        ]
-        .concat()
-    };
-    let line = match std::env::var_os("HEART_LOG_FORMAT")
-        .as_ref()
-        .and_then(|f| f.to_str())
-    {
+    let plain = |time: String| [prog.as_bytes(), b": ", time.as_bytes(), b": ", text, b"\r\n"].concat();
+    let line = match std::env::var_os("HEART_LOG_FORMAT").as_ref().and_then(|f| f.to_str()) {
         Some("iso8601") => plain(iso8601_now()),
         Some("json") => format!(
             "{{\"time\":\"{}\",\"program\":{},\"message\":{}}}\n",
@@ -55,9 +43,7 @@ fn json_string(s: &str) -> String {
 
 /// Now in UTC as `2026-11-23T19:43:48.123Z`.
 fn iso8601_now() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let secs = now.as_secs() as nix::libc::time_t;
     // SAFETY: gmtime_r only writes the tm we hand it.
     let tm = unsafe {
@@ -104,18 +90,12 @@ mod tests {
 
     #[test]
     fn json_strings_escape_what_they_must() {
-        assert_eq!(
-            json_string("Executed \"a\\b\" -> 0\n"),
-            "\"Executed \\\"a\\\\b\\\" -> 0\\u000a\""
-        );
+        assert_eq!(json_string("Executed \"a\\b\" -> 0\n"), "\"Executed \\\"a\\\\b\\\" -> 0\\u000a\"");
     }
 
     #[test]
     fn iso8601_has_the_expected_shape() {
         let t = iso8601_now();
-        assert_eq!(
-            (t.len(), &t[4..5], &t[10..11], &t[23..]),
-            (24, "-", "T", "Z")
-        );
+        assert_eq!((t.len(), &t[4..5], &t[10..11], &t[23..]), (24, "-", "T", "Z"));
     }
 }

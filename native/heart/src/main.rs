@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! heart: a drop-in for OTP's heart port program (`erl -heart`).
 //!
 //! The VM starts it as `heart -pid <ospid> [-ht <secs>]` with `{packet,2}` pipes on
@@ -30,9 +31,7 @@ use wire::{op, Progress};
 fn main() -> ExitCode {
     // Bytes, as OTP's heart takes them: a non-UTF-8 argument or command is not an error.
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let (prog, rest) = argv
-        .split_first()
-        .map_or((OsStr::new("heart"), &[][..]), |(p, r)| (p.as_os_str(), r));
+    let (prog, rest) = argv.split_first().map_or((OsStr::new("heart"), &[][..]), |(p, r)| (p.as_os_str(), r));
     if std::env::var_os("HEART_DEBUG").is_some() {
         log::raw("heart: debug is ON!\r\n");
     }
@@ -54,9 +53,7 @@ fn event_loop(args: &args::Args, session: &mut Session, prog: &OsStr) -> Option<
     // Unbuffered: poll() must see every byte not yet handled, so nothing may sit in a
     // userspace buffer between frames.
     // SAFETY: fd 0 stays open for the life of the process; ManuallyDrop never closes it.
-    let mut stdin = std::mem::ManuallyDrop::new(unsafe {
-        <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(0)
-    });
+    let mut stdin = std::mem::ManuallyDrop::new(unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(0) });
     let stdin = &mut *stdin;
     let mut stdout = std::io::stdout();
     let mut notifier = notify::Notifier::from_env();
@@ -102,8 +99,7 @@ fn event_loop(args: &args::Args, session: &mut Session, prog: &OsStr) -> Option<
 fn readable(stdin: &impl AsFd, limit: Duration) -> bool {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
-    let ms = PollTimeout::try_from(limit.as_millis().clamp(1, 60_000) as i32)
-        .unwrap_or(PollTimeout::MAX);
+    let ms = PollTimeout::try_from(limit.as_millis().clamp(1, 60_000) as i32).unwrap_or(PollTimeout::MAX);
     matches!(poll(&mut fds, ms), Ok(n) if n > 0)
 }
 
@@ -115,20 +111,13 @@ fn wait_for_dump(prog: &OsStr, stdin: &(impl AsFd + Read)) {
         return;
     };
     let secs = args::atoi_int(value.as_bytes());
-    log::say(
-        prog,
-        format!("Waiting for dump - timeout set to {secs} seconds."),
-    );
+    log::say(prog, format!("Waiting for dump - timeout set to {secs} seconds."));
     if secs == 0 {
         return;
     }
-    let deadline = u64::try_from(secs)
-        .ok()
-        .and_then(|s| Instant::now().checked_add(Duration::from_secs(s)));
+    let deadline = u64::try_from(secs).ok().and_then(|s| Instant::now().checked_add(Duration::from_secs(s)));
     loop {
-        let left = deadline.map_or(Duration::from_secs(60), |d| {
-            d.saturating_duration_since(Instant::now())
-        });
+        let left = deadline.map_or(Duration::from_secs(60), |d| d.saturating_duration_since(Instant::now()));
         if left.is_zero() || readable(stdin, left) {
             return;
         }

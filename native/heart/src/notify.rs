@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Telling a supervisor that the node lives: systemd's notify socket and a hardware
 //! watchdog device. Both are off unless configured, and both are petted on heartbeats
 //! only, so they fire when the VM and heart stall together.
@@ -20,21 +21,14 @@ impl Notifier {
     /// From `NOTIFY_SOCKET`, `WATCHDOG_USEC` and `HEART_WATCHDOG_PATH`.
     pub fn from_env() -> Notifier {
         // Paths are bytes: a non-UTF-8 one is still a path.
-        let systemd = std::env::var_os("NOTIFY_SOCKET")
-            .filter(|p| !p.is_empty())
-            .and_then(|path| {
-                let sock = UnixDatagram::unbound().ok()?;
-                Some((sock, path))
-            });
+        let systemd = std::env::var_os("NOTIFY_SOCKET").filter(|p| !p.is_empty()).and_then(|path| {
+            let sock = UnixDatagram::unbound().ok()?;
+            Some((sock, path))
+        });
         let device = std::env::var_os("HEART_WATCHDOG_PATH")
             .filter(|p| !p.is_empty())
             .and_then(|p| std::fs::OpenOptions::new().write(true).open(p).ok());
-        Notifier {
-            systemd,
-            systemd_watchdog: std::env::var_os("WATCHDOG_USEC").is_some(),
-            ready_sent: false,
-            device,
-        }
+        Notifier { systemd, systemd_watchdog: std::env::var_os("WATCHDOG_USEC").is_some(), ready_sent: false, device }
     }
 
     /// A heartbeat arrived: the node is up (first time) and alive.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! What heart does when the VM is gone or hung: make sure the old VM is dead, then run
 //! the reboot command.
 //!
@@ -43,30 +44,17 @@ pub fn reboot(prog: &OsStr, reason: Reason, pid: Option<i32>, command: Option<Ve
         }
     }
     if let Some(budget) = crate::budget::Budget::from_env() {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         if let Err(why) = budget.take(now) {
             say(prog, why);
             return 0;
         }
     }
-    let status = std::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(OsStr::from_bytes(&command))
-        .status();
+    let status = std::process::Command::new("/bin/sh").arg("-c").arg(OsStr::from_bytes(&command)).status();
     // system(3) reports the raw wait status; OTP prints that, not the exit code.
     let raw = status.map_or(-1, std::os::unix::process::ExitStatusExt::into_raw);
     // The command's own bytes, as OTP's printf("%s") gives them.
-    say(
-        prog,
-        [
-            &b"Executed \""[..],
-            &command,
-            format!("\" -> {raw}. Terminating.").as_bytes(),
-        ]
-        .concat(),
-    );
+    say(prog, [&b"Executed \""[..], &command, format!("\" -> {raw}. Terminating.").as_bytes()].concat());
     0
 }
 
@@ -86,17 +74,11 @@ fn kill_old_erlang(prog: &OsStr, reason: Reason, pid: i32) {
         Signal::SIGKILL
     };
     if kill(Pid::from_raw(pid), sig).is_err() && !watch.gone() {
-        say(
-            prog,
-            "Unable to kill old process, kill failed (tried multiple times).",
-        );
+        say(prog, "Unable to kill old process, kill failed (tried multiple times).");
         return;
     }
     if !watch.wait_exit(GRACE) {
-        say(
-            prog,
-            "Unable to kill old process, kill failed (tried multiple times).",
-        );
+        say(prog, "Unable to kill old process, kill failed (tried multiple times).");
     }
 }
 
@@ -129,8 +111,7 @@ impl Watch {
                 Some(fd) => {
                     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
                     let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
-                    let ms = PollTimeout::try_from(left.as_millis().min(60_000) as i32)
-                        .unwrap_or(PollTimeout::ZERO);
+                    let ms = PollTimeout::try_from(left.as_millis().min(60_000) as i32).unwrap_or(PollTimeout::ZERO);
                     match poll(&mut fds, ms) {
                         Ok(n) if n > 0 => return true,
                         Ok(_) if left.is_zero() => return false,
@@ -153,8 +134,5 @@ impl Watch {
 }
 
 fn alive(pid: i32) -> bool {
-    !matches!(
-        kill(Pid::from_raw(pid), None),
-        Err(nix::errno::Errno::ESRCH)
-    )
+    !matches!(kill(Pid::from_raw(pid), None), Err(nix::errno::Errno::ESRCH))
 }

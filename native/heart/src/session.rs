@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! heart's protocol as a pure state machine: an event in, actions out. The event loop in
 //! `main.rs` does the waiting, reading and writing; everything heart decides is here and
 //! unit-tested without processes.
@@ -45,10 +46,7 @@ pub struct Session {
 impl Session {
     /// A session whose fallback command is `HEART_COMMAND` (`None`: unset).
     pub fn new(env_command: Option<Vec<u8>>) -> Session {
-        Session {
-            command: Vec::new(),
-            env_command,
-        }
+        Session { command: Vec::new(), env_command }
     }
 
     /// The command a reboot runs: the one set with `heart:set_cmd/1`, else `HEART_COMMAND`.
@@ -63,18 +61,10 @@ impl Session {
     /// Handles one event.
     pub fn step(&mut self, event: Event) -> Vec<Action> {
         match event {
-            Event::Eof => vec![
-                Action::Log("Erlang has closed.".into()),
-                Action::Reboot(Reason::Closed),
-            ],
-            Event::ReadError => vec![
-                Action::Log("error in read_message.".into()),
-                Action::Reboot(Reason::Error),
-            ],
+            Event::Eof => vec![Action::Log("Erlang has closed.".into()), Action::Reboot(Reason::Closed)],
+            Event::ReadError => vec![Action::Log("error in read_message.".into()), Action::Reboot(Reason::Error)],
             Event::Deadline(secs) => vec![
-                Action::Log(format!(
-                    "heart-beat time-out, no activity for {secs} seconds"
-                )),
+                Action::Log(format!("heart-beat time-out, no activity for {secs} seconds")),
                 Action::Reboot(Reason::Timeout),
             ],
             // Empty frames and frames longer than OTP's buffer are ignored, as OTP does.
@@ -127,18 +117,9 @@ mod tests {
     #[test]
     fn set_get_clear_follow_heart_erl() {
         let mut s = Session::new(Some(b"env cmd".to_vec()));
-        assert_eq!(
-            s.step(frame(&[6])),
-            vec![Action::Reply(7, b"env cmd".to_vec())]
-        );
-        assert_eq!(
-            s.step(frame(b"\x04echo hi\0ignored")),
-            vec![Action::Reply(1, vec![])]
-        );
-        assert_eq!(
-            s.step(frame(&[6])),
-            vec![Action::Reply(7, b"echo hi".to_vec())]
-        );
+        assert_eq!(s.step(frame(&[6])), vec![Action::Reply(7, b"env cmd".to_vec())]);
+        assert_eq!(s.step(frame(b"\x04echo hi\0ignored")), vec![Action::Reply(1, vec![])]);
+        assert_eq!(s.step(frame(&[6])), vec![Action::Reply(7, b"echo hi".to_vec())]);
         assert_eq!(s.command().as_deref(), Some(&b"echo hi"[..]));
         assert_eq!(s.step(frame(&[5])), vec![Action::Reply(1, vec![])]);
         assert_eq!(s.command().as_deref(), Some(&b"env cmd"[..]));
@@ -151,16 +132,9 @@ mod tests {
     #[test]
     fn issue_13_commands_keep_their_bytes() {
         let mut s = Session::new(Some(b"/opt/r\xe9l/bin/start".to_vec()));
-        assert_eq!(
-            s.step(frame(&[6])),
-            vec![Action::Reply(7, b"/opt/r\xe9l/bin/start".to_vec())]
-        );
+        assert_eq!(s.step(frame(&[6])), vec![Action::Reply(7, b"/opt/r\xe9l/bin/start".to_vec())]);
         s.step(frame(b"\x04/tmp/p\xff/restart"));
-        assert_eq!(
-            s.command().as_deref(),
-            Some(&b"/tmp/p\xff/restart"[..]),
-            "not U+FFFD"
-        );
+        assert_eq!(s.command().as_deref(), Some(&b"/tmp/p\xff/restart"[..]), "not U+FFFD");
     }
 
     #[test]
@@ -173,15 +147,7 @@ mod tests {
     #[test]
     fn ignored_frames() {
         let mut s = Session::new(None);
-        for f in [
-            vec![],
-            vec![0],
-            vec![9],
-            vec![255, 1, 2],
-            vec![1],
-            vec![7, 1],
-            vec![4; 2049],
-        ] {
+        for f in [vec![], vec![0], vec![9], vec![255, 1, 2], vec![1], vec![7, 1], vec![4; 2049]] {
             assert_eq!(s.step(Event::Frame(f.clone())), vec![], "{f:?}");
         }
         assert_eq!(s.command(), None, "an oversized SET_CMD changes nothing");
@@ -190,20 +156,10 @@ mod tests {
     #[test]
     fn endings() {
         let mut s = Session::new(None);
-        assert_eq!(
-            s.step(frame(&[2, 9, 9])),
-            vec![Action::Beat],
-            "extra beat payload is tolerated"
-        );
+        assert_eq!(s.step(frame(&[2, 9, 9])), vec![Action::Beat], "extra beat payload is tolerated");
         assert_eq!(s.step(frame(&[3])), vec![Action::Stop]);
-        assert_eq!(
-            s.step(Event::Eof).last(),
-            Some(&Action::Reboot(Reason::Closed))
-        );
-        assert_eq!(
-            s.step(Event::ReadError).last(),
-            Some(&Action::Reboot(Reason::Error))
-        );
+        assert_eq!(s.step(Event::Eof).last(), Some(&Action::Reboot(Reason::Closed)));
+        assert_eq!(s.step(Event::ReadError).last(), Some(&Action::Reboot(Reason::Error)));
         assert_eq!(
             s.step(Event::Deadline(11)),
             vec![
@@ -211,9 +167,6 @@ mod tests {
                 Action::Reboot(Reason::Timeout)
             ]
         );
-        assert_eq!(
-            s.step(frame(&[8]))[1..],
-            [Action::WaitForDump, Action::Reboot(Reason::Crashing)]
-        );
+        assert_eq!(s.step(frame(&[8]))[1..], [Action::WaitForDump, Action::Reboot(Reason::Crashing)]);
     }
 }

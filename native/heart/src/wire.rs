@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! The `{packet,2}` frames between the VM and heart.
 
 use std::io::{self, Read, Write};
@@ -45,11 +46,7 @@ impl FrameReader {
     /// so nothing of a later frame sits in a userspace buffer where poll() cannot see it.
     pub fn step(&mut self, input: &mut impl Read) -> io::Result<Progress> {
         let in_header = self.header_len < self.header.len();
-        let buf = if in_header {
-            self.header.get_mut(self.header_len..)
-        } else {
-            self.body.get_mut(self.body_len..)
-        };
+        let buf = if in_header { self.header.get_mut(self.header_len..) } else { self.body.get_mut(self.body_len..) };
         let n = match input.read(buf.unwrap_or_default()) {
             Ok(0) => return Ok(Progress::Eof),
             Ok(n) => n,
@@ -127,46 +124,25 @@ mod tests {
         write_frame(&mut out, op::SET_CMD, b"echo hi");
         assert_eq!(out, b"\x00\x08\x04echo hi");
         let got = all(&mut &out[..]);
-        assert!(
-            got.contains(&Progress::Frame(b"\x04echo hi".to_vec())),
-            "{got:?}"
-        );
-        assert!(!all(&mut &out[..5])
-            .iter()
-            .any(|p| matches!(p, Progress::Frame(_))));
+        assert!(got.contains(&Progress::Frame(b"\x04echo hi".to_vec())), "{got:?}");
+        assert!(!all(&mut &out[..5]).iter().any(|p| matches!(p, Progress::Frame(_))));
         assert_eq!(all(&mut &b""[..]), [Progress::Eof]);
     }
 
     #[test]
     fn issue_13_a_frame_arrives_in_pieces_one_read_each_and_never_past_its_end() {
         // Header split, body split, an empty frame, then a beat: each read is one step.
-        let mut input = Chunks(vec![
-            vec![0],
-            vec![16, 4],
-            b"echo".to_vec(),
-            b" 0123456789\x00\x00\x00\x01\x02".to_vec(),
-        ]);
+        let mut input =
+            Chunks(vec![vec![0], vec![16, 4], b"echo".to_vec(), b" 0123456789\x00\x00\x00\x01\x02".to_vec()]);
         let mut r = FrameReader::default();
         let mut steps = Vec::new();
         for _ in 0..6 {
             steps.push(r.step(&mut input).unwrap());
         }
-        assert_eq!(
-            steps[..4],
-            [
-                Progress::Partial,
-                Progress::Partial,
-                Progress::Partial,
-                Progress::Partial
-            ]
-        );
+        assert_eq!(steps[..4], [Progress::Partial, Progress::Partial, Progress::Partial, Progress::Partial]);
         assert_eq!(steps[4], Progress::Frame(b"\x04echo 0123456789".to_vec()));
         assert_eq!(steps[5], Progress::Frame(vec![]));
-        assert_eq!(
-            input.0,
-            [b"\x00\x01\x02".to_vec()],
-            "nothing of the next frame was read"
-        );
+        assert_eq!(input.0, [b"\x00\x01\x02".to_vec()], "nothing of the next frame was read");
         assert_eq!(r.step(&mut input).unwrap(), Progress::Partial);
         assert_eq!(r.step(&mut input).unwrap(), Progress::Frame(vec![2]));
         assert_eq!(r.step(&mut input).unwrap(), Progress::Eof);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! heart driven over its pipes, as the VM drives it, against a victim process standing in
 //! for the VM. Every process started here is killed and reaped by PID.
 
@@ -18,23 +19,10 @@ impl Heart {
     }
 
     /// `program` with piped stdio and a hermetic heart environment plus `env`.
-    fn command(
-        program: impl AsRef<OsStr>,
-        args: &[impl AsRef<OsStr>],
-        env: &[(&str, &str)],
-    ) -> Command {
+    fn command(program: impl AsRef<OsStr>, args: &[impl AsRef<OsStr>], env: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(program);
-        cmd.args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for var in [
-            "HEART_COMMAND",
-            "HEART_NO_KILL",
-            "HEART_KILL_SIGNAL",
-            "ERL_CRASH_DUMP_SECONDS",
-            "HEART_DEBUG",
-        ] {
+        cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for var in ["HEART_COMMAND", "HEART_NO_KILL", "HEART_KILL_SIGNAL", "ERL_CRASH_DUMP_SECONDS", "HEART_DEBUG"] {
             cmd.env_remove(var);
         }
         cmd.envs(env.iter().copied());
@@ -42,9 +30,7 @@ impl Heart {
     }
 
     fn spawn(mut cmd: Command) -> Heart {
-        let mut h = Heart {
-            child: cmd.spawn().expect("heart starts"),
-        };
+        let mut h = Heart { child: cmd.spawn().expect("heart starts") };
         assert_eq!(h.read_frame(), vec![1], "startup ACK");
         h
     }
@@ -84,12 +70,7 @@ impl Heart {
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 let mut err = Vec::new();
-                self.child
-                    .stderr
-                    .take()
-                    .unwrap()
-                    .read_to_end(&mut err)
-                    .unwrap();
+                self.child.stderr.take().unwrap().read_to_end(&mut err).unwrap();
                 return (status.code().unwrap_or(-1), err);
             }
             assert!(Instant::now() < deadline, "heart did not exit");
@@ -175,17 +156,10 @@ fn closed_without_command_does_not_kill() {
     let h = Heart::start(&["-ht", "11", "-pid", &victim.pid()], &[]);
     let (status, err) = h.finish(true);
     assert_eq!(status, 0);
-    assert!(
-        err.starts_with("heart_beat_timeout = 11\nheart_beat_kill_pid = "),
-        "{err}"
-    );
+    assert!(err.starts_with("heart_beat_timeout = 11\nheart_beat_kill_pid = "), "{err}");
     assert!(err.contains(": Erlang has closed.\r\n"), "{err}");
     assert!(err.ends_with(": Would reboot. Terminating.\r\n"), "{err}");
-    assert_eq!(
-        victim.0.try_wait().unwrap(),
-        None,
-        "the VM must not be killed without a command"
-    );
+    assert_eq!(victim.0.try_wait().unwrap(), None, "the VM must not be killed without a command");
 }
 
 #[test]
@@ -202,47 +176,26 @@ fn crash_kills_the_vm_at_once_and_runs_the_command() {
     assert_eq!(victim.killed_by(), Some(9));
     let (status, err) = h.finish(false);
     assert_eq!(status, 0);
-    assert!(std::fs::read_to_string(&marker)
-        .unwrap()
-        .starts_with("rebooted"));
+    assert!(std::fs::read_to_string(&marker).unwrap().starts_with("rebooted"));
     // The raw wait status, as system(3) gives it: exit 7 -> 1792.
-    assert!(
-        err.contains("; exit 7\" -> 1792. Terminating.\r\n"),
-        "{err}"
-    );
-    assert!(
-        err.contains("Erlang is crashing .. (waiting for crash dump file)"),
-        "{err}"
-    );
+    assert!(err.contains("; exit 7\" -> 1792. Terminating.\r\n"), "{err}");
+    assert!(err.contains("Erlang is crashing .. (waiting for crash dump file)"), "{err}");
     // OTP's heart sleeps a second after the kill; ours goes on when the VM is gone.
-    assert!(
-        t0.elapsed() < Duration::from_millis(900),
-        "{:?}",
-        t0.elapsed()
-    );
+    assert!(t0.elapsed() < Duration::from_millis(900), "{:?}", t0.elapsed());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn no_kill_and_sigabrt_are_honoured() {
     let mut victim = Victim::start();
-    let mut h = Heart::start(
-        &["-pid", &victim.pid()],
-        &[("HEART_COMMAND", "true"), ("HEART_NO_KILL", "TRUE")],
-    );
+    let mut h = Heart::start(&["-pid", &victim.pid()], &[("HEART_COMMAND", "true"), ("HEART_NO_KILL", "TRUE")]);
     h.send(&[8]);
     let (_, err) = h.finish(false);
-    assert!(
-        err.contains("Executed \"true\" -> 0. Terminating."),
-        "{err}"
-    );
+    assert!(err.contains("Executed \"true\" -> 0. Terminating."), "{err}");
     assert_eq!(victim.0.try_wait().unwrap(), None);
 
     let mut victim = Victim::start();
-    let mut h = Heart::start(
-        &["-pid", &victim.pid()],
-        &[("HEART_COMMAND", "true"), ("HEART_KILL_SIGNAL", "SIGABRT")],
-    );
+    let mut h = Heart::start(&["-pid", &victim.pid()], &[("HEART_COMMAND", "true"), ("HEART_KILL_SIGNAL", "SIGABRT")]);
     h.send(&[8]);
     assert_eq!(victim.killed_by(), Some(6));
     let (_, err) = h.finish(false);
@@ -252,27 +205,15 @@ fn no_kill_and_sigabrt_are_honoured() {
 #[test]
 fn missed_beats_time_out_at_the_deadline() {
     let mut victim = Victim::start();
-    let mut h = Heart::start(
-        &["-ht", "11", "-pid", &victim.pid()],
-        &[("HEART_COMMAND", "true")],
-    );
+    let mut h = Heart::start(&["-ht", "11", "-pid", &victim.pid()], &[("HEART_COMMAND", "true")]);
     let t0 = Instant::now();
     h.send(&[2]);
     let (_, err) = h.finish(false);
     let took = t0.elapsed();
-    assert!(
-        err.contains("heart-beat time-out, no activity for 11 seconds"),
-        "{err}"
-    );
+    assert!(err.contains("heart-beat time-out, no activity for 11 seconds"), "{err}");
     // OTP declares it on a 5-second grid (up to ~T+6 s); ours at T.
-    assert!(
-        took >= Duration::from_secs(11) && took < Duration::from_millis(12_500),
-        "{took:?}"
-    );
-    assert!(
-        victim.0.try_wait().unwrap().is_some(),
-        "the hung VM is killed"
-    );
+    assert!(took >= Duration::from_secs(11) && took < Duration::from_millis(12_500), "{took:?}");
+    assert!(victim.0.try_wait().unwrap().is_some(), "the hung VM is killed");
 }
 
 #[test]
@@ -283,13 +224,7 @@ fn systemd_hears_ready_then_watchdog_then_stopping() {
     let path = dir.join("notify.sock");
     let sock = UnixDatagram::bind(&path).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut h = Heart::start(
-        &[],
-        &[
-            ("NOTIFY_SOCKET", path.to_str().unwrap()),
-            ("WATCHDOG_USEC", "30000000"),
-        ],
-    );
+    let mut h = Heart::start(&[], &[("NOTIFY_SOCKET", path.to_str().unwrap()), ("WATCHDOG_USEC", "30000000")]);
     let mut buf = [0u8; 64];
     let mut next = || {
         let n = sock.recv(&mut buf).unwrap();
@@ -320,65 +255,39 @@ fn restart_budget_stops_a_crash_loop() {
     let mut h = Heart::start(&[], &env);
     h.send(&[8]);
     let (_, err) = h.finish(false);
-    assert!(
-        err.contains("\"message\":\"Executed \\\"echo run >>"),
-        "{err}"
-    );
+    assert!(err.contains("\"message\":\"Executed \\\"echo run >>"), "{err}");
     let mut h = Heart::start(&[], &env);
     h.send(&[8]);
     let (status, err) = h.finish(false);
     assert_eq!(status, 0);
-    assert!(
-        err.contains("Restart budget spent: 1 restarts within 3600 seconds"),
-        "{err}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(&marker).unwrap(),
-        "run\n",
-        "the command ran once"
-    );
+    assert!(err.contains("Restart budget spent: 1 restarts within 3600 seconds"), "{err}");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "run\n", "the command ran once");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn crash_dump_wait_ends_when_the_vm_closes_the_pipe() {
-    let mut h = Heart::start(
-        &[],
-        &[("ERL_CRASH_DUMP_SECONDS", "30"), ("HEART_DEBUG", "")],
-    );
+    let mut h = Heart::start(&[], &[("ERL_CRASH_DUMP_SECONDS", "30"), ("HEART_DEBUG", "")]);
     h.send(&[8]);
     std::thread::sleep(Duration::from_millis(200));
     let t0 = Instant::now();
     let (status, err) = h.finish(true);
     assert_eq!(status, 0);
-    assert!(
-        t0.elapsed() < Duration::from_secs(5),
-        "waited {:?}",
-        t0.elapsed()
-    );
+    assert!(t0.elapsed() < Duration::from_secs(5), "waited {:?}", t0.elapsed());
     assert!(err.starts_with("heart: debug is ON!\r\n"), "{err}");
-    assert!(
-        err.contains(": Waiting for dump - timeout set to 30 seconds.\r\n"),
-        "{err}"
-    );
+    assert!(err.contains(": Waiting for dump - timeout set to 30 seconds.\r\n"), "{err}");
     assert!(err.ends_with(": Would reboot. Terminating.\r\n"), "{err}");
 }
 
 #[test]
 fn crash_dump_wait_is_bounded_by_its_timeout() {
     let mut victim = Victim::start();
-    let mut h = Heart::start(
-        &["-pid", &victim.pid()],
-        &[("ERL_CRASH_DUMP_SECONDS", "1"), ("HEART_COMMAND", "true")],
-    );
+    let mut h = Heart::start(&["-pid", &victim.pid()], &[("ERL_CRASH_DUMP_SECONDS", "1"), ("HEART_COMMAND", "true")]);
     let t0 = Instant::now();
     h.send(&[8]);
     assert_eq!(victim.killed_by(), Some(9));
     let waited = t0.elapsed();
-    assert!(
-        waited >= Duration::from_millis(900) && waited < Duration::from_secs(4),
-        "{waited:?}"
-    );
+    assert!(waited >= Duration::from_millis(900) && waited < Duration::from_secs(4), "{waited:?}");
     h.finish(false);
 }
 
@@ -386,8 +295,7 @@ fn crash_dump_wait_is_bounded_by_its_timeout() {
 fn watchdog_device_is_petted_per_beat_and_disarmed_only_on_a_clean_stop() {
     // A regular file stands in for /dev/watchdog: heart opens it for writing without
     // truncating, so every write lands after the previous one and the file is the log.
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("heart-watchdog-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("heart-watchdog-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let dev = dir.join("watchdog");
     let read = || std::fs::read(&dev).unwrap();
@@ -424,39 +332,24 @@ fn watchdog_device_is_petted_per_beat_and_disarmed_only_on_a_clean_stop() {
 #[test]
 fn issue_13_non_utf8_arguments_and_environment_are_bytes() {
     // OTP's heart takes any bytes; ours used to panic (exit 101) before its ACK.
-    let args = [
-        OsString::from_vec(b"-x\xff".to_vec()),
-        OsString::from("-ht"),
-        OsString::from_vec(b"12\xff".to_vec()),
-    ];
+    let args = [OsString::from_vec(b"-x\xff".to_vec()), OsString::from("-ht"), OsString::from_vec(b"12\xff".to_vec())];
     let mut cmd = Heart::command(env!("CARGO_BIN_EXE_heart"), &args, &[]);
     cmd.arg0(OsStr::from_bytes(b"/opt/r\xe9l/heart"));
     cmd.env("HEART_COMMAND", OsStr::from_bytes(b"true \xff"));
     let mut h = Heart::spawn(cmd);
     h.send(&[6]);
-    assert_eq!(
-        h.read_frame(),
-        b"\x07true \xff",
-        "the command's bytes, not U+FFFD"
-    );
+    assert_eq!(h.read_frame(), b"\x07true \xff", "the command's bytes, not U+FFFD");
     h.send(&[8]);
     let (status, err) = h.finish_raw(false);
     assert_eq!(status, 0);
     let text = String::from_utf8_lossy(&err);
-    assert!(
-        err.starts_with(b"heart_beat_timeout = 12\n/opt/r\xe9l/heart: "),
-        "{text}"
-    );
-    assert!(
-        err.ends_with(b": Executed \"true \xff\" -> 0. Terminating.\r\n"),
-        "{text}"
-    );
+    assert!(err.starts_with(b"heart_beat_timeout = 12\n/opt/r\xe9l/heart: "), "{text}");
+    assert!(err.ends_with(b": Executed \"true \xff\" -> 0. Terminating.\r\n"), "{text}");
 }
 
 #[test]
 fn issue_13_heart_refuses_its_own_pid() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("heart-own-pid-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("heart-own-pid-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let marker = dir.join("rebooted");
     let command = format!("echo rebooted > {}", marker.display());
@@ -479,19 +372,12 @@ fn issue_13_heart_refuses_its_own_pid() {
 fn issue_13_heart_refuses_its_parents_pid() {
     // The shell is heart's parent (no exec): heart must not kill it.
     let script = "\"$0\" -pid $$; echo \"heart exited $?\" >&2";
-    let cmd = Heart::command(
-        "/bin/sh",
-        &["-c", script, env!("CARGO_BIN_EXE_heart")],
-        &[("HEART_COMMAND", "true")],
-    );
+    let cmd = Heart::command("/bin/sh", &["-c", script, env!("CARGO_BIN_EXE_heart")], &[("HEART_COMMAND", "true")]);
     let mut h = Heart::spawn(cmd);
     h.send(&[8]);
     let (status, err) = h.finish(false);
     assert_eq!(status, 0, "the parent was killed: {err}");
-    assert!(
-        err.contains("Executed \"true\" -> 0. Terminating.\r\nheart exited 0\n"),
-        "{err}"
-    );
+    assert!(err.contains("Executed \"true\" -> 0. Terminating.\r\nheart exited 0\n"), "{err}");
 }
 
 #[test]
@@ -499,10 +385,7 @@ fn issue_13_a_half_received_frame_still_times_out() {
     // A header promising 16 bytes, one of them, then nothing on a pipe still open: the
     // node is hung. OTP 25's heart blocks in read() here forever; ours keeps its deadline.
     let mut victim = Victim::start();
-    let mut h = Heart::start(
-        &["-ht", "11", "-pid", &victim.pid()],
-        &[("HEART_COMMAND", "true")],
-    );
+    let mut h = Heart::start(&["-ht", "11", "-pid", &victim.pid()], &[("HEART_COMMAND", "true")]);
     let t0 = Instant::now();
     h.send(&[2]);
     h.send_raw(&[0x00, 0x10, 0x02]);
@@ -510,14 +393,8 @@ fn issue_13_a_half_received_frame_still_times_out() {
     let took = t0.elapsed();
     assert_eq!(status, 0);
     // A partial beat frame is not a beat: the deadline counts from the whole one.
-    assert!(
-        err.contains("heart-beat time-out, no activity for 11 seconds"),
-        "{err}"
-    );
+    assert!(err.contains("heart-beat time-out, no activity for 11 seconds"), "{err}");
     assert!(took < Duration::from_millis(12_500), "{took:?}");
     assert_eq!(victim.killed_by(), Some(9), "the hung VM is killed");
-    assert!(
-        err.contains("Executed \"true\" -> 0. Terminating."),
-        "{err}"
-    );
+    assert!(err.contains("Executed \"true\" -> 0. Terminating."), "{err}");
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! run_erl's command line, read as OTP's is: `[-daemon|-sleepy-child] pipe log_dir command [extra...]`,
 //! with the flag only recognised as the first argument. Arguments are bytes, as C's argv
 //! is: a pipe or log directory need not be UTF-8.
@@ -16,8 +17,7 @@ pub struct Args {
     pub command: Vec<OsString>,
 }
 
-pub const USAGE: &str =
-    "Usage: run_erl (pipe_name|pipe_dir/) log_dir \"command [parameters ...]\"\n\
+pub const USAGE: &str = "Usage: run_erl (pipe_name|pipe_dir/) log_dir \"command [parameters ...]\"\n\
 \n\
 You may also set the environment variables RUN_ERL_LOG_GENERATIONS\n\
 and RUN_ERL_LOG_MAXSIZE to the number of log files to use and the\n\
@@ -38,13 +38,7 @@ pub fn parse(args: &[OsString]) -> Option<Args> {
     let [pipe, log_dir, command @ ..] = rest else {
         return None;
     };
-    Some(Args {
-        daemon,
-        sleepy,
-        pipe: pipe.clone(),
-        log_dir: log_dir.clone(),
-        command: command.to_vec(),
-    })
+    Some(Args { daemon, sleepy, pipe: pipe.clone(), log_dir: log_dir.clone(), command: command.to_vec() })
 }
 
 #[cfg(test)]
@@ -57,23 +51,14 @@ mod tests {
 
     #[test]
     fn forms() {
-        assert_eq!(
-            parse(&v(&["p/", "l", "exec erl"])).unwrap().command,
-            v(&["exec erl"])
-        );
+        assert_eq!(parse(&v(&["p/", "l", "exec erl"])).unwrap().command, v(&["exec erl"]));
         let d = parse(&v(&["-daemon", "p/", "l", "exec erl", "x"])).unwrap();
         assert!(d.daemon && d.command == v(&["exec erl", "x"]));
         // OTP lets `-daemon a b` through with no command; fastrel's -daemon refuses it later.
-        assert!(parse(&v(&["-daemon", "a", "b"]))
-            .unwrap()
-            .command
-            .is_empty());
+        assert!(parse(&v(&["-daemon", "a", "b"])).unwrap().command.is_empty());
         assert_eq!(parse(&v(&["a", "b"])), None);
         // Only the first argument is a flag.
-        assert_eq!(
-            parse(&v(&["p/", "-daemon", "c"])).unwrap().log_dir,
-            "-daemon"
-        );
+        assert_eq!(parse(&v(&["p/", "-daemon", "c"])).unwrap().log_dir, "-daemon");
     }
 
     #[test]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! The command's side: a fresh pty whose slave becomes the controlling terminal of
 //! `/bin/sh -c <command> [extra...]` in its own session, as OTP's run_erl sets it up.
 
@@ -43,14 +44,7 @@ impl Command {
         let argv = shown
             .iter()
             .map(|s| {
-                CString::new(
-                    s.as_bytes()
-                        .iter()
-                        .copied()
-                        .filter(|b| *b != 0)
-                        .collect::<Vec<u8>>(),
-                )
-                .unwrap_or_default()
+                CString::new(s.as_bytes().iter().copied().filter(|b| *b != 0).collect::<Vec<u8>>()).unwrap_or_default()
             })
             .collect();
         Command { argv, shown }
@@ -60,12 +54,7 @@ impl Command {
 /// Starts the command on the pty's slave. `sleepy` is OTP's `-sleepy-child` (the child
 /// waits a second first, to test start-up races). If the shell cannot be run, the error
 /// also reaches a `-daemon` caller still waiting (report's reply pipe, closed by exec).
-pub fn spawn(
-    pty: &Pty,
-    cmd: &Command,
-    disable_flowcntrl: bool,
-    sleepy: bool,
-) -> Result<Pid, Fatal> {
+pub fn spawn(pty: &Pty, cmd: &Command, disable_flowcntrl: bool, sleepy: bool) -> Result<Pid, Fatal> {
     // SAFETY: run_erl is single-threaded here; the child calls only what is async-signal
     // safe in practice for a single-threaded process and then execs or exits.
     match unsafe { fork() } {
@@ -87,18 +76,10 @@ fn child(pty: &Pty, cmd: &Command, disable_flowcntrl: bool, sleepy: bool) -> i32
     unsafe { nix::libc::close(pty.master.as_raw_fd()) };
     let _ = setsid();
     // Without O_NOCTTY, opening the slave in a new session makes it the controlling tty.
-    let slave: OwnedFd = match nix::fcntl::open(
-        pty.slave.as_str(),
-        OFlag::O_RDWR,
-        nix::sys::stat::Mode::empty(),
-    ) {
+    let slave: OwnedFd = match nix::fcntl::open(pty.slave.as_str(), OFlag::O_RDWR, nix::sys::stat::Mode::empty()) {
         Ok(fd) => fd,
         Err(e) => {
-            report::fatal(&Fatal::errno(
-                1075,
-                format!("Could not open pty slave '{}'", pty.slave),
-                e,
-            ));
+            report::fatal(&Fatal::errno(1075, format!("Could not open pty slave '{}'", pty.slave), e));
             return 1;
         }
     };
@@ -108,11 +89,7 @@ fn child(pty: &Pty, cmd: &Command, disable_flowcntrl: bool, sleepy: bool) -> i32
             return 255;
         }
     }
-    if dup2_stdin(&slave)
-        .and(dup2_stdout(&slave))
-        .and(dup2_stderr(&slave))
-        .is_err()
-    {
+    if dup2_stdin(&slave).and(dup2_stdout(&slave)).and(dup2_stderr(&slave)).is_err() {
         report::status("Cannot dup\n");
     }
     if slave.as_raw_fd() > 2 {
@@ -130,21 +107,14 @@ fn child(pty: &Pty, cmd: &Command, disable_flowcntrl: bool, sleepy: bool) -> i32
 fn no_flow_control(fd: BorrowedFd) -> Result<(), &'static str> {
     let mut t = tcgetattr(fd).map_err(|_| "Cannot get terminal's current mode")?;
     t.input_flags.remove(InputFlags::IXOFF);
-    tcsetattr(fd, SetArg::TCSANOW, &t)
-        .map_err(|_| "Cannot disable terminal's flow control on input")?;
+    tcsetattr(fd, SetArg::TCSANOW, &t).map_err(|_| "Cannot disable terminal's flow control on input")?;
     t.input_flags.remove(InputFlags::IXON);
-    tcsetattr(fd, SetArg::TCSANOW, &t)
-        .map_err(|_| "Cannot disable terminal's flow control on output")
+    tcsetattr(fd, SetArg::TCSANOW, &t).map_err(|_| "Cannot disable terminal's flow control on output")
 }
 
 /// Applies to_erl's window size to the pty.
 pub fn set_winsize(pty: &Pty, cols: u16, rows: u16) -> Result<(), nix::errno::Errno> {
-    let ws = nix::libc::winsize {
-        ws_row: rows,
-        ws_col: cols,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
+    let ws = nix::libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
     // SAFETY: TIOCSWINSZ reads one winsize from the pointer.
     let r = unsafe { nix::libc::ioctl(pty.master.as_raw_fd(), nix::libc::TIOCSWINSZ, &ws) };
     nix::errno::Errno::result(r).map(drop)

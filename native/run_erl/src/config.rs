@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! run_erl's environment: OTP's `RUN_ERL_*` variables, read in OTP's order with OTP's
 //! warnings, plus fastrel's `RUN_ERL_SYNC` and `RUN_ERL_LOG_TIMESTAMPS`.
 
@@ -46,10 +47,7 @@ pub const MAX_SYNC_INTERVAL_MS: u64 = 3_600_000;
 /// (ours, in OTP's form, for the maxima OTP lacks) and then clamped (OTP keeps them: an
 /// ALIVE of 0 spins, one generation deletes its own log, and a number past a C `int`
 /// wraps). A value that cannot work at all is an `Err`.
-pub fn from_env(
-    get: impl Fn(&str) -> Option<OsString>,
-    warnings: &mut Vec<String>,
-) -> Result<Config, String> {
+pub fn from_env(get: impl Fn(&str) -> Option<OsString>, warnings: &mut Vec<String>) -> Result<Config, String> {
     let mut c = Config {
         alive: Duration::from_secs(15 * 60),
         activity: Duration::from_secs(5 * 60),
@@ -67,11 +65,7 @@ pub fn from_env(
         c.activity = minutes((m / 3).max(1));
     }
     if let Some(raw) = get("RUN_ERL_LOG_ACTIVITY_MINUTES") {
-        c.activity = minutes(minutes_in_range(
-            "RUN_ERL_LOG_ACTIVITY_MINUTES",
-            &raw,
-            warnings,
-        ));
+        c.activity = minutes(minutes_in_range("RUN_ERL_LOG_ACTIVITY_MINUTES", &raw, warnings));
     }
     if let Some(f) = get("RUN_ERL_LOG_ALIVE_FORMAT") {
         if f.as_bytes().len() > 256 {
@@ -101,18 +95,18 @@ pub fn from_env(
     c.disable_flowcntrl = get("RUN_ERL_DISABLE_FLOWCNTRL").is_some();
     if let Some(raw) = get("RUN_ERL_SYNC") {
         let raw = raw.to_string_lossy();
-        c.sync = parse_sync(&raw).ok_or_else(|| {
-            format!("RUN_ERL_SYNC must be always, batch, interval:<ms> or never (not '{raw}')")
-        })?;
+        c.sync = parse_sync(&raw)
+            .ok_or_else(|| format!("RUN_ERL_SYNC must be always, batch, interval:<ms> or never (not '{raw}')"))?;
         if let Sync::Interval(every) = c.sync {
             if every > Duration::from_millis(MAX_SYNC_INTERVAL_MS) {
-                warnings.push(format!("Maximum interval for RUN_ERL_SYNC is {MAX_SYNC_INTERVAL_MS} ms (current value is {raw})"));
+                warnings.push(format!(
+                    "Maximum interval for RUN_ERL_SYNC is {MAX_SYNC_INTERVAL_MS} ms (current value is {raw})"
+                ));
                 c.sync = Sync::Interval(Duration::from_millis(MAX_SYNC_INTERVAL_MS));
             }
         }
     }
-    c.line_stamps =
-        get("RUN_ERL_LOG_TIMESTAMPS").is_some_and(|v| !v.is_empty() && v.as_bytes() != b"0");
+    c.line_stamps = get("RUN_ERL_LOG_TIMESTAMPS").is_some_and(|v| !v.is_empty() && v.as_bytes() != b"0");
     Ok(c)
 }
 
@@ -121,13 +115,9 @@ fn minutes_in_range(name: &str, raw: &OsStr, warnings: &mut Vec<String>) -> i64 
     let m = atoi(raw.as_bytes());
     let raw = raw.to_string_lossy();
     if m < 1 {
-        warnings.push(format!(
-            "Minimum value for {name} is 1 (current value is {raw})"
-        ));
+        warnings.push(format!("Minimum value for {name} is 1 (current value is {raw})"));
     } else if m > MAX_MINUTES {
-        warnings.push(format!(
-            "Maximum value for {name} is {MAX_MINUTES} (current value is {raw})"
-        ));
+        warnings.push(format!("Maximum value for {name} is {MAX_MINUTES} (current value is {raw})"));
     }
     m.clamp(1, MAX_MINUTES)
 }
@@ -146,9 +136,7 @@ fn parse_sync(raw: &str) -> Option<Sync> {
             let digits = raw.strip_prefix("interval:")?;
             let ms: u64 = match digits.parse() {
                 Ok(ms) => ms,
-                Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
-                    u64::MAX
-                }
+                Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => u64::MAX,
                 Err(_) => return None,
             };
             Some(Sync::Interval(Duration::from_millis(ms.max(1))))
@@ -162,14 +150,7 @@ mod tests {
 
     fn read(vars: &[(&str, &str)]) -> (Result<Config, String>, Vec<String>) {
         let mut w = Vec::new();
-        let c = from_env(
-            |k| {
-                vars.iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| OsString::from(v))
-            },
-            &mut w,
-        );
+        let c = from_env(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| OsString::from(v)), &mut w);
         (c, w)
     }
 
@@ -178,15 +159,7 @@ mod tests {
         let (c, w) = read(&[]);
         let c = c.unwrap();
         assert!(w.is_empty());
-        assert_eq!(
-            (
-                c.generations,
-                c.maxsize,
-                c.alive.as_secs(),
-                c.activity.as_secs()
-            ),
-            (5, 100_000, 900, 300)
-        );
+        assert_eq!((c.generations, c.maxsize, c.alive.as_secs(), c.activity.as_secs()), (5, 100_000, 900, 300));
         assert_eq!(c.sync, Sync::Batch);
     }
 
@@ -206,15 +179,7 @@ mod tests {
                 "Minimum RUN_ERL_LOG_MAXSIZE is 1000",
             ]
         );
-        assert_eq!(
-            (
-                c.alive.as_secs(),
-                c.activity.as_secs(),
-                c.generations,
-                c.maxsize
-            ),
-            (60, 60, 2, 10)
-        );
+        assert_eq!((c.alive.as_secs(), c.activity.as_secs(), c.generations, c.maxsize), (60, 60, 2, 10));
         let (c, _) = read(&[("RUN_ERL_LOG_ALIVE_MINUTES", "9")]);
         assert_eq!(c.unwrap().activity.as_secs(), 180);
     }
@@ -229,12 +194,16 @@ mod tests {
             ("RUN_ERL_SYNC", "interval:99999999999999999999"),
         ]);
         let c = c.unwrap();
-        assert_eq!(w, [
-            format!("Maximum value for RUN_ERL_LOG_ALIVE_MINUTES is 35791394 (current value is {huge})"),
-            "Maximum RUN_ERL_LOG_GENERATIONS is 1000".to_string(),
-            "Maximum RUN_ERL_LOG_MAXSIZE is 2147483647".to_string(),
-            "Maximum interval for RUN_ERL_SYNC is 3600000 ms (current value is interval:99999999999999999999)".to_string(),
-        ]);
+        assert_eq!(
+            w,
+            [
+                format!("Maximum value for RUN_ERL_LOG_ALIVE_MINUTES is 35791394 (current value is {huge})"),
+                "Maximum RUN_ERL_LOG_GENERATIONS is 1000".to_string(),
+                "Maximum RUN_ERL_LOG_MAXSIZE is 2147483647".to_string(),
+                "Maximum interval for RUN_ERL_SYNC is 3600000 ms (current value is interval:99999999999999999999)"
+                    .to_string(),
+            ]
+        );
         assert_eq!(c.alive, Duration::from_secs(35_791_394 * 60));
         assert_eq!(c.activity, Duration::from_secs(35_791_394 / 3 * 60));
         assert_eq!((c.generations, c.maxsize), (1000, 2_147_483_647));
@@ -243,19 +212,16 @@ mod tests {
         let now = std::time::Instant::now();
         assert!(now.checked_add(c.alive).is_some() && now.checked_add(c.activity).is_some());
 
-        let (c, w) = read(&[
-            ("RUN_ERL_LOG_ACTIVITY_MINUTES", huge),
-            ("RUN_ERL_LOG_ALIVE_MINUTES", "-5"),
-        ]);
-        assert_eq!(w, [
-            "Minimum value for RUN_ERL_LOG_ALIVE_MINUTES is 1 (current value is -5)".to_string(),
-            format!("Maximum value for RUN_ERL_LOG_ACTIVITY_MINUTES is 35791394 (current value is {huge})"),
-        ]);
-        let c = c.unwrap();
+        let (c, w) = read(&[("RUN_ERL_LOG_ACTIVITY_MINUTES", huge), ("RUN_ERL_LOG_ALIVE_MINUTES", "-5")]);
         assert_eq!(
-            (c.alive.as_secs(), c.activity.as_secs()),
-            (60, 35_791_394 * 60)
+            w,
+            [
+                "Minimum value for RUN_ERL_LOG_ALIVE_MINUTES is 1 (current value is -5)".to_string(),
+                format!("Maximum value for RUN_ERL_LOG_ACTIVITY_MINUTES is 35791394 (current value is {huge})"),
+            ]
         );
+        let c = c.unwrap();
+        assert_eq!((c.alive.as_secs(), c.activity.as_secs()), (60, 35_791_394 * 60));
     }
 
     #[test]
@@ -269,10 +235,7 @@ mod tests {
         };
         let c = from_env(get, &mut w).unwrap();
         assert_eq!(c.format.as_bytes(), b"%T \xe9t\xe9");
-        assert_eq!(
-            w,
-            ["Minimum value for RUN_ERL_LOG_ALIVE_MINUTES is 1 (current value is 0\u{fffd})"]
-        );
+        assert_eq!(w, ["Minimum value for RUN_ERL_LOG_ALIVE_MINUTES is 1 (current value is 0\u{fffd})"]);
     }
 
     #[test]
@@ -287,10 +250,7 @@ mod tests {
             read(&[("RUN_ERL_SYNC", "interval:250")]).0.unwrap().sync,
             Sync::Interval(Duration::from_millis(250))
         );
-        assert_eq!(
-            read(&[("RUN_ERL_SYNC", "always")]).0.unwrap().sync,
-            Sync::Always
-        );
+        assert_eq!(read(&[("RUN_ERL_SYNC", "always")]).0.unwrap().sync, Sync::Always);
         assert!(read(&[("RUN_ERL_SYNC", "sometimes")]).0.is_err());
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Control sequences to_erl sends inside its input: `ESC _ <body> ESC \` (an APC string).
 //! run_erl removes each complete one from the chunk and acts on its body; like OTP's, it
 //! does not reassemble a sequence split across two reads.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! `-daemon`, done so the caller learns whether it worked. OTP's parent exits 0 at once and
 //! reports later failures only to syslog; here the original process waits on a pipe until
 //! the daemon has started the command (or reports why not), then exits 0 or 1.
@@ -47,11 +48,7 @@ pub fn detach(keep: &[i32]) -> Result<OwnedFd, Fatal> {
     let mut keep = keep.to_vec();
     keep.push(wr.as_raw_fd());
     close_all_but(&keep);
-    if let Ok(null) = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/null")
-    {
+    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
         let _ = nix::unistd::dup2_stdin(&null);
         let _ = nix::unistd::dup2_stdout(&null);
         let _ = nix::unistd::dup2_stderr(&null);
@@ -61,10 +58,7 @@ pub fn detach(keep: &[i32]) -> Result<OwnedFd, Fatal> {
 
 fn close_all_but(keep: &[i32]) {
     let open: Vec<i32> = std::fs::read_dir("/proc/self/fd")
-        .map(|d| {
-            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-                .collect()
-        })
+        .map(|d| d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
         .unwrap_or_default();
     for fd in open.into_iter().filter(|fd| *fd > 2 && !keep.contains(fd)) {
         // SAFETY: fds not in `keep` belong to nobody in this process any more.

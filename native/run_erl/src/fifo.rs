@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! The two FIFOs of a run_erl: `<base>.r` (run_erl writes, to_erl reads) and `<base>.w`
 //! (to_erl writes, run_erl reads), named and checked as OTP's run_erl does. Names are
 //! bytes: a pipe directory need not be UTF-8.
@@ -28,19 +29,9 @@ impl Fifos {
     pub fn create(spec: &OsStr) -> Result<Fifos, Fatal> {
         let shown = Path::new(spec).display();
         if spec.as_bytes().ends_with(b"/") {
-            let numbers = pipe_numbers(spec).map_err(|e| {
-                Fatal::errno(
-                    338,
-                    format!("Can't access pipe directory '{shown}'."),
-                    errno_of(&e),
-                )
-            })?;
-            let mut n = numbers
-                .last()
-                .copied()
-                .unwrap_or(0)
-                .max(0)
-                .saturating_add(1);
+            let numbers = pipe_numbers(spec)
+                .map_err(|e| Fatal::errno(338, format!("Can't access pipe directory '{shown}'."), errno_of(&e)))?;
+            let mut n = numbers.last().copied().unwrap_or(0).max(0).saturating_add(1);
             loop {
                 // A live pipe at H+1 only happens in a race; OTP then glues the next name
                 // onto the old one, this takes the next number.
@@ -50,31 +41,18 @@ impl Fifos {
                 }
             }
         }
-        Self::make(spec.to_os_string())?
-            .ok_or_else(|| Fatal::plain(format!("Erlang already running on pipe {shown}.")))
+        Self::make(spec.to_os_string())?.ok_or_else(|| Fatal::plain(format!("Erlang already running on pipe {shown}.")))
     }
 
     /// Makes the pair at `base`; `None` if a run_erl already reads it.
     fn make(base: OsString) -> Result<Option<Fifos>, Fatal> {
         let f = Fifos { base };
         let (r, w) = (f.r(), f.w());
-        mkfifo(&r).map_err(|e| {
-            Fatal::errno(
-                357,
-                format!("Cannot create FIFO {} for writing.", r.display()),
-                e,
-            )
-        })?;
+        mkfifo(&r).map_err(|e| Fatal::errno(357, format!("Cannot create FIFO {} for writing.", r.display()), e))?;
         if has_reader(&w) {
             return Ok(None);
         }
-        mkfifo(&w).map_err(|e| {
-            Fatal::errno(
-                380,
-                format!("Cannot create FIFO {} for reading.", w.display()),
-                e,
-            )
-        })?;
+        mkfifo(&w).map_err(|e| Fatal::errno(380, format!("Cannot create FIFO {} for reading.", w.display()), e))?;
         Ok(Some(f))
     }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! The console log: `<log_dir>/erlang.log.<N>`, N in 1..=generations, rotated by size with
 //! a hole kept after the current file so the newest is always findable (OTP's scheme, to
 //! the byte: header, stamp lines, which file is appended to at start-up).
@@ -60,22 +61,14 @@ impl Log {
         let g = cfg.generations;
         let entries = std::fs::read_dir(dir).map_err(|e| {
             let shown = Path::new(dir).display();
-            Fatal::errno(
-                790,
-                format!("Can't access log directory '{shown}'"),
-                errno_of(&e),
-            )
+            Fatal::errno(790, format!("Can't access log directory '{shown}'"), errno_of(&e))
         })?;
         let mut exists = vec![false; g as usize + 1];
         for e in entries.filter_map(|e| e.ok()) {
             let name = e.file_name();
             if let Some(rest) = name.as_bytes().strip_prefix(b"erlang.log.") {
                 let i = fastrel_console::atoi(rest);
-                if let Some(seen) = usize::try_from(i)
-                    .ok()
-                    .filter(|i| *i >= 1)
-                    .and_then(|i| exists.get_mut(i))
-                {
+                if let Some(seen) = usize::try_from(i).ok().filter(|i| *i >= 1).and_then(|i| exists.get_mut(i)) {
                     *seen = true;
                 }
             }
@@ -99,17 +92,13 @@ impl Log {
     }
 
     fn header(&mut self) {
-        let text = format!(
-            "\n=====\n===== LOGGING STARTED {}\n=====\n",
-            self.stamp_text()
-        );
+        let text = format!("\n=====\n===== LOGGING STARTED {}\n=====\n", self.stamp_text());
         self.raw(text.as_bytes());
     }
 
     fn stamp_text(&self) -> String {
-        fastrel_console::strftime_now(self.cfg.format.as_bytes(), self.cfg.utc).unwrap_or_else(
-            || "(could not format time in 256 positions with current format string.)".into(),
-        )
+        fastrel_console::strftime_now(self.cfg.format.as_bytes(), self.cfg.utc)
+            .unwrap_or_else(|| "(could not format time in 256 positions with current format string.)".into())
     }
 
     /// Logs pty output, rotating first if it would not fit.
@@ -134,11 +123,7 @@ impl Log {
     /// `\n===== ALIVE <stamp>\n` after a quiet spell, `\n===== <stamp>\n` before output
     /// that ends one.
     pub fn stamp(&mut self, alive: bool) -> Result<(), Fatal> {
-        let line = format!(
-            "\n===== {}{}\n",
-            if alive { "ALIVE " } else { "" },
-            self.stamp_text()
-        );
+        let line = format!("\n===== {}{}\n", if alive { "ALIVE " } else { "" }, self.stamp_text());
         let saved = std::mem::replace(&mut self.cfg.line_stamps, false);
         let r = self.write(line.as_bytes());
         self.cfg.line_stamps = saved;

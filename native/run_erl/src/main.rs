@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! run_erl: a drop-in for OTP's run_erl. Runs a command (normally `exec erl ...`) on a pty,
 //! logs its console to rotating `erlang.log.N` files and lets `to_erl` attach through the
 //! FIFOs `erlang.pipe.N.r/.w`. Differences from OTP's are fixes: `-daemon` reports start-up
@@ -27,11 +28,7 @@ fn main() -> ExitCode {
     std::hint::black_box(fastrel_console::RUN_ERL_MARKER);
     // Bytes, as OTP's run_erl takes them: a directory need not be UTF-8.
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let (prog, rest) = argv
-        .split_first()
-        .map_or((OsStr::new("run_erl"), &[][..]), |(p, r)| {
-            (p.as_os_str(), r)
-        });
+    let (prog, rest) = argv.split_first().map_or((OsStr::new("run_erl"), &[][..]), |(p, r)| (p.as_os_str(), r));
     let Some(args) = args::parse(rest) else {
         eprint!("{}", args::USAGE);
         return ExitCode::from(1);
@@ -48,16 +45,10 @@ fn main() -> ExitCode {
 fn run(prog: &OsStr, args: args::Args) -> Result<u8, Fatal> {
     report::set_status_file(&args.log_dir);
     let mut warnings = Vec::new();
-    let cfg =
-        config::from_env(|k| std::env::var_os(k), &mut warnings).map_err(|t| Fatal::new(250, t))?;
-    warnings
-        .iter()
-        .for_each(|w| report::error(&Fatal::new(240, w.clone())));
+    let cfg = config::from_env(|k| std::env::var_os(k), &mut warnings).map_err(|t| Fatal::new(250, t))?;
+    warnings.iter().for_each(|w| report::error(&Fatal::new(240, w.clone())));
     if args.daemon && args.command.is_empty() {
-        return Err(Fatal::new(
-            230,
-            "No command given to run (run_erl -daemon pipe_dir/ log_dir \"command\").",
-        ));
+        return Err(Fatal::new(230, "No command given to run (run_erl -daemon pipe_dir/ log_dir \"command\")."));
     }
     // Everything that can fail is set up before detaching, so -daemon can still say so.
     let fifos = fifo::Fifos::create(&args.pipe)?;
@@ -69,16 +60,14 @@ fn run(prog: &OsStr, args: args::Args) -> Result<u8, Fatal> {
     let (log, pty) = ready.inspect_err(|_| fifos.unlink())?;
     let command = child::Command::new(&args.command);
     let reply = if args.daemon {
-        let fd = daemon::detach(&[pty.master.as_raw_fd(), log.raw_fd()])
-            .inspect_err(|_| fifos.unlink())?;
+        let fd = daemon::detach(&[pty.master.as_raw_fd(), log.raw_fd()]).inspect_err(|_| fifos.unlink())?;
         report::detach(prog);
         report::set_reply(fd.as_raw_fd());
         Some(fd)
     } else {
         None
     };
-    let pid = child::spawn(&pty, &command, cfg.disable_flowcntrl, args.sleepy)
-        .inspect_err(|_| fifos.unlink())?;
+    let pid = child::spawn(&pty, &command, cfg.disable_flowcntrl, args.sleepy).inspect_err(|_| fifos.unlink())?;
     // The shell is running (or has reported that it could not run): the caller may go.
     std::mem::forget(reply);
     report::end_reply();
@@ -88,14 +77,7 @@ fn run(prog: &OsStr, args: args::Args) -> Result<u8, Fatal> {
         let _ = signal(Signal::SIGPIPE, SigHandler::SigIgn);
     }
     let mut mask = SigSet::empty();
-    [
-        Signal::SIGCHLD,
-        Signal::SIGTERM,
-        Signal::SIGINT,
-        Signal::SIGQUIT,
-    ]
-    .iter()
-    .for_each(|s| mask.add(*s));
+    [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT, Signal::SIGQUIT].iter().for_each(|s| mask.add(*s));
     if !args.daemon {
         mask.add(Signal::SIGHUP);
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! The work loop: pty output to the log (and to an attached to_erl), to_erl's input to the
 //! pty, stamps on quiet spells, and the child's end. Signals arrive through a signalfd in
 //! the same poll, so a child that exits is never missed (OTP's run_erl can sleep through
@@ -92,18 +93,8 @@ impl Relay {
         let w = self.fifos.w();
         // The new descriptor is opened before the old one is closed: a moment with no
         // reader on `.w' would make a to_erl opening it right then fail with ENXIO.
-        let fd = open(
-            w.as_path(),
-            OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| {
-            Fatal::errno(
-                460,
-                format!("Could not open FIFO '{}' for reading.", w.display()),
-                e,
-            )
-        })?;
+        let fd = open(w.as_path(), OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty())
+            .map_err(|e| Fatal::errno(460, format!("Could not open FIFO '{}' for reading.", w.display()), e))?;
         self.rfd = Some(fd);
         Ok(())
     }
@@ -203,18 +194,11 @@ impl Relay {
             }
             _ => false,
         };
-        match poll(
-            &mut fds,
-            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-        ) {
+        match poll(&mut fds, PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)) {
             Ok(_) | Err(Errno::EINTR) => {}
             Err(e) => return Err(Fatal::errno(610, "Error in select.", e)),
         }
-        let got = |i: usize, f: PollFlags| {
-            fds.get(i)
-                .and_then(|p| p.revents())
-                .is_some_and(|r| r.intersects(f))
-        };
+        let got = |i: usize, f: PollFlags| fds.get(i).and_then(|p| p.revents()).is_some_and(|r| r.intersects(f));
         let input = PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR;
         let output = PollFlags::POLLOUT | PollFlags::POLLHUP | PollFlags::POLLERR;
         let rfd_at = 2;
@@ -257,19 +241,11 @@ impl Relay {
                 Err(Errno::EAGAIN) => break,
                 Err(Errno::EINTR) => continue,
                 Err(Errno::EIO) => return Some(self.ending(End::Closed)),
-                Err(e) => {
-                    return Some(End::Fatal(Fatal::errno(
-                        650,
-                        "Error in reading from terminal",
-                        e,
-                    )))
-                }
+                Err(e) => return Some(End::Fatal(Fatal::errno(650, "Error in reading from terminal", e))),
             }
         }
         if self.to_client.len() > CLIENT_QUEUE_MAX {
-            report::status(
-                "to_erl does not keep up; its output queue is dropped and the pipe closed.\n",
-            );
+            report::status("to_erl does not keep up; its output queue is dropped and the pipe closed.\n");
             self.to_client.clear();
             self.wfd = None;
         } else {
@@ -296,8 +272,7 @@ impl Relay {
                 return;
             }
             let mut fds = [PollFd::new(w.as_fd(), PollFlags::POLLOUT)];
-            let ms =
-                PollTimeout::try_from(left.as_millis().max(1) as i32).unwrap_or(PollTimeout::MAX);
+            let ms = PollTimeout::try_from(left.as_millis().max(1) as i32).unwrap_or(PollTimeout::MAX);
             if !matches!(poll(&mut fds, ms), Ok(n) if n > 0) {
                 return;
             }
@@ -354,17 +329,10 @@ impl Relay {
         let mut data = &buf[..n];
         if self.wfd.is_none() {
             let r = self.fifos.r();
-            match open(
-                r.as_path(),
-                OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
-                Mode::empty(),
-            ) {
+            match open(r.as_path(), OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty()) {
                 Ok(fd) => self.wfd = Some(fd),
                 Err(_) => {
-                    report::status(&format!(
-                        "Client expected on FIFO {}, but can't open (len={n})\n",
-                        r.display()
-                    ));
+                    report::status(&format!("Client expected on FIFO {}, but can't open (len={n})\n", r.display()));
                     self.open_rfd()?;
                 }
             }
@@ -389,14 +357,10 @@ impl Relay {
                         report::error(&Fatal::errno(560, "Failed to set window size", e));
                     }
                 }
-                Ctrl::Unknown(b) => report::error(&Fatal::new(
-                    575,
-                    format!("Ignoring unknown ctrl command '{b}'\n"),
-                )),
-                Ctrl::MissingSuffix(b) => report::error(&Fatal::new(
-                    545,
-                    format!("Missing suffix in ctrl sequence '{b}'\n"),
-                )),
+                Ctrl::Unknown(b) => report::error(&Fatal::new(575, format!("Ignoring unknown ctrl command '{b}'\n"))),
+                Ctrl::MissingSuffix(b) => {
+                    report::error(&Fatal::new(545, format!("Missing suffix in ctrl sequence '{b}'\n")))
+                }
             }
         }
         if bytes == [3] {

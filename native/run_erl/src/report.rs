@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Where run_erl's messages go. In the foreground, errors go to stderr in OTP's layout
 //! (`run_erl:<line> [<pid>] <ctime>` then the text); once detached, to syslog as OTP's do.
 //! Fatal errors are also appended to `<log_dir>/run_erl.log`, so a daemon that could not
@@ -28,28 +29,13 @@ pub struct Fatal {
 
 impl Fatal {
     pub fn new(line: u32, text: impl Into<String>) -> Fatal {
-        Fatal {
-            line,
-            text: text.into(),
-            errno: None,
-            plain: false,
-        }
+        Fatal { line, text: text.into(), errno: None, plain: false }
     }
     pub fn plain(text: impl Into<String>) -> Fatal {
-        Fatal {
-            line: 0,
-            text: text.into(),
-            errno: None,
-            plain: true,
-        }
+        Fatal { line: 0, text: text.into(), errno: None, plain: true }
     }
     pub fn errno(line: u32, text: impl Into<String>, errno: Errno) -> Fatal {
-        Fatal {
-            line,
-            text: text.into(),
-            errno: Some(errno),
-            plain: false,
-        }
+        Fatal { line, text: text.into(), errno: Some(errno), plain: false }
     }
     /// The message without the location prefix, as syslog and run_erl.log get it.
     pub fn message(&self) -> String {
@@ -67,11 +53,7 @@ pub fn set_status_file(log_dir: &OsStr) {
 
 /// From now on errors go to syslog: stdio is /dev/null.
 pub fn detach(prog: &OsStr) {
-    let base = prog
-        .as_bytes()
-        .rsplit(|b| *b == b'/')
-        .next()
-        .unwrap_or(b"run_erl");
+    let base = prog.as_bytes().rsplit(|b| *b == b'/').next().unwrap_or(b"run_erl");
     let ident = std::ffi::CString::new(base).unwrap_or_else(|_| c"run_erl".into());
     // openlog keeps the pointer: leak the string for the life of the process.
     let ident: &'static std::ffi::CStr = Box::leak(ident.into_boxed_c_str());
@@ -104,13 +86,7 @@ fn stderr_text(f: &Fatal) -> String {
     if f.plain {
         return f.message();
     }
-    format!(
-        "run_erl:{} [{}] {}\n{}",
-        f.line,
-        std::process::id(),
-        fastrel_console::ctime_now(),
-        f.message()
-    )
+    format!("run_erl:{} [{}] {}\n{}", f.line, std::process::id(), fastrel_console::ctime_now(), f.message())
 }
 
 /// Reports an error (fatal or not).
@@ -143,18 +119,8 @@ pub fn status(text: &str) {
     let Some(path) = STATUS_FILE.get() else {
         return;
     };
-    let entry = format!(
-        "run_erl [{}] {}\n{}",
-        std::process::id(),
-        fastrel_console::ctime_now(),
-        text
-    );
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(crate::log::LOG_MODE)
-        .open(path)
-    {
+    let entry = format!("run_erl [{}] {}\n{}", std::process::id(), fastrel_console::ctime_now(), text);
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).mode(crate::log::LOG_MODE).open(path) {
         let _ = f.write_all(entry.as_bytes());
     }
 }
@@ -167,11 +133,7 @@ pub fn exec_trace(argv: &[OsString]) {
     };
     // The arguments' own bytes, as OTP's fprintf("%s") writes them.
     let mut text = Vec::new();
-    let head = format!(
-        "run_erl [{}] {}\n",
-        std::process::id(),
-        fastrel_console::ctime_now()
-    );
+    let head = format!("run_erl [{}] {}\n", std::process::id(), fastrel_console::ctime_now());
     text.extend_from_slice(head.as_bytes());
     text.extend_from_slice(b"Args before exec of shell:\n");
     for (i, a) in argv.iter().enumerate() {
@@ -182,12 +144,8 @@ pub fn exec_trace(argv: &[OsString]) {
     }
     // Not fs::write: its 0666 makes run_erl.log world-writable under umask 000 (OTP's
     // fopen does the same).
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(crate::log::LOG_MODE)
-        .open(path);
+    let file =
+        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(crate::log::LOG_MODE).open(path);
     if let Ok(mut f) = file {
         let _ = f.write_all(&text);
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! run_erl and to_erl as programs: commands on a pty, the logs they leave, the FIFO
 //! protocol, `-daemon`'s answers, and each defect of OTP's that these fix (OTP's own
 //! binaries are run beside ours where the difference is the point). Every process a test
@@ -42,10 +43,8 @@ impl Scratch {
         self.0.join(name)
     }
     fn log(&self, n: u32) -> String {
-        String::from_utf8_lossy(
-            &std::fs::read(self.0.join(format!("l/erlang.log.{n}"))).unwrap_or_default(),
-        )
-        .into_owned()
+        String::from_utf8_lossy(&std::fs::read(self.0.join(format!("l/erlang.log.{n}"))).unwrap_or_default())
+            .into_owned()
     }
     fn fifos(&self) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(self.0.join("p"))
@@ -59,17 +58,10 @@ impl Scratch {
     fn pid_in(&self, name: &str) -> Pid {
         let path = self.path(name);
         assert!(
-            wait_for(Duration::from_secs(10), || std::fs::read_to_string(&path)
-                .is_ok_and(|s| s.ends_with('\n'))),
+            wait_for(Duration::from_secs(10), || std::fs::read_to_string(&path).is_ok_and(|s| s.ends_with('\n'))),
             "{name} written"
         );
-        Pid::from_raw(
-            std::fs::read_to_string(&path)
-                .unwrap()
-                .trim()
-                .parse()
-                .unwrap(),
-        )
+        Pid::from_raw(std::fs::read_to_string(&path).unwrap().trim().parse().unwrap())
     }
 }
 
@@ -129,9 +121,7 @@ fn ours(name: &str) -> PathBuf {
         let profile_dir = run_erl.parent().unwrap();
         let target = profile_dir.parent().unwrap();
         let mut build = Command::new(env!("CARGO"));
-        build
-            .args(["build", "--quiet", "-p", name, "--target-dir"])
-            .arg(target);
+        build.args(["build", "--quiet", "-p", name, "--target-dir"]).arg(target);
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             build.arg("--release");
         }
@@ -144,11 +134,7 @@ fn ours(name: &str) -> PathBuf {
 /// OTP's program of that name, from the `erl` on PATH.
 fn otps(name: &str) -> PathBuf {
     let out = Command::new("erl")
-        .args([
-            "-noshell",
-            "-eval",
-            "io:format(\"~s\", [code:root_dir()]), halt().",
-        ])
+        .args(["-noshell", "-eval", "io:format(\"~s\", [code:root_dir()]), halt()."])
         .output()
         .expect("erl runs");
     let root = String::from_utf8(out.stdout).unwrap();
@@ -199,9 +185,7 @@ fn stderr_of(c: &mut Child) -> String {
 
 /// Numbers printed one per line, in a log (header and `\r` aside).
 fn numbers(log: &str) -> Vec<u64> {
-    log.lines()
-        .filter_map(|l| l.trim_end_matches('\r').parse().ok())
-        .collect()
+    log.lines().filter_map(|l| l.trim_end_matches('\r').parse().ok()).collect()
 }
 
 /// A client speaking the FIFO protocol by hand.
@@ -212,18 +196,8 @@ struct Client {
 
 impl Client {
     fn attach(base: &str) -> Client {
-        let r = open(
-            format!("{base}.r").as_str(),
-            OFlag::O_RDONLY | OFlag::O_NONBLOCK,
-            Mode::empty(),
-        )
-        .unwrap();
-        let w = open(
-            format!("{base}.w").as_str(),
-            OFlag::O_WRONLY | OFlag::O_NONBLOCK,
-            Mode::empty(),
-        )
-        .unwrap();
+        let r = open(format!("{base}.r").as_str(), OFlag::O_RDONLY | OFlag::O_NONBLOCK, Mode::empty()).unwrap();
+        let w = open(format!("{base}.w").as_str(), OFlag::O_WRONLY | OFlag::O_NONBLOCK, Mode::empty()).unwrap();
         Client { r, w }
     }
     fn send(&self, bytes: &[u8]) {
@@ -255,16 +229,12 @@ fn output_is_logged_and_the_fifos_go_when_the_command_ends() {
     assert_eq!(status.code(), Some(1));
     assert!(stderr_of(c).contains("Erlang closed the connection."));
     let log = s.log(1);
-    assert!(
-        log.starts_with("\n=====\n===== LOGGING STARTED "),
-        "{log:?}"
-    );
+    assert!(log.starts_with("\n=====\n===== LOGGING STARTED "), "{log:?}");
     assert!(log.ends_with("=====\nhello\r\nbye\r\n"), "{log:?}");
     assert!(s.fifos().is_empty(), "FIFOs left: {:?}", s.fifos());
     let status_file = std::fs::read_to_string(s.path("l/run_erl.log")).unwrap();
     assert!(
-        status_file.contains("Args before exec of shell:")
-            && status_file.contains("argv[2] = echo hello; echo bye"),
+        status_file.contains("Args before exec of shell:") && status_file.contains("argv[2] = echo hello; echo bye"),
         "{status_file}"
     );
 }
@@ -273,11 +243,7 @@ fn output_is_logged_and_the_fifos_go_when_the_command_ends() {
 fn hundred_thousand_lines_arrive_complete_and_in_order() {
     let s = Scratch::new();
     let mut r = Reaper::default();
-    let c = r.child(
-        run_erl(&s, "seq 1 100000", &[("RUN_ERL_LOG_MAXSIZE", "100000000")])
-            .spawn()
-            .unwrap(),
-    );
+    let c = r.child(run_erl(&s, "seq 1 100000", &[("RUN_ERL_LOG_MAXSIZE", "100000000")]).spawn().unwrap());
     exited(c, Duration::from_secs(60)).expect("run_erl exits");
     assert_eq!(numbers(&s.log(1)), (1..=100_000).collect::<Vec<u64>>());
 }
@@ -286,49 +252,25 @@ fn hundred_thousand_lines_arrive_complete_and_in_order() {
 fn rotation_keeps_a_hole_and_loses_nothing_that_stays() {
     let s = Scratch::new();
     let mut r = Reaper::default();
-    let env = [
-        ("RUN_ERL_LOG_MAXSIZE", "1000"),
-        ("RUN_ERL_LOG_GENERATIONS", "3"),
-    ];
+    let env = [("RUN_ERL_LOG_MAXSIZE", "1000"), ("RUN_ERL_LOG_GENERATIONS", "3")];
     let c = r.child(run_erl(&s, "seq 1 3000", &env).spawn().unwrap());
     exited(c, Duration::from_secs(30)).expect("run_erl exits");
-    let present: Vec<u32> = (1..=3)
-        .filter(|n| s.path(&format!("l/erlang.log.{n}")).exists())
-        .collect();
-    assert_eq!(
-        present.len(),
-        2,
-        "one hole among 3 generations: {present:?}"
-    );
+    let present: Vec<u32> = (1..=3).filter(|n| s.path(&format!("l/erlang.log.{n}")).exists()).collect();
+    assert_eq!(present.len(), 2, "one hole among 3 generations: {present:?}");
     // The newest is the one before the hole.
-    let newest = (1..=3)
-        .find(|n| present.contains(n) && !present.contains(&(n % 3 + 1)))
-        .unwrap();
+    let newest = (1..=3).find(|n| present.contains(n) && !present.contains(&(n % 3 + 1))).unwrap();
     let older = *present.iter().find(|n| **n != newest).unwrap();
     // A chunk is never split, so a line may straddle the two files: join them first.
-    let body = |n: u32| {
-        s.log(n)
-            .splitn(3, "=====\n")
-            .nth(2)
-            .unwrap_or_default()
-            .to_string()
-    };
+    let body = |n: u32| s.log(n).splitn(3, "=====\n").nth(2).unwrap_or_default().to_string();
     let joined = body(older) + &body(newest);
     let kept: Vec<u64> = numbers(&joined).into_iter().skip(1).collect();
     assert_eq!(kept.last(), Some(&3000));
     assert!(kept.len() > 100);
-    assert!(
-        kept.windows(2).all(|w| w[1] == w[0] + 1),
-        "contiguous up to the end"
-    );
+    assert!(kept.windows(2).all(|w| w[1] == w[0] + 1), "contiguous up to the end");
     for n in present {
         let text = s.log(n);
         assert!(text.starts_with("\n=====\n===== LOGGING STARTED "));
-        assert!(
-            text.len() <= 1000 + 8192 + 100,
-            "file {n} is {} bytes",
-            text.len()
-        );
+        assert!(text.len() <= 1000 + 8192 + 100, "file {n} is {} bytes", text.len());
     }
 }
 
@@ -336,34 +278,16 @@ fn rotation_keeps_a_hole_and_loses_nothing_that_stays() {
 fn second_run_erl_takes_the_next_number_and_a_named_pipe_in_use_is_refused() {
     let s = Scratch::new();
     let mut r = Reaper::default();
-    r.child(
-        run_erl(&s, "echo $$ > a; exec sleep 60", &[])
-            .spawn()
-            .unwrap(),
-    );
+    r.child(run_erl(&s, "echo $$ > a; exec sleep 60", &[]).spawn().unwrap());
     r.pid(s.pid_in("a"));
     let mut b = run_erl(&s, "echo $$ > b; exec sleep 60", &[]);
     r.child(b.spawn().unwrap());
     r.pid(s.pid_in("b"));
-    assert_eq!(
-        s.fifos(),
-        [
-            "erlang.pipe.1.r",
-            "erlang.pipe.1.w",
-            "erlang.pipe.2.r",
-            "erlang.pipe.2.w"
-        ]
-    );
+    assert_eq!(s.fifos(), ["erlang.pipe.1.r", "erlang.pipe.1.w", "erlang.pipe.2.r", "erlang.pipe.2.w"]);
     let base = format!("{}erlang.pipe.1", s.pipes());
-    let out = command(&ours("run_erl"), &[])
-        .args([&base, &s.logs(), "true"])
-        .output()
-        .unwrap();
+    let out = command(&ours("run_erl"), &[]).args([&base, &s.logs(), "true"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        format!("Erlang already running on pipe {base}.\n")
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), format!("Erlang already running on pipe {base}.\n"));
 }
 
 #[test]
@@ -385,27 +309,14 @@ fn daemon_says_why_it_cannot_start_and_exits_non_zero() {
     let no_command = daemon(&s.pipes(), &s.logs(), None);
     assert_eq!(no_command.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&no_command.stderr).contains("No command given"));
-    r.child(
-        run_erl(&s, "echo $$ > a; exec sleep 60", &[])
-            .spawn()
-            .unwrap(),
-    );
+    r.child(run_erl(&s, "echo $$ > a; exec sleep 60", &[]).spawn().unwrap());
     r.pid(s.pid_in("a"));
-    let in_use = daemon(
-        &format!("{}erlang.pipe.1", s.pipes()),
-        &s.logs(),
-        Some("true"),
-    );
+    let in_use = daemon(&format!("{}erlang.pipe.1", s.pipes()), &s.logs(), Some("true"));
     assert_eq!(in_use.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&in_use.stderr).contains("Erlang already running on pipe"));
     // OTP's -daemon answers 0 to all of these.
     let otp = command(&otps("run_erl"), &[])
-        .args([
-            "-daemon",
-            &s.pipes(),
-            &format!("{}/nope", s.0.display()),
-            "true",
-        ])
+        .args(["-daemon", &s.pipes(), &format!("{}/nope", s.0.display()), "true"])
         .output()
         .unwrap();
     assert_eq!(otp.status.code(), Some(0));
@@ -415,33 +326,23 @@ fn daemon_says_why_it_cannot_start_and_exits_non_zero() {
 fn daemon_answers_once_the_command_runs_with_sighup_ignored() {
     let s = Scratch::new();
     let mut r = Reaper::default();
-    let cmd = format!("echo $PPID > {0}/daemon; grep SigIgn /proc/self/status > {0}/sigign; echo $$ > {0}/child; exec sleep 60", s.0.display());
-    let started = Instant::now();
-    let out = command(&ours("run_erl"), &[])
-        .args(["-daemon", &s.pipes(), &s.logs(), &cmd])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let cmd = format!(
+        "echo $PPID > {0}/daemon; grep SigIgn /proc/self/status > {0}/sigign; echo $$ > {0}/child; exec sleep 60",
+        s.0.display()
     );
+    let started = Instant::now();
+    let out = command(&ours("run_erl"), &[]).args(["-daemon", &s.pipes(), &s.logs(), &cmd]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(started.elapsed() < Duration::from_secs(5));
     let daemon = r.pid(s.pid_in("daemon"));
     let child = r.pid(s.pid_in("child"));
     let sigign = std::fs::read_to_string(s.path("sigign")).unwrap();
     let mask = u64::from_str_radix(sigign.split_whitespace().nth(1).unwrap(), 16).unwrap();
-    assert_eq!(
-        mask & 1,
-        1,
-        "SIGHUP ignored in the command, as under OTP's -daemon: {sigign}"
-    );
+    assert_eq!(mask & 1, 1, "SIGHUP ignored in the command, as under OTP's -daemon: {sigign}");
     assert_eq!(s.fifos(), ["erlang.pipe.1.r", "erlang.pipe.1.w"]);
     kill(child, Signal::SIGKILL).unwrap();
     assert!(
-        wait_for(Duration::from_secs(10), || s.fifos().is_empty()
-            && kill(daemon, None).is_err()),
+        wait_for(Duration::from_secs(10), || s.fifos().is_empty() && kill(daemon, None).is_err()),
         "daemon gone with its FIFOs"
     );
 }
@@ -450,14 +351,10 @@ fn daemon_answers_once_the_command_runs_with_sighup_ignored() {
 fn a_grandchild_holding_the_pty_does_not_keep_run_erl_alive() {
     let s = Scratch::new();
     let mut r = Reaper::default();
-    let cmd = format!(
-        "(trap '' HUP; exec sleep 60) & echo $! > {}/gc; exit 1",
-        s.0.display()
-    );
+    let cmd = format!("(trap '' HUP; exec sleep 60) & echo $! > {}/gc; exit 1", s.0.display());
     r.child(run_erl(&s, &cmd, &[]).spawn().unwrap());
     r.pid(s.pid_in("gc"));
-    let status =
-        exited(r.last(), Duration::from_secs(20)).expect("run_erl ends about 5 s after its child");
+    let status = exited(r.last(), Duration::from_secs(20)).expect("run_erl ends about 5 s after its child");
     assert_eq!(status.code(), Some(1));
     assert!(s.fifos().is_empty());
 }
@@ -466,17 +363,11 @@ fn a_grandchild_holding_the_pty_does_not_keep_run_erl_alive() {
 fn handshake_banner_window_size_and_break() {
     let s = Scratch::new();
     let mut r = Reaper::default();
-    r.child(
-        run_erl(&s, "echo $$ > sh; exec sh -i", &[])
-            .spawn()
-            .unwrap(),
-    );
+    r.child(run_erl(&s, "echo $$ > sh; exec sh -i", &[]).spawn().unwrap());
     r.pid(s.pid_in("sh"));
     let client = Client::attach(&format!("{}erlang.pipe.1", s.pipes()));
     client.send(b"\x0c");
-    assert!(client
-        .read_until("[run_erl v1-0]\n", Duration::from_secs(5))
-        .starts_with("[run_erl v1-0]\n"));
+    assert!(client.read_until("[run_erl v1-0]\n", Duration::from_secs(5)).starts_with("[run_erl v1-0]\n"));
     client.send(b"\x1b_version=1\x1b\\\x1b_winsize=123,40\x1b\\");
     // ^L was passed on to the shell, as OTP's run_erl does: ^U drops it from the line.
     client.send(b"\x15stty size\n");
@@ -491,17 +382,11 @@ fn a_lone_ctrl_c_from_the_client_interrupts_the_command() {
     let s = Scratch::new();
     let mut r = Reaper::default();
     let c = r.child(
-        run_erl(
-            &s,
-            "trap 'echo caught-int; exit 0' INT; echo ready; while :; do sleep 0.1; done",
-            &[],
-        )
-        .spawn()
-        .unwrap(),
+        run_erl(&s, "trap 'echo caught-int; exit 0' INT; echo ready; while :; do sleep 0.1; done", &[])
+            .spawn()
+            .unwrap(),
     );
-    assert!(wait_for(Duration::from_secs(10), || s
-        .log(1)
-        .contains("ready")));
+    assert!(wait_for(Duration::from_secs(10), || s.log(1).contains("ready")));
     let client = Client::attach(&format!("{}erlang.pipe.1", s.pipes()));
     client.send(b"\x0c");
     client.read_until("]\n", Duration::from_secs(5));
@@ -514,11 +399,7 @@ fn a_lone_ctrl_c_from_the_client_interrupts_the_command() {
 fn sigterm_leaves_no_fifos_and_run_erl_dies_of_it() {
     let s = Scratch::new();
     let mut r = Reaper::default();
-    r.child(
-        run_erl(&s, "echo $$ > a; exec sleep 60", &[])
-            .spawn()
-            .unwrap(),
-    );
+    r.child(run_erl(&s, "echo $$ > a; exec sleep 60", &[]).spawn().unwrap());
     r.pid(s.pid_in("a"));
     kill(Pid::from_raw(r.last().id() as i32), Signal::SIGTERM).unwrap();
     let status = exited(r.last(), Duration::from_secs(10)).expect("run_erl ends");
@@ -531,16 +412,9 @@ fn line_timestamps_prefix_every_logged_line() {
     let s = Scratch::new();
     let mut r = Reaper::default();
     let c = r.child(
-        run_erl(
-            &s,
-            "echo a; echo b",
-            &[
-                ("RUN_ERL_LOG_TIMESTAMPS", "1"),
-                ("RUN_ERL_LOG_ALIVE_IN_UTC", "1"),
-            ],
-        )
-        .spawn()
-        .unwrap(),
+        run_erl(&s, "echo a; echo b", &[("RUN_ERL_LOG_TIMESTAMPS", "1"), ("RUN_ERL_LOG_ALIVE_IN_UTC", "1")])
+            .spawn()
+            .unwrap(),
     );
     exited(c, Duration::from_secs(10)).expect("run_erl exits");
     let lines: Vec<String> = s.log(1).lines().skip(4).map(String::from).collect();
@@ -548,10 +422,7 @@ fn line_timestamps_prefix_every_logged_line() {
     for (l, want) in lines.iter().zip(["a", "b"]) {
         let (stamp, text) = l.split_once(' ').unwrap();
         assert_eq!(text, want); // lines() has taken the \r\n
-        assert!(
-            stamp.len() == 24 && stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T',
-            "{stamp}"
-        );
+        assert!(stamp.len() == 24 && stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T', "{stamp}");
     }
 }
 
@@ -561,36 +432,19 @@ fn every_sync_policy_logs_everything() {
         let s = Scratch::new();
         let mut r = Reaper::default();
         let c = r.child(
-            run_erl(
-                &s,
-                "seq 1 5000",
-                &[("RUN_ERL_SYNC", policy), ("RUN_ERL_LOG_MAXSIZE", "1000000")],
-            )
-            .spawn()
-            .unwrap(),
+            run_erl(&s, "seq 1 5000", &[("RUN_ERL_SYNC", policy), ("RUN_ERL_LOG_MAXSIZE", "1000000")]).spawn().unwrap(),
         );
         exited(c, Duration::from_secs(30)).expect("run_erl exits");
-        assert_eq!(
-            numbers(&s.log(1)),
-            (1..=5000).collect::<Vec<u64>>(),
-            "{policy}"
-        );
+        assert_eq!(numbers(&s.log(1)), (1..=5000).collect::<Vec<u64>>(), "{policy}");
     }
     let s = Scratch::new();
-    let out = run_erl(&s, "true", &[("RUN_ERL_SYNC", "sometimes")])
-        .output()
-        .unwrap();
+    let out = run_erl(&s, "true", &[("RUN_ERL_SYNC", "sometimes")]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("RUN_ERL_SYNC must be"));
 }
 
 /// to_erl with stdin fed from `input` (then held open `hold`); returns (status, stdout, stderr).
-fn to_erl(
-    prog: &Path,
-    args: &[&str],
-    input: &[u8],
-    hold: Duration,
-) -> (ExitStatus, String, String) {
+fn to_erl(prog: &Path, args: &[&str], input: &[u8], hold: Duration) -> (ExitStatus, String, String) {
     let mut c = Command::new(prog)
         .args(args)
         .stdin(Stdio::piped())
@@ -609,11 +463,7 @@ fn to_erl(
         let _ = c.kill();
     }
     let out = c.wait_with_output().unwrap();
-    (
-        out.status,
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (out.status, String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 #[test]
@@ -623,49 +473,22 @@ fn to_erl_skips_stale_pipes_and_lists_them() {
     r.child(run_erl(&s, "echo $$ > a; exec cat", &[]).spawn().unwrap());
     r.pid(s.pid_in("a"));
     for end in ["r", "w"] {
-        nix::unistd::mkfifo(
-            &s.path(&format!("p/erlang.pipe.7.{end}")),
-            Mode::from_bits_truncate(0o600),
-        )
-        .unwrap();
+        nix::unistd::mkfifo(&s.path(&format!("p/erlang.pipe.7.{end}")), Mode::from_bits_truncate(0o600)).unwrap();
     }
-    let list = Command::new(ours("to_erl"))
-        .args(["--list", &s.pipes()])
-        .output()
-        .unwrap();
+    let list = Command::new(ours("to_erl")).args(["--list", &s.pipes()]).output().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&list.stdout),
-        format!(
-            "{0}erlang.pipe.1\tlive\n{0}erlang.pipe.7\tstale\n",
-            s.pipes()
-        )
+        format!("{0}erlang.pipe.1\tlive\n{0}erlang.pipe.7\tstale\n", s.pipes())
     );
-    let (status, out, err) = to_erl(
-        &ours("to_erl"),
-        &[&s.pipes()],
-        b"hello-there\n",
-        Duration::from_millis(700),
-    );
+    let (status, out, err) = to_erl(&ours("to_erl"), &[&s.pipes()], b"hello-there\n", Duration::from_millis(700));
     assert_eq!(status.code(), Some(0), "{err}");
-    assert!(
-        err.contains(&format!("skipping stale pipe {}erlang.pipe.7", s.pipes())),
-        "{err}"
-    );
-    assert!(
-        err.contains(&format!(
-            "Attaching to {}erlang.pipe.1 (^D to exit)",
-            s.pipes()
-        )),
-        "{err}"
-    );
+    assert!(err.contains(&format!("skipping stale pipe {}erlang.pipe.7", s.pipes())), "{err}");
+    assert!(err.contains(&format!("Attaching to {}erlang.pipe.1 (^D to exit)", s.pipes())), "{err}");
     assert!(out.contains("hello-there"), "{out:?}");
     // OTP's to_erl takes the highest number, dead or not.
     let (status, _, err) = to_erl(&otps("to_erl"), &[&s.pipes()], b"", Duration::ZERO);
     assert_eq!(status.code(), Some(1));
-    assert!(
-        err.contains("No running Erlang on pipe") && err.contains("erlang.pipe.7"),
-        "{err}"
-    );
+    assert!(err.contains("No running Erlang on pipe") && err.contains("erlang.pipe.7"), "{err}");
 }
 
 #[test]
@@ -680,12 +503,7 @@ fn xoff_typed_into_to_erl_does_not_freeze_otps_pty() {
         .stderr(Stdio::null());
     r.child(c.spawn().unwrap());
     r.pid(s.pid_in("a"));
-    let (_, out, err) = to_erl(
-        &ours("to_erl"),
-        &[&s.pipes()],
-        b"\x13still-flowing\n",
-        Duration::from_millis(700),
-    );
+    let (_, out, err) = to_erl(&ours("to_erl"), &[&s.pipes()], b"\x13still-flowing\n", Duration::from_millis(700));
     assert!(out.contains("still-flowing"), "out {out:?} err {err:?}");
 }
 
@@ -694,24 +512,14 @@ fn follow_streams_the_console_across_rotations_to_several_readers() {
     let s = Scratch::new();
     let mut r = Reaper::default();
     let to_erl = ours("to_erl");
-    let env = [
-        ("RUN_ERL_LOG_MAXSIZE", "1000"),
-        ("RUN_ERL_LOG_GENERATIONS", "3"),
-    ];
+    let env = [("RUN_ERL_LOG_MAXSIZE", "1000"), ("RUN_ERL_LOG_GENERATIONS", "3")];
     // The lines wait for `go`, written once both followers run: they must see them all.
     let cmd = format!("echo $$ > {0}/a; echo first; while [ ! -f {0}/go ]; do sleep 0.05; done; for i in $(seq 1 120); do echo line-$i-padding-padding-padding; sleep 0.01; done; echo last-line; exec sleep 60", s.0.display());
     r.child(run_erl(&s, &cmd, &env).spawn().unwrap());
     r.pid(s.pid_in("a"));
-    assert!(wait_for(Duration::from_secs(10), || s
-        .log(1)
-        .contains("first")));
-    let follow = || {
-        Command::new(&to_erl)
-            .args(["--follow", &format!("{}/", s.logs())])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    assert!(wait_for(Duration::from_secs(10), || s.log(1).contains("first")));
+    let follow =
+        || Command::new(&to_erl).args(["--follow", &format!("{}/", s.logs())]).stdout(Stdio::piped()).spawn().unwrap();
     let (a, b) = (follow(), follow());
     let mut outs = Vec::new();
     for f in [a, b] {
@@ -721,22 +529,15 @@ fn follow_streams_the_console_across_rotations_to_several_readers() {
     }
     std::thread::sleep(Duration::from_millis(500));
     std::fs::write(s.path("go"), b"").unwrap();
-    assert!(wait_for(Duration::from_secs(30), || (1..=3)
-        .any(|n| s.log(n).contains("last-line"))));
+    assert!(wait_for(Duration::from_secs(30), || (1..=3).any(|n| s.log(n).contains("last-line"))));
     std::thread::sleep(Duration::from_millis(500)); // a follower polls every 100 ms
     for mut f in outs {
         let _ = f.kill();
         let out = f.wait_with_output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
-        let seen: Vec<u32> = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("line-")?.split('-').next()?.parse().ok())
-            .collect();
-        assert_eq!(
-            seen,
-            (1..=120).collect::<Vec<u32>>(),
-            "every line once, in order, across rotations"
-        );
+        let seen: Vec<u32> =
+            text.lines().filter_map(|l| l.strip_prefix("line-")?.split('-').next()?.parse().ok()).collect();
+        assert_eq!(seen, (1..=120).collect::<Vec<u32>>(), "every line once, in order, across rotations");
         assert!(text.contains("last-line"));
     }
 }
@@ -747,13 +548,7 @@ fn an_attached_to_erl_gets_the_last_output_before_run_erl_exits() {
     let mut r = Reaper::default();
     let to_erl = ours("to_erl");
     r.child(
-        run_erl(
-            &s,
-            "sleep 1; seq 1 20000; echo LAST-LINE",
-            &[("RUN_ERL_LOG_MAXSIZE", "100000000")],
-        )
-        .spawn()
-        .unwrap(),
+        run_erl(&s, "sleep 1; seq 1 20000; echo LAST-LINE", &[("RUN_ERL_LOG_MAXSIZE", "100000000")]).spawn().unwrap(),
     );
     assert!(wait_for(Duration::from_secs(5), || s.fifos().len() == 2));
     let mut c = Command::new(&to_erl)
@@ -772,10 +567,7 @@ fn an_attached_to_erl_gets_the_last_output_before_run_erl_exits() {
             v
         })
     };
-    let (out, err) = (
-        reader(Box::new(c.stdout.take().unwrap())),
-        reader(Box::new(c.stderr.take().unwrap())),
-    );
+    let (out, err) = (reader(Box::new(c.stdout.take().unwrap())), reader(Box::new(c.stderr.take().unwrap())));
     let status = exited(&mut c, Duration::from_secs(20));
     drop(stdin);
     if status.is_none() {
@@ -783,11 +575,7 @@ fn an_attached_to_erl_gets_the_last_output_before_run_erl_exits() {
     }
     let _ = c.wait();
     let text = String::from_utf8_lossy(&out.join().unwrap()).into_owned();
-    assert!(
-        text.contains("20000\r\nLAST-LINE"),
-        "tail: {:?}",
-        &text[text.len().saturating_sub(200)..]
-    );
+    assert!(text.contains("20000\r\nLAST-LINE"), "tail: {:?}", &text[text.len().saturating_sub(200)..]);
     assert!(String::from_utf8_lossy(&err.join().unwrap()).contains("[End]"));
 }
 
@@ -806,21 +594,12 @@ fn issue_13_absurd_numeric_settings_are_clamped_not_a_panic() {
     let c = r.child(run_erl(&s, "echo hello", &env).spawn().unwrap());
     let status = exited(c, Duration::from_secs(10)).expect("run_erl exits");
     let err = stderr_of(c);
-    assert_eq!(
-        status.code(),
-        Some(1),
-        "the command's end, not a panic (101): {err}"
-    );
+    assert_eq!(status.code(), Some(1), "the command's end, not a panic (101): {err}");
     assert!(
-        err.contains(&format!(
-            "Maximum value for RUN_ERL_LOG_ALIVE_MINUTES is 35791394 (current value is {huge})"
-        )),
+        err.contains(&format!("Maximum value for RUN_ERL_LOG_ALIVE_MINUTES is 35791394 (current value is {huge})")),
         "{err}"
     );
-    assert!(
-        err.contains("Maximum RUN_ERL_LOG_MAXSIZE is 2147483647"),
-        "{err}"
-    );
+    assert!(err.contains("Maximum RUN_ERL_LOG_MAXSIZE is 2147483647"), "{err}");
     assert!(err.contains("Erlang closed the connection."), "{err}");
     assert!(s.log(1).ends_with("=====\nhello\r\n"), "{:?}", s.log(1));
 }
@@ -833,29 +612,13 @@ fn issue_13_logs_are_never_group_or_world_writable() {
     // umask 000, and enough output to rotate into erlang.log.2.
     let mut c = command(Path::new("/bin/sh"), &[("RUN_ERL_LOG_MAXSIZE", "1000")]);
     let cmd = "seq 1 400";
-    c.args([
-        "-c",
-        "umask 000; exec \"$0\" \"$@\"",
-        ours("run_erl").to_str().unwrap(),
-        &s.pipes(),
-        &s.logs(),
-        cmd,
-    ]);
-    c.current_dir(&s.0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    c.args(["-c", "umask 000; exec \"$0\" \"$@\"", ours("run_erl").to_str().unwrap(), &s.pipes(), &s.logs(), cmd]);
+    c.current_dir(&s.0).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let c = r.child(c.spawn().unwrap());
-    assert!(
-        exited(c, Duration::from_secs(10)).is_some(),
-        "run_erl exits"
-    );
+    assert!(exited(c, Duration::from_secs(10)).is_some(), "run_erl exits");
     for name in ["l/erlang.log.1", "l/erlang.log.2", "l/run_erl.log"] {
-        let mode = std::fs::metadata(s.path(name))
-            .unwrap_or_else(|e| panic!("{name}: {e}"))
-            .permissions()
-            .mode()
-            & 0o777;
+        let mode =
+            std::fs::metadata(s.path(name)).unwrap_or_else(|e| panic!("{name}: {e}")).permissions().mode() & 0o777;
         // OTP's: 0664 for the logs, 0666 for run_erl.log.
         assert_eq!(mode, 0o644, "{name} is {mode:o}");
     }
@@ -875,41 +638,20 @@ fn issue_13_non_utf8_directories_and_commands_are_bytes() {
     std::fs::create_dir(OsStr::from_bytes(&pipes)).unwrap();
     std::fs::create_dir(OsStr::from_bytes(&logs)).unwrap();
     let mut c = command(&ours("run_erl"), &[]);
-    c.arg(OsStr::from_bytes(&pipes))
-        .arg(OsStr::from_bytes(&logs));
+    c.arg(OsStr::from_bytes(&pipes)).arg(OsStr::from_bytes(&logs));
     c.arg(OsStr::from_bytes(b"echo $$ > a; echo caf\xe9; exec cat"));
-    c.current_dir(&s.0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    c.current_dir(&s.0).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = r.child(c.spawn().unwrap());
     let status = exited(child, Duration::from_millis(300));
-    assert!(
-        status.is_none(),
-        "run_erl exited: {status:?} {}",
-        stderr_of(r.last())
-    );
+    assert!(status.is_none(), "run_erl exited: {status:?} {}", stderr_of(r.last()));
     let pid = r.pid(s.pid_in("a"));
 
     // to_erl finds and lists the pipe in the same directory.
-    let list = Command::new(ours("to_erl"))
-        .arg("--list")
-        .arg(OsStr::from_bytes(&pipes))
-        .output()
-        .unwrap();
-    assert_eq!(
-        list.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&list.stderr)
-    );
+    let list = Command::new(ours("to_erl")).arg("--list").arg(OsStr::from_bytes(&pipes)).output().unwrap();
+    assert_eq!(list.status.code(), Some(0), "{}", String::from_utf8_lossy(&list.stderr));
     assert_eq!(list.stdout, [&pipes[..], b"erlang.pipe.1\tlive\n"].concat());
     let mut attach = Command::new(ours("to_erl"));
-    attach
-        .arg(OsStr::from_bytes(&pipes))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    attach.arg(OsStr::from_bytes(&pipes)).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut to_erl = attach.spawn().unwrap();
     let mut keys = to_erl.stdin.take().unwrap();
     std::thread::sleep(Duration::from_millis(300));
@@ -920,12 +662,7 @@ fn issue_13_non_utf8_directories_and_commands_are_bytes() {
     let status = exited(&mut to_erl, Duration::from_secs(10));
     let mut err = Vec::new();
     to_erl.stderr.take().unwrap().read_to_end(&mut err).unwrap();
-    assert_eq!(
-        status.and_then(|s| s.code()),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&err)
-    );
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", String::from_utf8_lossy(&err));
     assert!(
         err.starts_with(&[&b"Attaching to "[..], &pipes, b"erlang.pipe.1 (^D to exit)"].concat()),
         "{}",
@@ -933,34 +670,13 @@ fn issue_13_non_utf8_directories_and_commands_are_bytes() {
     );
 
     let _ = kill(pid, Signal::SIGKILL);
-    assert!(
-        exited(r.last(), Duration::from_secs(10)).is_some(),
-        "run_erl exits"
-    );
+    assert!(exited(r.last(), Duration::from_secs(10)).is_some(), "run_erl exits");
     let log = std::fs::read(OsStr::from_bytes(&[&logs[..], b"/erlang.log.1"].concat())).unwrap();
-    assert!(
-        log.windows(5).any(|w| w == b"caf\xe9\r"),
-        "{}",
-        String::from_utf8_lossy(&log)
-    );
-    assert!(
-        log.windows(13).any(|w| w == b"typed-through"),
-        "{}",
-        String::from_utf8_lossy(&log)
-    );
+    assert!(log.windows(5).any(|w| w == b"caf\xe9\r"), "{}", String::from_utf8_lossy(&log));
+    assert!(log.windows(13).any(|w| w == b"typed-through"), "{}", String::from_utf8_lossy(&log));
     let trace = std::fs::read(OsStr::from_bytes(&[&logs[..], b"/run_erl.log"].concat())).unwrap();
-    assert!(
-        trace.windows(12).any(|w| w == b"echo caf\xe9; e"),
-        "{}",
-        String::from_utf8_lossy(&trace)
-    );
-    assert_eq!(
-        std::fs::read_dir(OsStr::from_bytes(&pipes))
-            .unwrap()
-            .count(),
-        0,
-        "FIFOs removed"
-    );
+    assert!(trace.windows(12).any(|w| w == b"echo caf\xe9; e"), "{}", String::from_utf8_lossy(&trace));
+    assert_eq!(std::fs::read_dir(OsStr::from_bytes(&pipes)).unwrap().count(), 0, "FIFOs removed");
 }
 
 #[test]
@@ -969,10 +685,7 @@ fn issue_13_to_erl_takes_non_utf8_arguments() {
     use std::os::unix::ffi::OsStrExt;
     // Each of these used to panic (exit 101) in to_erl's argument parsing.
     let check = |args: &[&[u8]], want: &[u8]| {
-        let out = Command::new(ours("to_erl"))
-            .args(args.iter().map(|a| OsStr::from_bytes(a)))
-            .output()
-            .unwrap();
+        let out = Command::new(ours("to_erl")).args(args.iter().map(|a| OsStr::from_bytes(a))).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{err}");
         assert_eq!(out.stderr, want, "{err}");
@@ -981,8 +694,5 @@ fn issue_13_to_erl_takes_non_utf8_arguments() {
     check(&[b"/nonexistent\xff/"], no_dir);
     check(&[b"--list", b"/nonexistent\xff"], no_dir);
     check(&[b"-\xff"], b"Invalid option '-\xff'\n");
-    check(
-        &[b"--follow", b"/nonexistent\xff/"],
-        "No run_erl log (erlang.log.N) in /nonexistent\u{fffd}/\n".as_bytes(),
-    );
+    check(&[b"--follow", b"/nonexistent\xff/"], "No run_erl log (erlang.log.N) in /nonexistent\u{fffd}/\n".as_bytes());
 }

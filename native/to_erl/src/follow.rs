@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! `to_erl --follow LOG_DIR/`: streams a run_erl console read-only by following its log
 //! (`erlang.log.N`) across rotations. It takes no input and no FIFO, so any number can
 //! watch one node, and it works for OTP's run_erl too.
@@ -44,10 +45,7 @@ fn mtime(m: &Metadata) -> (i64, i64) {
 /// else the lowest (the wrap), if it is another file no older than `current`.
 fn successor(dir: &Path, current: u64, cur: &Metadata) -> Option<u64> {
     let gens = generations(dir);
-    let newer = |n: u64| {
-        gens.iter()
-            .any(|(g, m)| *g == n && m.ino() != cur.ino() && mtime(m) >= mtime(cur))
-    };
+    let newer = |n: u64| gens.iter().any(|(g, m)| *g == n && m.ino() != cur.ino() && mtime(m) >= mtime(cur));
     // Saturating: a file named erlang.log.18446744073709551615 is someone's, not a reason
     // to panic; at the top, `next` is `current` itself and so never newer.
     let next = current.saturating_add(1);
@@ -84,20 +82,10 @@ pub fn run(dir: &Path) -> u8 {
     let _ = file.seek(SeekFrom::Start(start));
     let mut first = Vec::new();
     let _ = file.read_to_end(&mut first);
-    let tail_from = first
-        .iter()
-        .enumerate()
-        .rev()
-        .filter(|(_, b)| **b == b'\n')
-        .nth(10)
-        .map(|(i, _)| i + 1)
-        .unwrap_or(0);
+    let tail_from =
+        first.iter().enumerate().rev().filter(|(_, b)| **b == b'\n').nth(10).map(|(i, _)| i + 1).unwrap_or(0);
     let mut out = std::io::stdout();
-    if out
-        .write_all(&first[tail_from..])
-        .and_then(|_| out.flush())
-        .is_err()
-    {
+    if out.write_all(&first[tail_from..]).and_then(|_| out.flush()).is_err() {
         return 0;
     }
     let mut buf = vec![0u8; 64 * 1024];

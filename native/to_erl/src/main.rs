@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! to_erl: a drop-in for OTP's to_erl. Attaches the terminal to a node started by run_erl
 //! through its FIFOs. Beyond OTP's: a pipe directory's stale pipes (no run_erl behind
 //! them) are skipped, XOFF (^S) is never passed to the node's pty (it froze the node), and
@@ -26,10 +27,7 @@ fn main() -> ExitCode {
     let mut rest = argv.get(1..).unwrap_or_default();
     let mut force = false;
     let mut mode = "attach";
-    if let Some((opt, after)) = rest
-        .split_first()
-        .filter(|(a, _)| a.as_bytes().starts_with(b"-"))
-    {
+    if let Some((opt, after)) = rest.split_first().filter(|(a, _)| a.as_bytes().starts_with(b"-")) {
         match opt.as_bytes() {
             b"--follow" => mode = "follow",
             b"--list" => mode = "list",
@@ -48,9 +46,7 @@ fn main() -> ExitCode {
         }
         rest = after;
     }
-    let target = rest
-        .first()
-        .map_or(OsStr::new("/tmp/"), OsString::as_os_str);
+    let target = rest.first().map_or(OsStr::new("/tmp/"), OsString::as_os_str);
     let code = match mode {
         "follow" => follow::run(Path::new(target)),
         "list" => list(target),
@@ -73,14 +69,7 @@ fn pick_pipe(target: &OsStr) -> Result<(OsString, Option<std::os::fd::OwnedFd>),
         return Ok((target.to_os_string(), None));
     }
     let numbers = pipe_numbers(target).map_err(|e| {
-        [
-            &b"Can't access pipe directory "[..],
-            target.as_bytes(),
-            b": ",
-            strerror(&e).as_bytes(),
-            b"\n",
-        ]
-        .concat()
+        [&b"Can't access pipe directory "[..], target.as_bytes(), b": ", strerror(&e).as_bytes(), b"\n"].concat()
     })?;
     let highest = numbers.last().copied().unwrap_or(0).max(0);
     let mut stale: Vec<OsString> = Vec::new();
@@ -89,12 +78,7 @@ fn pick_pipe(target: &OsStr) -> Result<(OsString, Option<std::os::fd::OwnedFd>),
         // The probe's descriptor becomes the session's: see fastrel_console::writer.
         if let Some(fd) = writer(suffixed(&base, ".w")) {
             for s in stale {
-                say([
-                    &b"to_erl: skipping stale pipe "[..],
-                    s.as_bytes(),
-                    b" (no run_erl reads it)\n",
-                ]
-                .concat());
+                say([&b"to_erl: skipping stale pipe "[..], s.as_bytes(), b" (no run_erl reads it)\n"].concat());
             }
             return Ok((base, Some(fd)));
         }
@@ -105,34 +89,20 @@ fn pick_pipe(target: &OsStr) -> Result<(OsString, Option<std::os::fd::OwnedFd>),
 
 /// `--list`: every pipe in the directory and whether a run_erl serves it.
 fn list(target: &OsStr) -> u8 {
-    let dir = if target.as_bytes().ends_with(b"/") {
-        target.to_os_string()
-    } else {
-        suffixed(target, "/").into_os_string()
-    };
+    let dir =
+        if target.as_bytes().ends_with(b"/") { target.to_os_string() } else { suffixed(target, "/").into_os_string() };
     match pipe_numbers(&dir) {
         Ok(numbers) => {
             let mut out = std::io::stdout().lock();
             for n in numbers.into_iter().filter(|n| *n > 0) {
                 let base = pipe_base(&dir, n);
-                let state = if has_reader(suffixed(&base, ".w")) {
-                    "live"
-                } else {
-                    "stale"
-                };
+                let state = if has_reader(suffixed(&base, ".w")) { "live" } else { "stale" };
                 let _ = out.write_all(&[base.as_bytes(), b"\t", state.as_bytes(), b"\n"].concat());
             }
             0
         }
         Err(e) => {
-            say([
-                &b"Can't access pipe directory "[..],
-                dir.as_bytes(),
-                b": ",
-                strerror(&e).as_bytes(),
-                b"\n",
-            ]
-            .concat());
+            say([&b"Can't access pipe directory "[..], dir.as_bytes(), b": ", strerror(&e).as_bytes(), b"\n"].concat());
             1
         }
     }
@@ -144,7 +114,5 @@ fn say(bytes: impl AsRef<[u8]>) {
 }
 
 pub fn strerror(e: &std::io::Error) -> String {
-    nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0))
-        .desc()
-        .to_string()
+    nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)).desc().to_string()
 }

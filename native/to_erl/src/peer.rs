@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Which handshake the run_erl behind a pipe takes.
 //!
 //! OTP's run_erl up to OTP 27 takes `^L` as the attach handshake; from OTP 28 (erts 16) it
@@ -15,9 +16,7 @@ const FIRST_ESC_L_ERTS: u32 = 16;
 /// fastrel's run_erl and OTP 28+'s, `^L` for older ones and when the reader cannot be
 /// found (another user's process, another PID namespace).
 pub fn handshake_for(w: &Path) -> &'static [u8] {
-    let esc_l = reader_programs(w)
-        .into_iter()
-        .find_map(|exe| takes_esc_l(&exe));
+    let esc_l = reader_programs(w).into_iter().find_map(|exe| takes_esc_l(&exe));
     if esc_l == Some(true) {
         HANDSHAKE_ESC
     } else {
@@ -38,19 +37,13 @@ fn reader_programs(w: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     for p in procs.flatten() {
         let name = p.file_name();
-        let Some(pid) = name
-            .to_str()
-            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()) && *n != me)
-        else {
+        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit()) && *n != me) else {
             continue;
         };
         let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
             continue;
         };
-        if fds
-            .flatten()
-            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == target))
-        {
+        if fds.flatten().any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == target)) {
             if let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe")) {
                 if exe.file_name().is_some_and(|n| n == "run_erl") {
                     found.push(exe);
@@ -76,37 +69,19 @@ fn takes_esc_l(exe: &Path) -> Option<bool> {
 /// (`.../erts-17.1.1/bin/run_erl`), or, for the copy in `ROOT/bin`, from the release it
 /// starts (`ROOT/releases/start_erl.data`) or the only `ROOT/erts-*`.
 fn erts_major(exe: &Path) -> Option<u32> {
-    let major = |dir: &str| {
-        dir.strip_prefix("erts-")?
-            .split('.')
-            .next()?
-            .parse::<u32>()
-            .ok()
-    };
+    let major = |dir: &str| dir.strip_prefix("erts-")?.split('.').next()?.parse::<u32>().ok();
     let bin = exe.parent()?;
-    if let Some(m) = bin
-        .parent()
-        .and_then(Path::file_name)
-        .and_then(|n| n.to_str())
-        .and_then(major)
-    {
+    if let Some(m) = bin.parent().and_then(Path::file_name).and_then(|n| n.to_str()).and_then(major) {
         return Some(m);
     }
     let root = bin.parent()?;
     if let Ok(data) = std::fs::read_to_string(root.join("releases/start_erl.data")) {
-        if let Some(m) = data
-            .split_whitespace()
-            .next()
-            .and_then(|v| major(&format!("erts-{v}")))
-        {
+        if let Some(m) = data.split_whitespace().next().and_then(|v| major(&format!("erts-{v}"))) {
             return Some(m);
         }
     }
-    let mut majors: Vec<u32> = std::fs::read_dir(root)
-        .ok()?
-        .flatten()
-        .filter_map(|e| e.file_name().to_str().and_then(major))
-        .collect();
+    let mut majors: Vec<u32> =
+        std::fs::read_dir(root).ok()?.flatten().filter_map(|e| e.file_name().to_str().and_then(major)).collect();
     majors.sort_unstable();
     majors.dedup();
     match majors.as_slice() {
@@ -137,9 +112,6 @@ mod tests {
 
     #[test]
     fn an_unknown_reader_gets_ctrl_l() {
-        assert_eq!(
-            handshake_for(Path::new("/nonexistent/erlang.pipe.1.w")),
-            &[HANDSHAKE]
-        );
+        assert_eq!(handshake_for(Path::new("/nonexistent/erlang.pipe.1.w")), &[HANDSHAKE]);
     }
 }

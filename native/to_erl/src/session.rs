@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! One attach: the handshake with run_erl, the terminal in raw mode, and the loop that
 //! copies keystrokes to `.w` and the console from `.r` — OTP 25's protocol and messages.
 
@@ -8,9 +9,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::stat::Mode;
-use nix::sys::termios::{
-    self, InputFlags, LocalFlags, OutputFlags, SetArg, SpecialCharacterIndices as CC,
-};
+use nix::sys::termios::{self, InputFlags, LocalFlags, OutputFlags, SetArg, SpecialCharacterIndices as CC};
 use nix::unistd::{read, write};
 use std::ffi::OsStr;
 use std::io::Write;
@@ -30,14 +29,7 @@ fn say(text: impl AsRef<[u8]>) {
 }
 
 fn no_erlang(base: &[u8], e: Errno) {
-    say([
-        &b"No running Erlang on pipe "[..],
-        base,
-        b": ",
-        e.desc().as_bytes(),
-        b"\n",
-    ]
-    .concat());
+    say([&b"No running Erlang on pipe "[..], base, b": ", e.desc().as_bytes(), b"\n"].concat());
 }
 
 /// Attaches to the run_erl at `base` (writing to `probe`, the `.w` descriptor the pipe
@@ -48,24 +40,14 @@ pub fn attach(base: &OsStr, force: bool, probe: Option<OwnedFd>) -> u8 {
     let w = fastrel_console::suffixed(base, ".w");
     let base = base.as_bytes();
     if fastrel_console::has_reader(&r) {
-        say([
-            &b"Another to_erl process already attached to pipe "[..],
-            base,
-            b".\n",
-        ]
-        .concat());
+        say([&b"Another to_erl process already attached to pipe "[..], base, b".\n"].concat());
         if !force {
             return 1;
         }
         say("But we proceed anyway by force (-F).\n");
     }
     let open_fifo = |path: &std::path::Path, flags: OFlag| {
-        open(
-            path,
-            flags | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| no_erlang(base, e))
+        open(path, flags | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty()).map_err(|e| no_erlang(base, e))
     };
     let Ok(rfd) = open_fifo(r.as_path(), OFlag::O_RDONLY) else {
         return 1;
@@ -77,11 +59,7 @@ pub fn attach(base: &OsStr, force: bool, probe: Option<OwnedFd>) -> u8 {
         fd
     } else {
         loop {
-            match open(
-                w.as_path(),
-                OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
-                Mode::empty(),
-            ) {
+            match open(w.as_path(), OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty()) {
                 Ok(fd) => break fd,
                 Err(Errno::ENXIO) if tries < 25 => {
                     tries += 1;
@@ -99,8 +77,7 @@ pub fn attach(base: &OsStr, force: bool, probe: Option<OwnedFd>) -> u8 {
     mask.add(Signal::SIGINT);
     mask.add(Signal::SIGWINCH);
     let _ = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None);
-    let Ok(signals) = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
-    else {
+    let Ok(signals) = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC) else {
         return 1;
     };
     let saved = termios::tcgetattr(stdin()).ok();
@@ -110,13 +87,7 @@ pub fn attach(base: &OsStr, force: bool, probe: Option<OwnedFd>) -> u8 {
     if write(&wfd, crate::peer::handshake_for(&w)).is_err() {
         say("Error in writing ^L to FIFO.\n");
     }
-    Session {
-        rfd,
-        wfd,
-        signals,
-        protocol: None,
-    }
-    .run();
+    Session { rfd, wfd, signals, protocol: None }.run();
     if let Some(t) = &saved {
         let _ = termios::tcsetattr(stdin(), SetArg::TCSADRAIN, t);
     }
@@ -167,8 +138,7 @@ impl Session {
                     Ok(0) => return say("[EOF]\n\r"),
                     Ok(n) if buf[..n].contains(&4) => return say("[Quit]\n\r"),
                     Ok(n) => {
-                        let keys: Vec<u8> =
-                            buf[..n].iter().copied().filter(|&b| b != XOFF).collect();
+                        let keys: Vec<u8> = buf[..n].iter().copied().filter(|&b| b != XOFF).collect();
                         if !keys.is_empty() && !self.send(&keys) {
                             return say("Error in writing to FIFO.\n");
                         }
@@ -244,22 +214,16 @@ impl Session {
         if self.protocol.is_none() {
             let (hi, lo, rest) = banner(data).unwrap_or((0, 0, data));
             if lo > 1 || hi < 0 {
-                say(format!(
-                    "Incompatible versions: to_erl=v1-0 run_erl=v{hi}-{lo}\n"
-                ));
+                say(format!("Incompatible versions: to_erl=v1-0 run_erl=v{hi}-{lo}\n"));
                 return false;
             }
             let level = hi.clamp(0, 1) as u32;
-            if rest.len() != data.len()
-                && !self.send(format!("\x1b_version={level}\x1b\\").as_bytes())
-            {
+            if rest.len() != data.len() && !self.send(format!("\x1b_version={level}\x1b\\").as_bytes()) {
                 say("Failed to send version handshake\n");
                 return false;
             }
             if hi != 1 {
-                say(format!(
-                    "run_erl has different version, using common protocol level {level}\n"
-                ));
+                say(format!("run_erl has different version, using common protocol level {level}\n"));
             }
             self.protocol = Some(level);
             data = rest;
@@ -281,11 +245,7 @@ fn banner(data: &[u8]) -> Option<(i64, i64, &[u8])> {
     let end = data.windows(2).position(|w| w == b"]\n")?;
     let head = std::str::from_utf8(data.strip_prefix(&BANNER[..10])?.get(..end - 10)?).ok()?;
     let (hi, lo) = head.split_once('-')?;
-    Some((
-        hi.trim().parse().ok()?,
-        fastrel_console::atoi(lo),
-        &data[end + 2..],
-    ))
+    Some((hi.trim().parse().ok()?, fastrel_console::atoi(lo), &data[end + 2..]))
 }
 
 #[cfg(test)]
@@ -294,10 +254,7 @@ mod tests {
 
     #[test]
     fn banner_is_read_and_removed() {
-        assert_eq!(
-            banner(b"[run_erl v1-0]\nprompt> "),
-            Some((1, 0, &b"prompt> "[..]))
-        );
+        assert_eq!(banner(b"[run_erl v1-0]\nprompt> "), Some((1, 0, &b"prompt> "[..])));
         assert_eq!(banner(b"[run_erl v2-3]\n"), Some((2, 3, &b""[..])));
         assert_eq!(banner(b"hello]\n"), None);
     }

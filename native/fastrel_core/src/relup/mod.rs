@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! `systools:make_relup/3,4` without the VM: `systools_relup`'s part.
 //!
 //! For each base release (up, then down) it reads the release like `get_release`,
@@ -63,18 +64,15 @@ impl RelupError {
         let err = |m: &str, r: Term| t([a("error"), a(m), r]);
         match self {
             RelupError::Make(r) => err("systools_make", r.clone()),
-            RelupError::MissingSasl(rel) => {
-                err("systools_relup", t([a("missing_sasl"), rel.clone()]))
-            }
+            RelupError::MissingSasl(rel) => err("systools_relup", t([a("missing_sasl"), rel.clone()])),
             RelupError::NoRelup(x) => {
                 let (f, app, v) = &**x;
                 let reason = Term::Tuple(vec![a("no_relup"), f.clone(), app.clone(), v.clone()]);
                 err("systools_relup", reason)
             }
-            RelupError::FileProblem(f, what) => err(
-                "systools_relup",
-                t([a("file_problem"), t([f.clone(), what.clone()])]),
-            ),
+            RelupError::FileProblem(f, what) => {
+                err("systools_relup", t([a("file_problem"), t([f.clone(), what.clone()])]))
+            }
             RelupError::Rc(e) => err("systools_rc", e.to_term()),
             RelupError::Raise(c, r) => t([a("raise"), a(c), r.clone()]),
             RelupError::Need(qs) => t([a("need"), Term::List(qs.clone())]),
@@ -106,11 +104,7 @@ impl Oracle {
 
     /// Answers to all of `qs`, or `Err(Need(missing))`.
     fn ask_all(&self, qs: Vec<Term>) -> Result<Vec<Term>, RelupError> {
-        let missing: Vec<Term> = qs
-            .iter()
-            .filter(|q| self.lookup(q).is_none())
-            .cloned()
-            .collect();
+        let missing: Vec<Term> = qs.iter().filter(|q| self.lookup(q).is_none()).cloned().collect();
         if !missing.is_empty() {
             return Err(RelupError::Need(missing));
         }
@@ -168,18 +162,8 @@ fn release_record(r: &Release) -> Term {
         s(&r.name),
         s(&r.vsn),
         s(&r.erts_vsn),
-        Term::List(
-            r.apps
-                .iter()
-                .map(|x| Term::Tuple(vec![a(&x.name), s(&x.vsn), a(&x.typ)]))
-                .collect(),
-        ),
-        Term::List(
-            r.incls
-                .iter()
-                .map(|(n, i)| t([a(n), Term::List(i.iter().map(|x| a(x)).collect())]))
-                .collect(),
-        ),
+        Term::List(r.apps.iter().map(|x| Term::Tuple(vec![a(&x.name), s(&x.vsn), a(&x.typ)])).collect()),
+        Term::List(r.incls.iter().map(|(n, i)| t([a(n), Term::List(i.iter().map(|x| a(x)).collect())])).collect()),
     ])
 }
 
@@ -236,28 +220,16 @@ impl Releases<'_> {
                 unicode_range: false,
                 cwd: self.opts.cwd.clone(),
             };
-            let r = make_script::prepare(&o).map(
-                |Prepared {
-                     rel,
-                     mut apps,
-                     sorted,
-                     warnings,
-                 }| {
-                    let mut slots: Vec<Option<App>> = apps.drain(..).map(Some).collect();
-                    let apps = sorted.iter().filter_map(|&i| slots[i].take()).collect();
-                    std::rc::Rc::new(Rel {
-                        rel,
-                        apps,
-                        warnings,
-                    })
-                },
-            );
+            let r = make_script::prepare(&o).map(|Prepared { rel, mut apps, sorted, warnings }| {
+                let mut slots: Vec<Option<App>> = apps.drain(..).map(Some).collect();
+                let apps = sorted.iter().filter_map(|&i| slots[i].take()).collect();
+                std::rc::Rc::new(Rel { rel, apps, warnings })
+            });
             if let Ok(rel) = &r {
                 self.files.push(rel.rel.path.clone());
                 for entry in &rel.rel.apps {
                     if let Some(x) = rel.apps.iter().find(|x| x.name == entry.name) {
-                        self.files
-                            .push(erl_join(&x.dir, &format!("{}.app", x.name)));
+                        self.files.push(erl_join(&x.dir, &format!("{}.app", x.name)));
                     }
                 }
             }
@@ -275,11 +247,7 @@ impl Releases<'_> {
         if let Some(r) = self.appups.get(file) {
             return r.clone();
         }
-        let full = if Path::new(file).is_absolute() {
-            PathBuf::from(file)
-        } else {
-            self.opts.cwd.join(file)
-        };
+        let full = if Path::new(file).is_absolute() { PathBuf::from(file) } else { self.opts.cwd.join(file) };
         let r = read_appup(&full).map_err(|fail| match fail {
             ReadFail::NotFound(e) => {
                 let posix = make_script::posix_name(&std::io::Error::from_raw_os_error(e));
@@ -320,8 +288,7 @@ fn read_appup(full: &Path) -> Result<Arc<Term>, ReadFail> {
     if let Some(hit) = cached_term(&stamp) {
         return hit.map_err(from_cache);
     }
-    let bytes =
-        std::fs::read(full).map_err(|e| ReadFail::NotFound(e.raw_os_error().unwrap_or(5)))?;
+    let bytes = std::fs::read(full).map_err(|e| ReadFail::NotFound(e.raw_os_error().unwrap_or(5)))?;
     let parsed = match crate::reader::read_first_term(&bytes, &full.to_string_lossy()) {
         Ok(term) => Ok(Arc::new(term)),
         Err(e) => Err(match e.kind {
@@ -374,16 +341,8 @@ pub fn make_relup(opts: &RelupOptions, oracle: &Oracle) -> Result<(Term, Vec<Ter
 
 /// [`make_relup`], also returning the files read, in the order systools reads them (the
 /// order its reads make atoms in the VM).
-pub fn make_relup_files(
-    opts: &RelupOptions,
-    oracle: &Oracle,
-) -> Result<(Term, Vec<Term>, Vec<String>), RelupError> {
-    let mut rels = Releases {
-        opts,
-        cache: HashMap::new(),
-        appups: HashMap::new(),
-        files: Vec::new(),
-    };
+pub fn make_relup_files(opts: &RelupOptions, oracle: &Oracle) -> Result<(Term, Vec<Term>, Vec<String>), RelupError> {
+    let mut rels = Releases { opts, cache: HashMap::new(), appups: HashMap::new(), files: Vec::new() };
     let top = rels.get(&opts.top)?;
     // Newest first, as systools prepends.
     let mut ws: Vec<Term> = Vec::new();
@@ -403,11 +362,7 @@ pub fn make_relup_files(
             let Some(script) = pending.take(script)? else {
                 continue;
             };
-            out.push(Term::Tuple(vec![
-                s(&base.rel.vsn),
-                descr.clone(),
-                Term::List(script),
-            ]));
+            out.push(Term::Tuple(vec![s(&base.rel.vsn), descr.clone(), Term::List(script)]));
         }
     }
     pending.finish()?;
@@ -444,24 +399,11 @@ fn base_script(
         Mode::Up => (&base.rel, &top.rel),
         Mode::Dn => (&top.rel, &base.rel),
     };
-    let added = to
-        .apps
-        .iter()
-        .filter(|x| !from.apps.iter().any(|y| y.name == x.name));
-    let mut all: Vec<Term> = added
-        .map(|x| {
-            Term::list([Term::Tuple(vec![
-                a("add_application"),
-                a(&x.name),
-                a(&x.typ),
-            ])])
-        })
-        .collect();
+    let added = to.apps.iter().filter(|x| !from.apps.iter().any(|y| y.name == x.name));
+    let mut all: Vec<Term> =
+        added.map(|x| Term::list([Term::Tuple(vec![a("add_application"), a(&x.name), a(&x.typ)])])).collect();
     all.extend(scripts);
-    let removed = from
-        .apps
-        .iter()
-        .filter(|x| !to.apps.iter().any(|y| y.name == x.name));
+    let removed = from.apps.iter().filter(|x| !to.apps.iter().any(|y| y.name == x.name));
     all.extend(removed.map(|x| Term::list([t([a("remove_application"), a(&x.name)])])));
     if top.rel.erts_vsn != base.rel.erts_vsn {
         all.insert(0, Term::list([a("restart_new_emulator")]));
@@ -477,16 +419,8 @@ fn base_script(
         Mode::Dn => (&base.apps, &top.apps),
     };
     let mut script = rc::translate(mode, expanded, appls, pre, oracle)?;
-    if mode == Mode::Up
-        && script
-            .first()
-            .is_some_and(|x| x.is_atom("restart_new_emulator"))
-    {
-        let old_sasl = base
-            .apps
-            .iter()
-            .find(|x| x.name == "sasl")
-            .is_some_and(|x| x.vsn.as_str() < "2.2");
+    if mode == Mode::Up && script.first().is_some_and(|x| x.is_atom("restart_new_emulator")) {
+        let old_sasl = base.apps.iter().find(|x| x.name == "sasl").is_some_and(|x| x.vsn.as_str() < "2.2");
         if old_sasl {
             let rest = script.split_off(1);
             script = rest;
@@ -510,17 +444,10 @@ fn appup_script(
     oracle: &Oracle,
 ) -> Result<Term, RelupError> {
     let file = erl_join(&app.dir, &format!("{}.appup", app.name));
-    let term = rels
-        .appup(&file)
-        .map_err(|what| RelupError::FileProblem(s(&file), what))?;
+    let term = rels.appup(&file).map_err(|what| RelupError::FileProblem(s(&file), what))?;
     let (top_vsn, entries) = match term.as_tuple() {
         Some([v, up, dn]) => (v, if mode == Mode::Up { up } else { dn }),
-        _ => {
-            return Err(RelupError::FileProblem(
-                s(&file),
-                t([a("ok"), (*term).clone()]),
-            ))
-        }
+        _ => return Err(RelupError::FileProblem(s(&file), t([a("ok"), (*term).clone()]))),
     };
     let app_vsn = s(&app.vsn);
     let mut bad_vsn = None;
@@ -536,11 +463,7 @@ fn appup_script(
     let patterns: Vec<Term> = items
         .iter()
         .filter_map(|e| match e.as_tuple() {
-            Some([Term::Binary(p), _]) => Some(Term::Tuple(vec![
-                a("re"),
-                base.clone(),
-                Term::Binary(p.clone()),
-            ])),
+            Some([Term::Binary(p), _]) => Some(Term::Tuple(vec![a("re"), base.clone(), Term::Binary(p.clone())])),
             _ => None,
         })
         .collect();
@@ -552,9 +475,7 @@ fn appup_script(
         let hit = match v {
             Term::Binary(_) => match answers.next() {
                 Some(x) if x.is_atom("true") => true,
-                Some(x) if x.is_atom("badarg") => {
-                    return Err(RelupError::raise("error", a("badarg")))
-                }
+                Some(x) if x.is_atom("badarg") => return Err(RelupError::raise("error", a("badarg"))),
                 _ => false,
             },
             _ => *v == base,
@@ -567,11 +488,7 @@ fn appup_script(
     if !proper {
         return Err(RelupError::raise("error", a("function_clause")));
     }
-    Err(RelupError::NoRelup(Box::new((
-        s(&file),
-        app_record(app),
-        base,
-    ))))
+    Err(RelupError::NoRelup(Box::new((s(&file), app_record(app), base))))
 }
 
 /// The text systools writes to `relup`: `"%% coding: utf-8\n~tp.\n"` (`epp:encoding_to_string(utf8)` is `"coding: utf-8"`).
@@ -585,15 +502,9 @@ pub fn relup_text(relup: &Term, unicode_range: bool, otp_major: u32) -> String {
 }
 
 /// Writes `relup` to `file` through a temporary file; `Err` is the POSIX reason.
-pub fn write_relup(
-    file: &str,
-    relup: &Term,
-    unicode_range: bool,
-    otp_major: u32,
-) -> Result<(), String> {
+pub fn write_relup(file: &str, relup: &Term, unicode_range: bool, otp_major: u32) -> Result<(), String> {
     let text = relup_text(relup, unicode_range, otp_major);
-    make_script::write_atomic(Path::new(file), text.as_bytes())
-        .map_err(|e| make_script::posix_name(&e).to_string())
+    make_script::write_atomic(Path::new(file), text.as_bytes()).map_err(|e| make_script::posix_name(&e).to_string())
 }
 
 #[cfg(test)]

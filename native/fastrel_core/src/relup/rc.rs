@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! `systools_rc`: checks appup instructions and translates the high-level ones into the
 //! low-level instructions `release_handler` runs.
 //!
@@ -69,17 +70,10 @@ impl RcError {
             RcError::NoObjectCode(m) => t([a("no_object_code"), m.clone()]),
             RcError::Unbalanced(tag, ms) => t([a(tag), Term::List(ms.clone())]),
             RcError::NoSuchApplication(x) => t([a("no_such_application"), x.clone()]),
-            RcError::RemovedApplicationPresent(x) => {
-                t([a("removed_application_present"), x.clone()])
-            }
+            RcError::RemovedApplicationPresent(x) => t([a("removed_application_present"), x.clone()]),
             RcError::ConflictingVersions(x) => {
                 let (l, v1, v2) = &**x;
-                Term::Tuple(vec![
-                    a("conflicting_versions"),
-                    l.clone(),
-                    v1.clone(),
-                    v2.clone(),
-                ])
+                Term::Tuple(vec![a("conflicting_versions"), l.clone(), v1.clone(), v2.clone()])
             }
             RcError::NoSuchModule(m) => t([a("no_such_module"), m.clone()]),
             RcError::NotYetImplemented => t([a("not_yet_implemented"), a("mnesia_backup")]),
@@ -152,28 +146,11 @@ fn expand_one(i: &Term) -> Term {
     };
     let soft = || a("soft");
     match (tag, items.len()) {
-        ("load_module", 2) => tup(vec![
-            a("load_module"),
-            items[1].clone(),
-            bp(),
-            bp(),
-            Term::nil(),
-        ]),
-        ("load_module", 3) if is_list(&items[2]) => tup(vec![
-            a("load_module"),
-            items[1].clone(),
-            bp(),
-            bp(),
-            items[2].clone(),
-        ]),
-        ("update", 2) => tup(vec![
-            a("update"),
-            items[1].clone(),
-            soft(),
-            bp(),
-            bp(),
-            Term::nil(),
-        ]),
+        ("load_module", 2) => tup(vec![a("load_module"), items[1].clone(), bp(), bp(), Term::nil()]),
+        ("load_module", 3) if is_list(&items[2]) => {
+            tup(vec![a("load_module"), items[1].clone(), bp(), bp(), items[2].clone()])
+        }
+        ("update", 2) => tup(vec![a("update"), items[1].clone(), soft(), bp(), bp(), Term::nil()]),
         ("update", 3) if items[2].is_atom("supervisor") => tup(vec![
             a("update"),
             items[1].clone(),
@@ -185,35 +162,13 @@ fn expand_one(i: &Term) -> Term {
             Term::nil(),
         ]),
         ("update", 3) if matches!(items[2], Term::Tuple(_)) || items[2].is_atom("soft") => {
-            tup(vec![
-                a("update"),
-                items[1].clone(),
-                items[2].clone(),
-                bp(),
-                bp(),
-                Term::nil(),
-            ])
+            tup(vec![a("update"), items[1].clone(), items[2].clone(), bp(), bp(), Term::nil()])
         }
-        ("update", 3) if is_list(&items[2]) => tup(vec![
-            a("update"),
-            items[1].clone(),
-            soft(),
-            bp(),
-            bp(),
-            items[2].clone(),
-        ]),
-        ("update", 4)
-            if (matches!(items[2], Term::Tuple(_)) || items[2].is_atom("soft"))
-                && is_list(&items[3]) =>
-        {
-            tup(vec![
-                a("update"),
-                items[1].clone(),
-                items[2].clone(),
-                bp(),
-                bp(),
-                items[3].clone(),
-            ])
+        ("update", 3) if is_list(&items[2]) => {
+            tup(vec![a("update"), items[1].clone(), soft(), bp(), bp(), items[2].clone()])
+        }
+        ("update", 4) if (matches!(items[2], Term::Tuple(_)) || items[2].is_atom("soft")) && is_list(&items[3]) => {
+            tup(vec![a("update"), items[1].clone(), items[2].clone(), bp(), bp(), items[3].clone()])
         }
         ("add_application", 2) => tup(vec![a("add_application"), items[1].clone(), a("permanent")]),
         _ => i.clone(),
@@ -277,7 +232,10 @@ fn split_script(script: Vec<Term>) -> Rc<(Vec<Term>, Vec<Term>)> {
             (s, after)
         }
     };
-    if let Some(bad) = before.iter().find(|i| !matches!(i.as_tuple(), Some([tag, _]) if tag.is_atom("load_object_code") || tag.is_atom("apply"))) {
+    if let Some(bad) = before
+        .iter()
+        .find(|i| !matches!(i.as_tuple(), Some([tag, _]) if tag.is_atom("load_object_code") || tag.is_atom("apply")))
+    {
         return Err(RcError::BadOpBeforePnr(bad.clone()));
     }
     let (found, rest): (Vec<Term>, Vec<Term>) = after.into_iter().partition(is_loc);
@@ -289,14 +247,12 @@ fn check_script(before: &[Term], after: &[Term]) -> Rc<()> {
     for i in after {
         if let Some([_, spec]) = tuple_of(i, "load") {
             if let Some([m, _, _]) = spec.as_tuple() {
-                let found = before
-                    .iter()
-                    .any(|b| match tuple_of(b, "load_object_code") {
-                        Some([_, x]) => {
-                            matches!(x.as_tuple(), Some([_, _, Term::List(ms)]) if ms.contains(m))
-                        }
-                        _ => false,
-                    });
+                let found = before.iter().any(|b| match tuple_of(b, "load_object_code") {
+                    Some([_, x]) => {
+                        matches!(x.as_tuple(), Some([_, _, Term::List(ms)]) if ms.contains(m))
+                    }
+                    _ => false,
+                });
                 if !found {
                     return Err(RcError::NoObjectCode(m.clone()));
                 }
@@ -320,18 +276,8 @@ fn check_script(before: &[Term], after: &[Term]) -> Rc<()> {
         })
         .collect();
     let resumed = collect("resume");
-    balance(
-        &suspended,
-        &resumed,
-        "suspended_not_resumed",
-        "resumed_not_suspended",
-    )?;
-    balance(
-        &collect("start"),
-        &collect("stop"),
-        "start_not_stop",
-        "stop_not_start",
-    )
+    balance(&suspended, &resumed, "suspended_not_resumed", "resumed_not_suspended")?;
+    balance(&collect("start"), &collect("stop"), "start_not_stop", "stop_not_start")
 }
 
 fn balance(x: &[Term], y: &[Term], x_tag: &'static str, y_tag: &'static str) -> Rc<()> {
@@ -369,12 +315,7 @@ fn normalize(i: Term) -> Term {
     let Term::Tuple(items) = &i else { return i };
     match (items.first().and_then(Term::as_atom), items.len()) {
         (Some("update"), 6) => {
-            let mut v = vec![
-                items[0].clone(),
-                items[1].clone(),
-                a("dynamic"),
-                a("default"),
-            ];
+            let mut v = vec![items[0].clone(), items[1].clone(), a("dynamic"), a("default")];
             v.extend(items[2..].iter().cloned());
             Term::Tuple(v)
         }
@@ -383,9 +324,7 @@ fn normalize(i: Term) -> Term {
             v.extend(items[2..].iter().cloned());
             Term::Tuple(v)
         }
-        (Some("add_module" | "delete_module"), 2) => {
-            tup(vec![items[0].clone(), items[1].clone(), Term::nil()])
-        }
+        (Some("add_module" | "delete_module"), 2) => tup(vec![items[0].clone(), items[1].clone(), Term::nil()]),
         _ => i,
     }
 }
@@ -404,23 +343,14 @@ fn start_apply(appl: &Term, typ: &Term) -> Vec<Term> {
     if typ.is_atom("none") {
         Vec::new()
     } else if typ.is_atom("load") {
-        vec![t([
-            a("apply"),
-            t([app, a("load"), Term::list([appl.clone()])]),
-        ])]
+        vec![t([a("apply"), t([app, a("load"), Term::list([appl.clone()])])])]
     } else {
-        vec![t([
-            a("apply"),
-            t([app, a("start"), Term::list([appl.clone(), typ.clone()])]),
-        ])]
+        vec![t([a("apply"), t([app, a("start"), Term::list([appl.clone(), typ.clone()])])])]
     }
 }
 
 fn stop_and_remove(appl: &Term, mods: &[String]) -> Vec<Term> {
-    let mut out = vec![t([
-        a("apply"),
-        t([a("application"), a("stop"), Term::list([appl.clone()])]),
-    ])];
+    let mut out = vec![t([a("apply"), t([a("application"), a("stop"), Term::list([appl.clone()])])])];
     out.extend(mods.iter().map(|m| t([a("remove"), t([a(m), bp(), bp()])])));
     out.push(t([a("purge"), Term::List(atoms(mods))]));
     out
@@ -430,36 +360,21 @@ fn translate_application_instrs(script: Vec<Term>, appls: &[App], pre: &[App]) -
     let mut out = Vec::with_capacity(script.len());
     for i in script {
         if let Some([_, appl, typ]) = tuple_of(&i, "add_application") {
-            let app =
-                find_app(appls, appl).ok_or_else(|| RcError::NoSuchApplication(appl.clone()))?;
-            out.extend(
-                app.modules
-                    .iter()
-                    .map(|m| t([a("add_module"), a(m), Term::nil()])),
-            );
+            let app = find_app(appls, appl).ok_or_else(|| RcError::NoSuchApplication(appl.clone()))?;
+            out.extend(app.modules.iter().map(|m| t([a("add_module"), a(m), Term::nil()])));
             out.extend(start_apply(appl, typ));
         } else if let Some([_, appl]) = tuple_of(&i, "remove_application") {
             if find_app(appls, appl).is_some() {
                 return Err(RcError::RemovedApplicationPresent(appl.clone()));
             }
-            let rem =
-                find_app(pre, appl).ok_or_else(|| RcError::NoSuchApplication(appl.clone()))?;
+            let rem = find_app(pre, appl).ok_or_else(|| RcError::NoSuchApplication(appl.clone()))?;
             out.extend(stop_and_remove(appl, &rem.modules));
-            out.push(t([
-                a("apply"),
-                t([a("application"), a("unload"), Term::list([appl.clone()])]),
-            ]));
+            out.push(t([a("apply"), t([a("application"), a("unload"), Term::list([appl.clone()])])]));
         } else if let Some([_, appl]) = tuple_of(&i, "restart_application") {
-            let pre_app =
-                find_app(pre, appl).ok_or_else(|| RcError::NoSuchApplication(appl.clone()))?;
-            let post =
-                find_app(appls, appl).ok_or_else(|| RcError::NoSuchApplication(appl.clone()))?;
+            let pre_app = find_app(pre, appl).ok_or_else(|| RcError::NoSuchApplication(appl.clone()))?;
+            let post = find_app(appls, appl).ok_or_else(|| RcError::NoSuchApplication(appl.clone()))?;
             out.extend(stop_and_remove(appl, &pre_app.modules));
-            out.extend(
-                post.modules
-                    .iter()
-                    .map(|m| t([a("add_module"), a(m), Term::nil()])),
-            );
+            out.extend(post.modules.iter().map(|m| t([a("add_module"), a(m), Term::nil()])));
             out.extend(start_apply(appl, &a(&post.typ)));
         } else {
             out.push(i);
@@ -496,10 +411,7 @@ fn dependency_graph(after: &[Term]) -> Rc<DepGraph> {
     let mut index: HashMap<&str, usize> = HashMap::with_capacity(deps.len());
     for i in &deps {
         let m = &i.as_tuple().unwrap_or(&[])[1];
-        if index
-            .insert(m.as_atom().unwrap_or(""), mods.len())
-            .is_some()
-        {
+        if index.insert(m.as_atom().unwrap_or(""), mods.len()).is_some() {
             return Err(RcError::MuldefModule(m.clone()));
         }
         mods.push(m.clone());
@@ -514,20 +426,12 @@ fn dependency_graph(after: &[Term]) -> Rc<DepGraph> {
             other => return Err(RcError::Exit(t([a("function_clause"), other.clone()]))),
         };
         for m in targets {
-            let w = mods
-                .iter()
-                .position(|x| x == m)
-                .ok_or_else(|| RcError::UndefModule(m.clone()))?;
+            let w = mods.iter().position(|x| x == m).ok_or_else(|| RcError::UndefModule(m.clone()))?;
             edges[v].push(w);
         }
         query.push(t([mods[v].clone(), last.clone()]));
     }
-    Ok(DepGraph {
-        mods,
-        instrs: deps.into_iter().cloned().collect(),
-        edges,
-        query: Term::List(query),
-    })
+    Ok(DepGraph { mods, instrs: deps.into_iter().cloned().collect(), edges, query: Term::List(query) })
 }
 
 impl DepGraph {
@@ -602,8 +506,7 @@ impl DepGraph {
     /// `members` is a whole weakly connected component, so every edge stays inside it.
     fn sccs(&self, members: &[usize]) -> Vec<Vec<usize>> {
         let n = members.len();
-        let local: HashMap<usize, usize> =
-            members.iter().enumerate().map(|(i, &v)| (v, i)).collect();
+        let local: HashMap<usize, usize> = members.iter().enumerate().map(|(i, &v)| (v, i)).collect();
         let mut index = vec![usize::MAX; n];
         let mut low = vec![0; n];
         let mut on = vec![false; n];
@@ -727,12 +630,7 @@ fn component_orders(
     roots.sort_unstable();
     let root_mods = Term::List(roots.iter().map(|&v| g.mods[v].clone()).collect());
     let answer = oracle.ask(Term::Tuple(vec![a("deps"), g.query.clone(), root_mods]))?;
-    let index: HashMap<&str, usize> = g
-        .mods
-        .iter()
-        .enumerate()
-        .filter_map(|(i, m)| Some((m.as_atom()?, i)))
-        .collect();
+    let index: HashMap<&str, usize> = g.mods.iter().enumerate().filter_map(|(i, m)| Some((m.as_atom()?, i))).collect();
     for ms in answer.as_list().unwrap_or(&[]) {
         let order = ms
             .as_list()
@@ -804,11 +702,8 @@ fn dep_to_low(mode: Mode, instrs: &[&Term], libs: &Libs) -> Rc<(Vec<Term>, Vec<T
             _ => {}
         }
     }
-    let suspend = if update_mods.is_empty() {
-        vec![]
-    } else {
-        vec![t([a("suspend"), Term::List(update_mods.clone())])]
-    };
+    let suspend =
+        if update_mods.is_empty() { vec![] } else { vec![t([a("suspend"), Term::List(update_mods.clone())])] };
     let resume = if update_mods.is_empty() {
         vec![]
     } else {
@@ -824,10 +719,7 @@ fn dep_to_low(mode: Mode, instrs: &[&Term], libs: &Libs) -> Rc<(Vec<Term>, Vec<T
         if let Some([_, spec]) = tuple_of(i, "load") {
             let m = &spec.as_tuple().unwrap_or(&[])[0];
             let (l, v) = libs.get(m)?;
-            loc.push(t([
-                a("load_object_code"),
-                Term::Tuple(vec![l, v, Term::list([m.clone()])]),
-            ]));
+            loc.push(t([a("load_object_code"), Term::Tuple(vec![l, v, Term::list([m.clone()])])]));
         }
     }
     let advanced = |ty: Option<&str>| -> Vec<Term> {
@@ -844,9 +736,7 @@ fn dep_to_low(mode: Mode, instrs: &[&Term], libs: &Libs) -> Rc<(Vec<Term>, Vec<T
                     }
                 }
                 match items[4].as_tuple() {
-                    Some([tag, extra]) if tag.is_atom("advanced") => {
-                        Some(t([items[1].clone(), extra.clone()]))
-                    }
+                    Some([tag, extra]) if tag.is_atom("advanced") => Some(t([items[1].clone(), extra.clone()])),
                     _ => None,
                 }
             })
@@ -856,11 +746,7 @@ fn dep_to_low(mode: Mode, instrs: &[&Term], libs: &Libs) -> Rc<(Vec<Term>, Vec<T
         if mods.is_empty() {
             vec![]
         } else {
-            vec![Term::Tuple(vec![
-                a("code_change"),
-                a(dir),
-                Term::List(mods),
-            ])]
+            vec![Term::Tuple(vec![a("code_change"), a(dir), Term::List(mods)])]
         }
     };
     let mut after = suspend;
@@ -912,11 +798,7 @@ fn mlo(found: Vec<Term>) -> Rc<Vec<Term>> {
     let mut out = Vec::with_capacity(groups.len());
     for g in groups {
         let (lib, vsn, mods) = loc_parts(&found[g[0]]);
-        if let Some(&c) = g[1..]
-            .iter()
-            .rev()
-            .find(|&&i| loc_parts(&found[i]).1 != vsn)
-        {
+        if let Some(&c) = g[1..].iter().rev().find(|&&i| loc_parts(&found[i]).1 != vsn) {
             let conflict = (lib.clone(), vsn.clone(), loc_parts(&found[c]).1.clone());
             return Err(RcError::ConflictingVersions(Box::new(conflict)));
         }
@@ -925,19 +807,12 @@ fn mlo(found: Vec<Term>) -> Rc<Vec<Term>> {
             ocode = union(loc_parts(&found[i]).2, ocode);
         }
         let ocode = union(mods, ocode);
-        out.push(t([
-            a("load_object_code"),
-            Term::Tuple(vec![lib.clone(), vsn.clone(), Term::List(ocode)]),
-        ]));
+        out.push(t([a("load_object_code"), Term::Tuple(vec![lib.clone(), vsn.clone(), Term::List(ocode)])]));
     }
     Ok(out)
 }
 
-fn sort_emulator_restart(
-    mode: Mode,
-    mut before: Vec<Term>,
-    after: Vec<Term>,
-) -> (Vec<Term>, Vec<Term>) {
+fn sort_emulator_restart(mode: Mode, mut before: Vec<Term>, after: Vec<Term>) -> (Vec<Term>, Vec<Term>) {
     let rne = a("restart_new_emulator");
     let re = a("restart_emulator");
     let mut after1 = after;
@@ -1037,11 +912,7 @@ fn check_op(i: &Term) -> Rc<()> {
     if let Term::Atom(x) = i {
         return match x.as_str() {
             "mnesia_backup" => Err(RcError::NotYetImplemented),
-            "restart"
-            | "reboot"
-            | "point_of_no_return"
-            | "restart_new_emulator"
-            | "restart_emulator" => Ok(()),
+            "restart" | "reboot" | "point_of_no_return" | "restart_new_emulator" | "restart_emulator" => Ok(()),
             _ => bad_instr(),
         };
     }
@@ -1090,9 +961,7 @@ fn check_op(i: &Term) -> Rc<()> {
             check_mod(m)?;
             mods_each(mods)
         }
-        ("remove_application" | "restart_application", [appl]) => {
-            check_atom("bad_application", appl)
-        }
+        ("remove_application" | "restart_application", [appl]) => check_atom("bad_application", appl),
         ("add_application", [appl, ty]) => {
             check_atom("bad_application", appl)?;
             match ty.as_atom() {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 use super::rc::{self, Mode, RcError};
 use super::*;
 use crate::read_first_term;
@@ -28,10 +29,7 @@ fn app(name: &str, vsn: &str, mods: &[&str]) -> App {
 }
 
 fn translate(mode: Mode, scripts: &str, oracle: &Oracle) -> Result<Term, RelupError> {
-    let new = [
-        app("a", "2", &["a1", "a2", "a3", "a4"]),
-        app("b", "1", &["b1"]),
-    ];
+    let new = [app("a", "2", &["a1", "a2", "a3", "a4"]), app("b", "1", &["b1"])];
     let old = [app("a", "1", &["a1", "a2", "a3"]), app("c", "1", &["c1"])];
     let expanded = rc::expand_scripts(term(scripts).as_list().unwrap())?;
     rc::translate(mode, expanded, &new, &old, oracle).map(Term::List)
@@ -61,7 +59,10 @@ fn update_chain_suspends_in_dependency_order_and_loads_in_reverse() {
 
 #[test]
 fn downgrade_splits_code_change_by_module_type() {
-    let got = ok(Mode::Dn, "[[{update,a1,{advanced,d}},{update,a2,static,default,{advanced,s},brutal_purge,brutal_purge,[]}]]");
+    let got = ok(
+        Mode::Dn,
+        "[[{update,a1,{advanced,d}},{update,a2,static,default,{advanced,s},brutal_purge,brutal_purge,[]}]]",
+    );
     let want = term(
         "[{load_object_code,{a,\"2\",[a1]}},{load_object_code,{a,\"2\",[a2]}},point_of_no_return,\
          {suspend,[a1]},{code_change,down,[{a1,d}]},{load,{a1,brutal_purge,brutal_purge}},{resume,[a1]},\
@@ -79,10 +80,7 @@ fn downgrade_splits_code_change_by_module_type() {
 
 #[test]
 fn applications_are_added_and_removed() {
-    let got = ok(
-        Mode::Up,
-        "[[{add_application,b,load}],[{remove_application,c}]]",
-    );
+    let got = ok(Mode::Up, "[[{add_application,b,load}],[{remove_application,c}]]");
     let want = term(
         "[{load_object_code,{b,\"1\",[b1]}},point_of_no_return,{load,{b1,brutal_purge,brutal_purge}},\
          {apply,{application,load,[b]}},{apply,{application,stop,[c]}},\
@@ -93,19 +91,10 @@ fn applications_are_added_and_removed() {
 
 #[test]
 fn emulator_restarts_move_to_their_places() {
-    let up = ok(
-        Mode::Up,
-        "[[restart_new_emulator],[restart_emulator,{apply,{m,f,[]}}],[restart_emulator]]",
-    );
-    assert_eq!(
-        up,
-        term("[restart_new_emulator,point_of_no_return,{apply,{m,f,[]}},restart_emulator]")
-    );
+    let up = ok(Mode::Up, "[[restart_new_emulator],[restart_emulator,{apply,{m,f,[]}}],[restart_emulator]]");
+    assert_eq!(up, term("[restart_new_emulator,point_of_no_return,{apply,{m,f,[]}},restart_emulator]"));
     let dn = ok(Mode::Dn, "[[restart_new_emulator],[{apply,{m,f,[]}}]]");
-    assert_eq!(
-        dn,
-        term("[point_of_no_return,{apply,{m,f,[]}},restart_emulator]")
-    );
+    assert_eq!(dn, term("[point_of_no_return,{apply,{m,f,[]}},restart_emulator]"));
 }
 
 #[test]
@@ -115,18 +104,11 @@ fn an_open_order_is_asked_of_the_oracle() {
         Err(RelupError::Need(q)) => q,
         other => panic!("expected a query, got {other:?}"),
     };
-    assert_eq!(
-        query,
-        vec![term("{deps,[{a1,[a2,a3]},{a2,[]},{a3,[]}],[a1]}")]
-    );
+    assert_eq!(query, vec![term("{deps,[{a1,[a2,a3]},{a2,[]},{a3,[]}],[a1]}")]);
     let oracle = Oracle::new(vec![(query[0].clone(), term("[[a1,a3,a2]]"))]);
     let got = translate(Mode::Up, scripts, &oracle).unwrap();
-    let suspend = got
-        .as_list()
-        .unwrap()
-        .iter()
-        .find(|i| matches!(i.as_tuple(), Some([t, _]) if t.is_atom("suspend")))
-        .cloned();
+    let suspend =
+        got.as_list().unwrap().iter().find(|i| matches!(i.as_tuple(), Some([t, _]) if t.is_atom("suspend"))).cloned();
     assert_eq!(suspend, Some(term("{suspend,[a1,a3,a2]}")));
 }
 
@@ -138,7 +120,9 @@ fn a_cycle_keeps_instruction_order() {
 
 #[test]
 fn conflicting_versions_reports_the_last_conflict() {
-    let e = rc_err("[[{load_object_code,{a,\"2\",[a1]}},{load_object_code,{a,\"3\",[a2]}},{load_object_code,{a,\"4\",[a3]}}]]");
+    let e = rc_err(
+        "[[{load_object_code,{a,\"2\",[a1]}},{load_object_code,{a,\"3\",[a2]}},{load_object_code,{a,\"4\",[a3]}}]]",
+    );
     assert_eq!(e, term("{conflicting_versions,a,\"2\",\"4\"}"));
 }
 
@@ -148,38 +132,17 @@ fn errors_are_systools_terms() {
         rc_err("[[{update,a1},point_of_no_return]]"),
         term("{bad_op_before_point_of_no_return,{update,a1,soft,brutal_purge,brutal_purge,[]}}")
     );
-    assert_eq!(
-        rc_err("[[point_of_no_return,point_of_no_return]]"),
-        term("too_many_point_of_no_return")
-    );
-    assert_eq!(
-        rc_err("[[{suspend,[a1]}]]"),
-        term("{suspended_not_resumed,[a1]}")
-    );
+    assert_eq!(rc_err("[[point_of_no_return,point_of_no_return]]"), term("too_many_point_of_no_return"));
+    assert_eq!(rc_err("[[{suspend,[a1]}]]"), term("{suspended_not_resumed,[a1]}"));
     assert_eq!(rc_err("[[{update,a1,[a2]}]]"), term("{undef_module,a2}"));
-    assert_eq!(
-        rc_err("[[{update,a1},{load_module,a1}]]"),
-        term("{muldef_module,a1}")
-    );
+    assert_eq!(rc_err("[[{update,a1},{load_module,a1}]]"), term("{muldef_module,a1}"));
     assert_eq!(rc_err("[[{update,zz}]]"), term("{no_such_module,zz}"));
-    assert_eq!(
-        rc_err("[[{remove_application,a}]]"),
-        term("{removed_application_present,a}")
-    );
-    assert_eq!(
-        rc_err("[[mnesia_backup]]"),
-        term("{not_yet_implemented,mnesia_backup}")
-    );
-    assert_eq!(
-        rc_err("[[{suspend,[{a1,0}]},{resume,[a1]}]]"),
-        term("{bad_timeout,0}")
-    );
+    assert_eq!(rc_err("[[{remove_application,a}]]"), term("{removed_application_present,a}"));
+    assert_eq!(rc_err("[[mnesia_backup]]"), term("{not_yet_implemented,mnesia_backup}"));
+    assert_eq!(rc_err("[[{suspend,[{a1,0}]},{resume,[a1]}]]"), term("{bad_timeout,0}"));
     // A string in a script is spliced in, character by character.
     assert_eq!(rc_err("[[\"load\"]]"), term("{bad_instruction,108}"));
-    assert!(matches!(
-        translate(Mode::Up, "[oops]", &Oracle::default()),
-        Err(RelupError::Raise("error", _))
-    ));
+    assert!(matches!(translate(Mode::Up, "[oops]", &Oracle::default()), Err(RelupError::Raise("error", _))));
     assert!(matches!(RcError::TooManyPnr.to_term(), Term::Atom(_)));
 }
 
@@ -192,26 +155,14 @@ fn code_change_without_suspend_is_accepted() {
 #[test]
 fn relup_text_has_systools_header() {
     let t = term("{\"2\",[],[]}");
-    assert_eq!(
-        relup_text(&t, false, 25),
-        "%% coding: utf-8\n{\"2\",[],[]}.\n"
-    );
+    assert_eq!(relup_text(&t, false, 25), "%% coding: utf-8\n{\"2\",[],[]}.\n");
 }
 
 #[test]
 fn errors_become_tagged_terms() {
-    assert_eq!(
-        RelupError::Make(term("x")).to_term(),
-        term("{error,systools_make,x}")
-    );
-    assert_eq!(
-        RelupError::Need(vec![term("q")]).to_term(),
-        term("{need,[q]}")
-    );
-    assert_eq!(
-        RelupError::raise("error", term("badarg")).to_term(),
-        term("{raise,error,badarg}")
-    );
+    assert_eq!(RelupError::Make(term("x")).to_term(), term("{error,systools_make,x}"));
+    assert_eq!(RelupError::Need(vec![term("q")]).to_term(), term("{need,[q]}"));
+    assert_eq!(RelupError::raise("error", term("badarg")).to_term(), term("{raise,error,badarg}"));
     assert_eq!(
         RelupError::Rc(RcError::NoSuchModule(term("m"))).to_term(),
         term("{error,systools_rc,{no_such_module,m}}")
@@ -237,19 +188,12 @@ fn bench_phases() {
         otp_major: 25,
         cwd: std::env::current_dir().unwrap(),
     };
-    let rounds: usize = std::env::var("RELUP_BENCH_ROUNDS")
-        .ok()
-        .and_then(|x| x.parse().ok())
-        .unwrap_or(3);
+    let rounds: usize = std::env::var("RELUP_BENCH_ROUNDS").ok().and_then(|x| x.parse().ok()).unwrap_or(3);
     for _ in 0..rounds {
         let t0 = std::time::Instant::now();
         let (relup, _) = make_relup(&opts, &Oracle::default()).unwrap();
         let t1 = t0.elapsed();
         let text = relup_text(&relup, false, 25);
-        eprintln!(
-            "make_relup {t1:?}, text {:?} ({} bytes)",
-            t0.elapsed() - t1,
-            text.len()
-        );
+        eprintln!("make_relup {t1:?}, text {:?} ({} bytes)", t0.elapsed() - t1, text.len());
     }
 }
