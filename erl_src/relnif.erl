@@ -15,6 +15,8 @@
 
 -define(APP, fastrel).
 -define(LIB, "relnif_nif").
+%% The Rust reader's MAX_BINARY_BITS (16 MiB): no larger binary literal is built here.
+-define(MAX_BINARY_BITS, (1 bsl 27)).
 
 -type warning() :: {warning, term()}.
 -type rel_dc() :: atom() | string() | {atom() | string(), term()}.
@@ -602,31 +604,97 @@ refine({error_reading, {App, {parse_error, {File, Line, Msg}}}}) ->
         none -> {error_reading, {App, {parse_error, {File, Line, Msg}}}}
     end;
 refine({tar_error, {add, What, [{error, {fastrel_consult, File}}]}} = Ours) ->
-    case file:consult(File) of
+    case otp_consult(File) of
         {error, E} -> {tar_error, {add, What, [{error, E}]}};
         _ -> Ours
     end;
 refine(L) when is_list(L) -> [refine(E) || E <- L];
 refine(Other) -> Other.
 
+%% The error systools_lib:read_term/1 gives for the first form of File, or `none'.
 erl_parse_error(File) ->
+    with_file(File, fun(Fd) ->
+        Enc = epp:set_encoding(Fd),
+        case io:request(Fd, {get_until, Enc, '', erl_scan, tokens, [1]}) of
+            {ok, Toks, _} ->
+                case parse_form(Toks) of
+                    {error, E} -> {ok, E};
+                    _ -> none
+                end;
+            _ -> none
+        end
+    end, fun(_) -> none end).
+
+%% file:consult/1 as systools_make's check_sys_config/1 and check_relup/1 call it, without
+%% its two ways of not returning: invalid UTF-8 after a term makes file:consult raise
+%% `{case_clause, {error, tokens}}' (systools then returns that crash and its stack as
+%% its error), given here as the error file:consult returns for invalid UTF-8 in the first
+%% term; and a binary literal too large to build (file:consult aborts the VM, as systools
+%% does) is reported with the Rust reader's message instead of being built.
+otp_consult(File) ->
+    with_file(File, fun(Fd) ->
+        _ = epp:set_encoding(Fd),
+        consult_forms(Fd, File, 1)
+    end, fun(Posix) -> {error, Posix} end).
+
+consult_forms(Fd, File, Line) ->
+    case io:request(Fd, {get_until, unicode, '', erl_scan, tokens, [Line, []]}) of
+        {ok, Toks, End} ->
+            case parse_form(Toks) of
+                {ok, _} -> consult_forms(Fd, File, End);
+                {error, E} -> {error, E};
+                too_big -> consult(File)
+            end;
+        {error, E, _} -> {error, E};
+        {eof, _} -> ok;
+        %% The io server's answer when the bytes after a form do not decode.
+        {error, _} -> {error, {Line, file_io_server, invalid_unicode}}
+    end.
+
+with_file(File, Fun, Failed) ->
     case file:open(File, [read]) of
         {ok, Fd} ->
-            try
-                Enc = epp:set_encoding(Fd),
-                case io:request(Fd, {get_until, Enc, '', erl_scan, tokens, [1]}) of
-                    {ok, Toks, _} ->
-                        case erl_parse:parse_term(Toks) of
-                            {error, E} -> {ok, E};
-                            _ -> none
-                        end;
-                    _ -> none
-                end
-            after
-                file:close(Fd)
-            end;
-        _ -> none
+            try Fun(Fd) after _ = file:close(Fd) end;
+        {error, Posix} -> Failed(Posix)
     end.
+
+%% erl_parse:parse_term/1 builds `<<0:Size>>' whatever Size says, and a binary it cannot
+%% allocate aborts the whole VM; a form that could build more than the Rust reader's limit
+%% is not parsed (`too_big'), and its Rust error stands.
+parse_form(Toks) ->
+    case binary_bits(Toks) =< ?MAX_BINARY_BITS of
+        true -> erl_parse:parse_term(Toks);
+        false -> too_big
+    end.
+
+%% An upper bound on the bits the form's binary literals can hold: the sum of the
+%% literal sizes inside `<< >>', times the largest unit, times the characters of all
+%% its strings (a string segment repeats its size per character). Too high is harmless:
+%% it only keeps fastrel's own message for a form that has an error anyway.
+binary_bits(Toks) ->
+    {Sizes, Unit, Chars} = bin_sizes(Toks, 0, {0, 1, 1}),
+    Sizes * Unit * Chars.
+
+bin_sizes([], _, Acc) -> Acc;
+bin_sizes([{'<<', _} | T], D, Acc) -> bin_sizes(T, D + 1, Acc);
+bin_sizes([{'>>', _} | T], D, Acc) -> bin_sizes(T, D - 1, Acc);
+bin_sizes([{string, _, S} | T], D, {Sz, U, C}) -> bin_sizes(T, D, {Sz, U, C + length(S)});
+bin_sizes([{atom, _, unit}, {':', _} | T], D, {Sz, U, C}) when D > 0 ->
+    case size_literal(T) of
+        {N, T1} -> bin_sizes(T1, D, {Sz, max(U, N), C});
+        none -> bin_sizes(T, D, {Sz, U, C})
+    end;
+bin_sizes([{':', _} | T], D, {Sz, U, C}) when D > 0 ->
+    case size_literal(T) of
+        {N, T1} -> bin_sizes(T1, D, {Sz + N, U, C});
+        none -> bin_sizes(T, D, {Sz, U, C})
+    end;
+bin_sizes([_ | T], D, Acc) -> bin_sizes(T, D, Acc).
+
+%% A size may be parenthesised and signed: `<<0:(+N)>>'.
+size_literal([{Op, _} | T]) when Op =:= '('; Op =:= '+'; Op =:= '-' -> size_literal(T);
+size_literal([{integer, _, N} | T]) -> {abs(N), T};
+size_literal(_) -> none.
 
 %% @doc The text systools prints for an error reason (same formats), plus sentences for
 %% the errors only fastrel reports.
