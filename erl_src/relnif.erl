@@ -38,6 +38,7 @@ make_script(RelName) ->
 %% @doc As `systools:make_script/2', with the same options and results.
 -spec make_script(string(), [term()]) -> result().
 make_script(RelName, Opts) when is_list(RelName), is_list(Opts) ->
+    proper_options(RelName, Opts),
     case bad_options(Opts) of
         [] -> run(RelName, Opts);
         Bad -> erlang:error({badarg, Bad}, [RelName, Opts])
@@ -66,6 +67,7 @@ make_tar(RelName) ->
 %% their targets) and files whose size changes while read; modes lose group/world write.
 -spec make_tar(string(), [term()]) -> result().
 make_tar(RelName, Opts) when is_list(RelName), is_list(Opts) ->
+    proper_options(RelName, Opts),
     case [O || O <- Opts, not valid_tar_option(O)] of
         [] -> run_tar(RelName, Opts);
         Bad -> erlang:error({badarg, Bad}, [RelName, Opts])
@@ -103,17 +105,26 @@ script2boot(File) ->
 %% @doc `script2boot/1' returning the reason instead of printing it.
 -spec script2boot_silent(string()) -> ok | {error, relnif, term()}.
 script2boot_silent(File) ->
-    case decode(nif_script2boot(bin(File), otp_major())) of
-        {ok, ok} -> ok;
-        {error, E} -> {error, relnif, refine(E)}
+    case file_bin(File) of
+        {ok, Bin} ->
+            case decode(nif_script2boot(Bin, otp_major())) of
+                {ok, ok} -> ok;
+                {error, E} -> {error, relnif, refine(E)}
+            end;
+        %% systools' file:open/2 of File ++ ".script" gives badarg for such a name.
+        error -> {error, relnif, {open, File ++ ".script", badarg}}
     end.
 
 %% @doc The `.script' text of a `.boot' file (the reverse of `script2boot/1').
 -spec boot2script(file:filename()) -> {ok, unicode:unicode_binary()} | {error, relnif, term()}.
 boot2script(BootFile) ->
-    case decode(nif_boot2script(bin(BootFile), otp_major(), io:printable_range() =:= unicode)) of
-        {ok, Text} -> {ok, Text};
-        {error, E} -> {error, relnif, E}
+    case file_bin(BootFile) of
+        {ok, Bin} ->
+            case decode(nif_boot2script(Bin, otp_major(), io:printable_range() =:= unicode)) of
+                {ok, Text} -> {ok, Text};
+                {error, E} -> {error, relnif, E}
+            end;
+        error -> {error, relnif, {open, BootFile, badarg}}
     end.
 
 %% @doc Writes the `.script' text of `BootFile' to `ScriptFile'.
@@ -152,26 +163,34 @@ make_relup(TopRel, UpFrom, DownTo) ->
           ok | error | {ok, term(), relnif, [term()]} | {error, relnif, term()}.
 make_relup(TopRel, UpFrom, DownTo, Opts) ->
     case relup_bad_outdir(Opts) of
+        [] when is_list(TopRel) ->
+            case rel_name_error(TopRel) of
+                none -> relup_run(TopRel, UpFrom, DownTo, Opts);
+                Reason -> relup_done(Opts, {error, relnif, Reason})
+            end;
         [] ->
-            Path = relup_path(Opts),
-            Top = rel_file(TopRel),
-            {Up, UpDescrs} = base_rels(UpFrom),
-            {Dn, DnDescrs} = base_rels(DownTo),
-            Args = [{top, bin(Top)},
-                    {up, Up},
-                    {dn, Dn},
-                    {path, [bin(P) || P <- Path]},
-                    {restart_emulator, relup_opt(restart_emulator, Opts) =:= true},
-                    {otp_major, otp_major()}],
-            Result = case relup_call(Args, [], 16) of
-                         {ok, {Vsn, UpRUs, DnRUs}, Ws} ->
-                             {ok, {Vsn, descrs(UpRUs, UpDescrs), descrs(DnRUs, DnDescrs)}, Ws};
-                         Other -> Other
-                     end,
-            relup_done(Opts, Result);
+            relup_run(TopRel, UpFrom, DownTo, Opts);
         Bad ->
             erlang:error({badarg, Bad})
     end.
+
+relup_run(TopRel, UpFrom, DownTo, Opts) ->
+    Path = relup_path(Opts),
+    Top = rel_file(TopRel),
+    {Up, UpDescrs} = base_rels(UpFrom),
+    {Dn, DnDescrs} = base_rels(DownTo),
+    Args = [{top, bin(Top)},
+            {up, Up},
+            {dn, Dn},
+            {path, [bin(P) || P <- Path]},
+            {restart_emulator, relup_opt(restart_emulator, Opts) =:= true},
+            {otp_major, otp_major()}],
+    Result = case relup_call(Args, [], 16) of
+                 {ok, {Vsn, UpRUs, DnRUs}, Ws} ->
+                     {ok, {Vsn, descrs(UpRUs, UpDescrs), descrs(DnRUs, DnDescrs)}, Ws};
+                 Other -> Other
+             end,
+    relup_done(Opts, Result).
 
 %% systools' check_opts/1: only the first `{outdir, _}' is looked at.
 relup_bad_outdir([{outdir, Dir} | _]) when is_list(Dir) -> [];
@@ -194,7 +213,10 @@ base_rels(_, _, Acc, Ds) -> {lists:reverse([bad | Acc]), lists:reverse(Ds)}.
 
 base_rel(N, I) when is_atom(N) -> {bin(atom_to_list(N)), I};
 base_rel(N, I) when is_list(N) ->
-    try {bin(N), I} catch _:_ -> bad end;
+    case is_proper(N) andalso file_bin(N) of
+        {ok, B} -> {B, I};
+        _ -> bad
+    end;
 base_rel(_, _) -> bad.
 
 descrs(RUs, Descrs) ->
@@ -329,6 +351,12 @@ write_relup_here(File, Relup) ->
 %%% ---------------------------------------------------------------- make_script
 
 run(RelName0, Opts) ->
+    case rel_name_error(RelName0) of
+        none -> run_script(RelName0, Opts);
+        Reason -> report({error, Reason}, Opts)
+    end.
+
+run_script(RelName0, Opts) ->
     RelName = flat_name(RelName0),
     Output = filename:flatten(output_name(RelName0, Opts)),
     Path = make_set(expand_path(option(path, Opts, [])) ++ code:get_path()),
@@ -351,6 +379,12 @@ run(RelName0, Opts) ->
     report(as_named(RelName0, RelName, refine(Result)), Opts).
 
 run_tar(RelName0, Opts) ->
+    case rel_name_error(RelName0) of
+        none -> run_tar_checked(RelName0, Opts);
+        Reason -> report({error, Reason}, Opts)
+    end.
+
+run_tar_checked(RelName0, Opts) ->
     RelName = flat_name(RelName0),
     TarFile = filename:flatten(tar_name(RelName0, Opts)) ++ ".tar.gz",
     UserPath = make_set(expand_path(option(path, Opts, []))),
@@ -491,6 +525,41 @@ option(Key, Opts, Default) ->
 get_flag(F, [{F, D} | _]) -> {F, D};
 get_flag(F, [_ | Fs]) -> get_flag(F, Fs);
 get_flag(_, _) -> false.
+
+%% systools' option check walks the list with clauses for `[]' and `[_ | _]' only, so an
+%% improper option list raises function_clause there, before anything is read; relnif
+%% raises the same.
+proper_options(RelName, Opts) ->
+    case is_proper(Opts) of
+        true -> ok;
+        false -> erlang:error(function_clause, [RelName, Opts])
+    end.
+
+is_proper([_ | T]) -> is_proper(T);
+is_proper(T) -> T =:= [].
+
+%% systools reads `RelName ++ ".rel"': for an improper list that `++' raises, and systools
+%% returns the crash (with its stack) as its error, here `{bad_rel_name, Name}'; a name
+%% that is no file name (a character above 16#10FFFF) cannot be opened, `not_found' in
+%% systools too.
+rel_name_error(Name) ->
+    case is_proper(Name) of
+        false -> {bad_rel_name, Name};
+        true ->
+            case file_bin(Name) of
+                {ok, _} -> none;
+                error -> {not_found, Name ++ ".rel"}
+            end
+    end.
+
+%% A file name as the NIF takes it, or `error' for a term no file can be named by.
+file_bin(Name) ->
+    try bin(filename:flatten(Name)) of
+        B when is_binary(B) -> {ok, B};
+        _ -> error
+    catch
+        error:_ -> error
+    end.
 
 %% Every rejected option, in the order given, as systools' check_args_script/1.
 bad_options(Opts) ->
@@ -739,6 +808,8 @@ fmt_error({circular_dependencies, Apps}) ->
 fmt_error({circular_included_applications, Apps}) ->
     io_lib:format("Circular included_applications (systools would hang here): ~ts~n",
                   [lists:join(" includes ", [atom_to_list(A) || A <- lists:reverse(Apps)])]);
+fmt_error({bad_rel_name, Name}) ->
+    io_lib:format("Cannot read the release file: its name, ~tp, is not a string~n", [Name]);
 fmt_error({not_found, File}) ->
     io_lib:format("File not found: ~tp~n", [File]);
 fmt_error({parse, File, {Line, Mod, What}}) ->

@@ -132,3 +132,79 @@ collect(Port, Acc) ->
         port_close(Port),
         error({timeout, Acc})
     end.
+
+%%% ------------------------------------------------ 3. names and option lists
+
+in_scratch(Fun) ->
+    {ok, Cwd} = file:get_cwd(),
+    Dir = scratch(),
+    ok = file:set_cwd(Dir),
+    try Fun(Dir) after ok = file:set_cwd(Cwd) end.
+
+%% A character above 16#10FFFF names no file. systools' script2boot/1 prints "Cannot open
+%% ... - bad argument" and returns error; its make_script, make_tar and make_relup return
+%% `not_found' for the .rel. relnif raised badarg from the NIF (script2boot, boot2script)
+%% or gave an internal `bad_options'; now it returns systools' terms.
+names_above_unicode_range_are_systools_errors_test() ->
+    in_scratch(fun(_) ->
+        N = [$x, 16#110000],
+        {error, SysS2b} = systools_lib:file_term2binary(N ++ ".script", N ++ ".boot"),
+        ?assertEqual({open, N ++ ".script", badarg}, SysS2b),
+        ?assertEqual({error, relnif, SysS2b}, relnif:script2boot_silent(N)),
+        ?assertEqual(lists:flatten(systools_make:format_error(SysS2b)), relnif:format_error(SysS2b)),
+        ?assertEqual({error, relnif, {not_found, N ++ ".rel"}}, relnif:make_script(N, [silent])),
+        ?assertEqual({error, systools_make, {not_found, N ++ ".rel"}}, systools:make_script(N, [silent])),
+        ?assertEqual({error, relnif, {not_found, N ++ ".rel"}}, relnif:make_tar(N, [silent])),
+        ?assertEqual({error, systools_make, {not_found, N ++ ".rel"}}, systools:make_tar(N, [silent])),
+        ?assertEqual({error, relnif, {not_found, N ++ ".rel"}}, relnif:make_relup(N, [], [], [silent])),
+        ?assertEqual({error, systools_make, {not_found, N ++ ".rel"}}, systools:make_relup(N, [], [], [silent])),
+        %% boot2script has no systools counterpart: file:read_file/1's badarg, as data.
+        ?assertEqual({error, relnif, {open, N, badarg}}, relnif:boot2script(N))
+    end).
+
+%% boot2script/1's spec takes file:filename(), atoms included; it raised badarg on one.
+boot2script_takes_an_atom_test() ->
+    in_scratch(fun(Dir) ->
+        ok = file:write_file("a.script", "{script, {\"r\", \"1\"}, [{progress, preLoaded}]}.\n"),
+        ok = relnif:script2boot_silent("a"),
+        Abs = filename:join(Dir, "a.boot"),
+        {ok, Text} = relnif:boot2script(Abs),
+        ?assertEqual({ok, Text}, relnif:boot2script(list_to_atom(Abs))),
+        ?assertEqual({ok, Text}, relnif:boot2script([Dir, "/", a, ".boot"]))
+    end).
+
+%% An improper list as the release name: systools' `RelName ++ ".rel"' raises, and systools
+%% returns that crash as `{error, systools_make, {'EXIT', {badarg, Stack}}}' (or prints it
+%% and returns error). relnif raised function_clause or badarg; now it returns
+%% `{bad_rel_name, Name}', whose text names the name, or prints it and returns error.
+improper_release_names_are_errors_test() ->
+    in_scratch(fun(_) ->
+        Name = "x" ++ y,
+        ?assertMatch({error, systools_make, _}, systools:make_script(Name, [silent])),
+        ?assertEqual({error, relnif, {bad_rel_name, Name}}, relnif:make_script(Name, [silent])),
+        ?assertMatch({error, systools_make, _}, systools:make_tar(Name, [silent])),
+        ?assertEqual({error, relnif, {bad_rel_name, Name}}, relnif:make_tar(Name, [silent])),
+        ?assertMatch({error, systools_make, _}, systools:make_relup(Name, [], [], [silent])),
+        ?assertEqual({error, relnif, {bad_rel_name, Name}}, relnif:make_relup(Name, [], [], [silent])),
+        ?assertEqual(error, relnif:make_script(Name)),
+        ?assertEqual(error, relnif:make_tar(Name)),
+        ?assertEqual(error, relnif:make_relup(Name, [], [])),
+        ?assertEqual("Cannot read the release file: its name, [120|y], is not a string\n",
+                     relnif:format_error({bad_rel_name, Name}))
+    end).
+
+%% An improper option list: systools raises function_clause in its option check (cas/2,
+%% cat/2, check_opts/1) before reading anything; relnif raised `{bad_generator, bad}' for
+%% make_script and make_tar. Drop-in: the same exception as systools, for all three.
+improper_option_lists_raise_as_systools_test() ->
+    in_scratch(fun(_) ->
+        Opts = [silent | bad],
+        Raised = fun(F) -> try F() of R -> {returned, R} catch C:R -> {C, R} end end,
+        Cases = [{fun() -> systools:make_script("x", Opts) end, fun() -> relnif:make_script("x", Opts) end},
+                 {fun() -> systools:make_tar("r", Opts) end, fun() -> relnif:make_tar("r", Opts) end},
+                 {fun() -> systools:make_relup("r", [], [], Opts) end, fun() -> relnif:make_relup("r", [], [], Opts) end}],
+        [begin
+             ?assertEqual({error, function_clause}, Raised(Sys)),
+             ?assertEqual(Raised(Sys), Raised(Rn))
+         end || {Sys, Rn} <- Cases]
+    end).
