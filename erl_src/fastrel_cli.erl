@@ -4,15 +4,74 @@
 -module(fastrel_cli).
 
 -export([main/1]).
+%% A logger filter, called by logger (so exported, and not part of the command line).
+-export([drop_relnif_on_load_report/2]).
 
 -define(EXIT_ERROR, 1).
 -define(EXIT_USAGE, 2).
 
--spec main([string()]) -> no_return().
+-spec main([string() | tuple()]) -> no_return().
 main(Args) ->
-    halt(try run(Args)
+    quiet_on_load_failure(),
+    halt(try decoded(Args, 1) of
+             {ok, Strings} -> run(Strings);
+             {bad, N, Shown} ->
+                 io:put_chars(standard_error, ["fastrel: argument ", integer_to_list(N), " (", Shown,
+                                               ") is not valid UTF-8; fastrel takes names in UTF-8\n"]),
+                 ?EXIT_USAGE
          catch Class:Reason -> internal_error(Class, Reason)
          end).
+
+%% The VM decodes arguments as UTF-8 (the file name encoding); one that does not decode
+%% arrives as `{error, Decoded, RestBytes}' (OTP 25), which no command can use as a name.
+%% Rejected here, naming it, before a command takes it apart.
+-spec decoded([string() | tuple()], pos_integer()) -> {ok, [string()]} | {bad, pos_integer(), iodata()}.
+decoded([], _) -> {ok, []};
+decoded([A | T], N) ->
+    case text(A) of
+        {ok, S} ->
+            case decoded(T, N + 1) of
+                {ok, Rest} -> {ok, [S | Rest]};
+                Bad -> Bad
+            end;
+        {bad, Shown} -> {bad, N, Shown}
+    end.
+
+text(A) when is_list(A) -> {ok, A};
+text(A) when is_binary(A) ->
+    case unicode:characters_to_list(A) of
+        L when is_list(L) -> {ok, L};
+        {_, Good, Rest} -> {bad, shown(Good, Rest)}
+    end;
+text({Kind, Good, Rest}) when (Kind =:= error orelse Kind =:= incomplete), is_binary(Rest) ->
+    {bad, shown(unicode:characters_to_list(Good), Rest)}.
+
+%% The argument for the terminal: what decoded, then the rest byte by byte, escaped
+%% unless printable ASCII.
+shown(Good, Rest) ->
+    [unicode:characters_to_binary(Good)
+     | [if B >= 16#20, B < 16#7f -> B; true -> io_lib:format("\\x~2.16.0B", [B]) end || <<B>> <= Rest]].
+
+%% When the NIF cannot load, relnif's on_load returns the reason and the code server
+%% reports it with a multi-line warning on the escript's stdout; with_nif/1 says it in one
+%% line on stderr instead, so the report is dropped.
+quiet_on_load_failure() ->
+    _ = logger:add_primary_filter(fastrel_cli_on_load, {fun ?MODULE:drop_relnif_on_load_report/2, []}),
+    ok.
+
+-spec drop_relnif_on_load_report(logger:log_event(), term()) -> logger:filter_return().
+drop_relnif_on_load_report(#{msg := {report, #{format := F, args := [relnif | _]}}}, _) ->
+    drop_if_on_load(F);
+drop_relnif_on_load_report(#{msg := {F, [relnif | _]}}, _) ->
+    drop_if_on_load(F);
+drop_relnif_on_load_report(_, _) ->
+    ignore.
+
+drop_if_on_load(F) ->
+    case (is_list(F) orelse is_binary(F)) andalso string:find(F, "on_load") =/= nomatch of
+        true -> stop;
+        false -> ignore
+    end.
 
 %% What no command turned into a sentence: still one line and status 1, never a stack
 %% trace on the user's terminal.
@@ -166,16 +225,19 @@ strip_rel(Rel) ->
         _ -> Rel
     end.
 
+%% relnif:nif_path/0 cannot say where the library was looked for once relnif failed to
+%% load: calling it would only try (and report) the load again.
 with_nif(Fun) ->
     case code:ensure_loaded(relnif) of
         {module, relnif} -> Fun();
         _ ->
-            fail(io_lib:format("cannot load fastrel's NIF library (~p); set FASTREL_NIF_PATH to relnif_nif.so",
-                               [relnif_nif_status()]))
+            Where = case os:getenv("FASTREL_NIF_PATH") of
+                        P when P =:= false; P =:= "" -> "the one in the escript";
+                        P -> "FASTREL_NIF_PATH=" ++ P
+                    end,
+            fail(io_lib:format("cannot load fastrel's NIF library (~ts); set FASTREL_NIF_PATH to relnif_nif.so",
+                               [Where]))
     end.
-
-relnif_nif_status() ->
-    try relnif:nif_path() catch _:_ -> not_found end.
 
 fail(Text) ->
     io:put_chars(standard_error, ["fastrel: ", string:trim(Text, trailing), "\n"]),

@@ -13,6 +13,8 @@
 
 -on_load(init/0).
 
+-include_lib("kernel/include/file.hrl").
+
 -define(APP, fastrel).
 -define(LIB, "relnif_nif").
 %% The Rust reader's MAX_BINARY_BITS (16 MiB): no larger binary literal is built here.
@@ -1139,18 +1141,41 @@ from_escript_archive() ->
     ArchPriv = filename:join([escript:script_name(), atom_to_list(?APP), "priv"]),
     case erl_prim_loader:get_file(so(filename:join(ArchPriv, ?LIB))) of
         {ok, Bin, _} ->
-            Hash = binary_to_list(binary:encode_hex(erlang:md5(Bin))),
+            Md5 = erlang:md5(Bin),
+            Hash = binary_to_list(binary:encode_hex(Md5)),
             Base = filename:join([filename:basedir(user_cache, "fastrel"), Hash, ?LIB]),
             ok = filelib:ensure_dir(so(Base)),
-            case exists(Base) of
-                true -> ok;
-                false ->
-                    Tmp = so(Base) ++ ".tmp" ++ os:getpid(),
-                    ok = file:write_file(Tmp, Bin),
-                    ok = file:rename(Tmp, so(Base))
-            end,
-            {ok, Base};
+            %% A copy cut short (a full disk, a killed extraction by an older fastrel, a
+            %% user's edit) would be mapped as is and kill the VM with SIGBUS, on every
+            %% run: checked against the embedded bytes each time, replaced when it differs.
+            case intact(so(Base), byte_size(Bin), Md5) orelse extract(Bin, so(Base)) of
+                true -> {ok, Base};
+                {error, _} -> none
+            end;
         error -> none
+    end.
+
+%% Through a file of this process's own and a rename, so that no process, this one or a
+%% concurrent fastrel, ever maps a half-written library.
+extract(Bin, File) ->
+    Tmp = File ++ ".tmp" ++ os:getpid(),
+    case file:write_file(Tmp, Bin) of
+        ok ->
+            case file:rename(Tmp, File) of
+                ok -> true;
+                {error, _} = E -> _ = file:delete(Tmp), E
+            end;
+        {error, _} = E -> _ = file:delete(Tmp), E
+    end.
+
+intact(File, Size, Md5) ->
+    case file:read_file_info(File) of
+        {ok, #file_info{type = regular, size = Size}} ->
+            case file:read_file(File) of
+                {ok, Bytes} -> erlang:md5(Bytes) =:= Md5;
+                {error, _} -> false
+            end;
+        _ -> false
     end.
 
 nif_make_script(_Args) -> erlang:nif_error(nif_not_loaded).

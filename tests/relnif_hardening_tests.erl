@@ -208,3 +208,94 @@ improper_option_lists_raise_as_systools_test() ->
              ?assertEqual(Raised(Sys), Raised(Rn))
          end || {Sys, Rn} <- Cases]
     end).
+
+%%% ------------------------------------------------ 4, 5. the escript
+
+escript() ->
+    {ok, Cwd} = file:get_cwd(),
+    E = filename:join(Cwd, "_build/default/bin/fastrel"),
+    ?assert(filelib:is_regular(E)),
+    E.
+
+%% Runs `/bin/sh -c Script' in Dir with Env added ({Name, false} unsets); returns
+%% {ExitStatus, Stdout, Stderr}, a minute at most.
+sh(Dir, Script, Env) ->
+    Err = filename:join(Dir, ".stderr"),
+    Port = open_port({spawn_executable, "/bin/sh"},
+                     [{args, ["-c", Script ++ " 2>'" ++ Err ++ "'"]}, {cd, Dir}, exit_status, binary, use_stdio,
+                      {env, [{"FASTREL_NIF_PATH", false} | Env]}]),
+    {Status, Out} = collect(Port, <<>>),
+    {ok, ErrText} = file:read_file(Err),
+    {Status, Out, ErrText}.
+
+lines(Bin) -> binary:split(Bin, <<"\n">>, [global, trim_all]).
+
+%% The escript extracts its NIF into the user cache once and loaded whatever was there on
+%% every later run: a truncated copy killed each run with SIGBUS (status 135, no message).
+%% The copy is now checked against the embedded bytes (size, MD5) and written again
+%% (temporary file, rename) when it differs.
+damaged_cached_nif_is_extracted_again_test_() ->
+    {timeout, 120, fun() ->
+        Dir = scratch(),
+        Cache = filename:join(Dir, "cache"),
+        Env = [{"XDG_CACHE_HOME", Cache}],
+        ok = file:write_file(filename:join(Dir, "s.script"), "{script, {\"r\", \"1\"}, [{progress, preLoaded}]}.\n"),
+        Cmd = "exec '" ++ escript() ++ "' script2boot s.script",
+        ?assertEqual({0, <<>>, <<>>}, sh(Dir, Cmd, Env)),
+        {ok, Boot} = file:read_file(filename:join(Dir, "s.boot")),
+        [Nif] = filelib:wildcard(filename:join(Cache, "fastrel/*/relnif_nif.so")),
+        {ok, Good} = file:read_file(Nif),
+        Half = binary:part(Good, 0, byte_size(Good) div 2),
+        <<Head:100000/binary, B, Tail/binary>> = Good,
+        Damaged = [Half, <<>>, <<Head/binary, (B bxor 16#ff), Tail/binary>>],
+        [begin
+             ok = file:write_file(Nif, Bad),
+             ok = file:delete(filename:join(Dir, "s.boot")),
+             ?assertEqual({0, <<>>, <<>>}, sh(Dir, Cmd, Env)),
+             ?assertEqual({ok, Boot}, file:read_file(filename:join(Dir, "s.boot"))),
+             ?assertEqual({ok, Good}, file:read_file(Nif))
+         end || Bad <- Damaged],
+        %% No temporary file is left behind.
+        ?assertEqual([Nif], filelib:wildcard(filename:join(Cache, "fastrel/*/*")))
+    end}.
+
+%% A NIF that does not load: the code server's on_load warning report went to stdout
+%% (when the VM lived long enough to print it) and the one stderr line said `not_found'
+%% whatever the reason. Now nothing on stdout, one line on stderr naming where the
+%% library came from, status 1.
+nif_that_does_not_load_is_one_line_on_stderr_test_() ->
+    {timeout, 60, fun() ->
+        Dir = scratch(),
+        Fake = filename:join(Dir, "fake.so"),
+        ok = file:write_file(Fake, "not a shared library\n"),
+        ok = file:write_file(filename:join(Dir, "s.script"), "{script, {\"r\", \"1\"}, []}.\n"),
+        {Status, Out, Err} = sh(Dir, "exec '" ++ escript() ++ "' script2boot s.script", [{"FASTREL_NIF_PATH", Fake}]),
+        ?assertEqual({1, <<>>}, {Status, Out}),
+        ?assertEqual([<<"fastrel: cannot load fastrel's NIF library (FASTREL_NIF_PATH=",
+                        (list_to_binary(Fake))/binary, "); set FASTREL_NIF_PATH to relnif_nif.so">>],
+                     lines(Err))
+    end}.
+
+%% Arguments that are not UTF-8 (the VM hands them over as `{error, Decoded, Rest}')
+%% ended in the last-resort "internal error" line; now one line naming the argument and
+%% showing its bytes, status 2 (a usage error), whatever the command. fastrel takes names
+%% as UTF-8 text, as the VM's file name encoding is.
+invalid_utf8_arguments_are_named_test_() ->
+    {timeout, 120, fun() ->
+        Dir = scratch(),
+        E = "'" ++ escript() ++ "'",
+        Ff = "\"$(printf '\\377')\"",
+        Cases = [{E ++ " " ++ Ff, "argument 1 (\\xFF)"},
+                 {E ++ " script " ++ Ff, "argument 2 (\\xFF)"},
+                 {E ++ " script --path " ++ Ff ++ "dir rel", "argument 3 (\\xFFdir)"},
+                 {E ++ " script2boot a" ++ Ff ++ ".script", "argument 2 (a\\xFF.script)"},
+                 {E ++ " boot2script a" ++ Ff ++ ".boot", "argument 2 (a\\xFF.boot)"},
+                 {E ++ " tar " ++ Ff, "argument 2 (\\xFF)"},
+                 {E ++ " help " ++ Ff, "argument 2 (\\xFF)"}],
+        [begin
+             {Status, Out, Err} = sh(Dir, "exec " ++ Cmd, []),
+             ?assertEqual({Cmd, 2, <<>>}, {Cmd, Status, Out}),
+             ?assertEqual({Cmd, [list_to_binary("fastrel: " ++ Arg ++ " is not valid UTF-8; fastrel takes names in UTF-8")]},
+                          {Cmd, lines(Err)})
+         end || {Cmd, Arg} <- Cases]
+    end}.
