@@ -739,9 +739,9 @@ parse_form(Toks) ->
     end.
 
 %% An upper bound on the bits the form's binary literals can hold: the sum of the
-%% literal sizes inside `<< >>', times the largest unit, times the characters of all
-%% its strings (a string segment repeats its size per character). Too high is harmless:
-%% it only keeps fastrel's own message for a form that has an error anyway.
+%% literal sizes inside `<< >>', times the largest unit, times the characters of the
+%% strings inside them (a string segment repeats its size per character). Too high only
+%% costs OTP's wording: the Rust reader's message is given in its place.
 binary_bits(Toks) ->
     {Sizes, Unit, Chars} = bin_sizes(Toks, 0, {0, 1, 1}),
     Sizes * Unit * Chars.
@@ -749,7 +749,7 @@ binary_bits(Toks) ->
 bin_sizes([], _, Acc) -> Acc;
 bin_sizes([{'<<', _} | T], D, Acc) -> bin_sizes(T, D + 1, Acc);
 bin_sizes([{'>>', _} | T], D, Acc) -> bin_sizes(T, D - 1, Acc);
-bin_sizes([{string, _, S} | T], D, {Sz, U, C}) -> bin_sizes(T, D, {Sz, U, C + length(S)});
+bin_sizes([{string, _, S} | T], D, {Sz, U, C}) when D > 0 -> bin_sizes(T, D, {Sz, U, C + length(S)});
 bin_sizes([{atom, _, unit}, {':', _} | T], D, {Sz, U, C}) when D > 0 ->
     case size_literal(T) of
         {N, T1} -> bin_sizes(T1, D, {Sz, max(U, N), C});

@@ -68,6 +68,11 @@ binary_after_a_term_is_an_error_naming_the_file_test() ->
         Text = relnif:format_error(Expect),
         ?assertMatch("Cannot add file sys.config to tar file" ++ _, Text),
         ?assertEqual({ok, []}, file:list_dir("rn")),
+        %% A long string outside any binary does not count against the binary limit: the
+        %% first form is read (and its binaries bounded), the error is OTP's.
+        Long = list_to_binary(lists:duplicate(200000, $x)),
+        ok = file:write_file("sys.config", <<"[{a, [{k, \"", Long/binary, "\"}, {b, <<0:1024>>}]}].", Bad/binary>>),
+        ?assertEqual({error, relnif, Expect}, tar([])),
         ok = file:write_file("sys.config", "[{a, []}].\n"),
         ok = file:write_file("relup", <<"{\"1.0.0\", [], []}.", Bad/binary>>),
         ?assertEqual({error, relnif, {tar_error, {add, "relup", [{error, {2, file_io_server, invalid_unicode}}]}}},
