@@ -164,7 +164,14 @@ names_above_unicode_range_are_systools_errors_test() ->
         ?assertEqual({error, relnif, {not_found, N ++ ".rel"}}, relnif:make_relup(N, [], [], [silent])),
         ?assertEqual({error, systools_make, {not_found, N ++ ".rel"}}, systools:make_relup(N, [], [], [silent])),
         %% boot2script has no systools counterpart: file:read_file/1's badarg, as data.
-        ?assertEqual({error, relnif, {open, N, badarg}}, relnif:boot2script(N))
+        ?assertEqual({error, relnif, {open, N, badarg}}, relnif:boot2script(N)),
+        %% Inside a script such a "name" is only a list of integers: systools writes it
+        %% into the boot file as it is, and so does relnif, byte for byte.
+        Script = "{script, {[16#110000], \"1\"}, [{path, [[16#7fffffff]]}, {progress, preLoaded}]}.\n",
+        [ok = file:write_file(F, Script) || F <- ["s.script", "r.script"]],
+        ok = systools:script2boot("s"),
+        ok = relnif:script2boot_silent("r"),
+        ?assertEqual(file:read_file("s.boot"), file:read_file("r.boot"))
     end).
 
 %% boot2script/1's spec takes file:filename(), atoms included; it raised badarg on one.
