@@ -84,7 +84,15 @@ make_tar(RelName, Opts) ->
 %% `{compression_level, 0..9}', `{reproducible, true}' (or `SOURCE_DATE_EPOCH'),
 %% `{follow_symlinks, outside}' (as in `make_tar/2'; the same refusals apply).
 -spec tar_files(file:filename(), [{file:filename(), string()}], [term()]) -> ok | {error, relnif, term()}.
+tar_files(_Out, Entries, Opts) when not is_list(Opts); not is_list(Entries) ->
+    {error, relnif, {bad_tar_files_args, Entries, Opts}};
 tar_files(Out, Entries, Opts) ->
+    case is_proper(Opts) andalso is_proper(Entries) of
+        true -> tar_files_run(Out, Entries, Opts);
+        false -> {error, relnif, {bad_tar_files_args, Entries, Opts}}
+    end.
+
+tar_files_run(Out, Entries, Opts) ->
     Level = case get_flag(compression_level, Opts) of {_, L} when is_integer(L) -> L; _ -> 6 end,
     Repro = case reproducible(Opts) of [{reproducible, T}] -> T; [] -> false end,
     Args = {bin(filename:flatten(Out)), [{bin(filename:flatten(F)), bin(T)} || {F, T} <- Entries], Level, Repro,
@@ -167,7 +175,12 @@ make_relup(TopRel, UpFrom, DownTo, Opts) ->
     case relup_bad_outdir(Opts) of
         [] when is_list(TopRel) ->
             case rel_name_error(TopRel) of
-                none -> relup_run(TopRel, UpFrom, DownTo, Opts);
+                %% A list with atoms in it names no file for systools_relup either.
+                none ->
+                    case lists:all(fun is_integer/1, lists:flatten(TopRel)) of
+                        true -> relup_run(TopRel, UpFrom, DownTo, Opts);
+                        false -> relup_done(Opts, {error, relnif, {not_found, TopRel ++ ".rel"}})
+                    end;
                 Reason -> relup_done(Opts, {error, relnif, Reason})
             end;
         [] ->
@@ -770,7 +783,14 @@ size_literal(_) -> none.
 %% @doc The text systools prints for an error reason (same formats), plus sentences for
 %% the errors only fastrel reports.
 -spec format_error(term()) -> string().
-format_error(R) -> lists:flatten(fmt_error(R)).
+format_error(R) ->
+    %% systools' texts print file names with ~ts; a name that is no string (an atom in a
+    %% list, from `erl -s relnif make_script ...') must still get a sentence, not a crash.
+    try
+        lists:flatten(fmt_error(R))
+    catch
+        error:_ -> lists:flatten(io_lib:format("~0tp~n", [R]))
+    end.
 
 fmt_error(badly_formatted_release) ->
     io_lib:format("Syntax error in the release file~n", []);
@@ -826,6 +846,9 @@ fmt_error({delete, File, Error}) ->
     io_lib:format("Cannot delete ~tp - ~ts~n", [File, file:format_error(Error)]);
 fmt_error({bad_boot, File, Why}) ->
     io_lib:format("Cannot decode boot file ~tp - ~ts~n", [File, Why]);
+fmt_error({bad_tar_files_args, Entries, Opts}) ->
+    io_lib:format("tar_files/3 takes a list of {File, Name} entries and a list of options, not ~0tP and ~0tP~n",
+                  [Entries, 10, Opts, 10]);
 fmt_error({bad_options, Why}) ->
     io_lib:format("Internal error: options not understood by the NIF (~ts)~n", [Why]);
 fmt_error({tar_error, What}) ->
