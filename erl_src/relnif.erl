@@ -786,10 +786,12 @@ size_literal(_) -> none.
 format_error(R) ->
     %% systools' texts print file names with ~ts; a name that is no string (an atom in a
     %% list, from `erl -s relnif make_script ...') must still get a sentence, not a crash.
+    %% Only that: where systools' own format_error has no clause (an appup of the wrong
+    %% shape), relnif's raises function_clause as systools' does.
     try
         lists:flatten(fmt_error(R))
     catch
-        error:_ -> lists:flatten(io_lib:format("~0tp~n", [R]))
+        error:badarg -> lists:flatten(io_lib:format("~0tp~n", [R]))
     end.
 
 fmt_error(badly_formatted_release) ->

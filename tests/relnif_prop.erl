@@ -314,7 +314,7 @@ app_vsn(A) ->
 copy_app(Base, A, V) ->
     Ebin = filename:join([Base, "lib", atom_to_list(A) ++ "-" ++ V, "ebin"]),
     ok = filelib:ensure_path(Ebin),
-    AppFile = filename:join(code:lib_dir(A, ebin), atom_to_list(A) ++ ".app"),
+    AppFile = filename:join([code:lib_dir(A), "ebin", atom_to_list(A) ++ ".app"]),
     {ok, [{application, A, Props}]} = file:consult(AppFile),
     {ok, _} = file:copy(AppFile, filename:join(Ebin, atom_to_list(A) ++ ".app")),
     [ok = file:write_file(filename:join(Ebin, atom_to_list(M) ++ ".beam"), <<"FOR1 stand-in">>)
