@@ -73,14 +73,7 @@ bad_hooks_are_one_sentence_naming_the_key_test() ->
 repo() -> {ok, Cwd} = file:get_cwd(), Cwd.
 
 project(Name, Relx, Files) ->
-    Dir = filename:join([repo(), "_build", "hooks_tests", Name ++ "-" ++ os:getpid()]),
-    _ = file:del_dir_r(Dir),
-    ok = filelib:ensure_path(filename:join(Dir, "_checkouts")),
-    ok = file:make_symlink(repo(), filename:join([Dir, "_checkouts", "fastrel"])),
-    Src = filename:join([repo(), "examples", "example_server", "src"]),
-    {ok, Srcs} = file:list_dir(Src),
-    [ok = write(filename:join([Dir, "src", F]), element(2, file:read_file(filename:join(Src, F)))) || F <- Srcs],
-    ok = write(filename:join(Dir, "rebar.config"), io_lib:format("{project_plugins, [fastrel]}.~n{relx, ~p}.~n", [Relx])),
+    Dir = fastrel_os:example_project("hooks_tests", Name, Relx),
     [ok = write(filename:join(Dir, F), Text) || {F, Text} <- Files],
     Dir.
 

@@ -3,7 +3,7 @@
 %% /proc, killing by PID, and reading a port until a needle shows up.
 -module(fastrel_os).
 
--export([scratch/1, wait_until/2, alive/1, kill/1, kill_within/1, ppid/1, ppid_or_undefined/1, exe/1, collect/3, with_epmd/1]).
+-export([scratch/1, example_project/3, wait_until/2, alive/1, kill/1, kill_within/1, ppid/1, ppid_or_undefined/1, exe/1, collect/3, with_epmd/1]).
 
 %% A fresh directory of the suite's own under _build/SUITE/, unique per VM and call.
 -spec scratch(string()) -> file:filename().
@@ -12,6 +12,24 @@ scratch(Suite) ->
     Dir = filename:join([Cwd, "_build", Suite, os:getpid() ++ "-" ++ integer_to_list(erlang:unique_integer([positive]))]),
     _ = file:del_dir_r(Dir),
     ok = filelib:ensure_path(Dir),
+    Dir.
+
+%% A rebar3 project in _build/SUITE/NAME-OSPID: the example server's sources, this
+%% repository as the plugin in _checkouts (its Rust programs copied, not rebuilt, through
+%% FASTREL_PREBUILT), and Relx as the relx section of its rebar.config.
+-spec example_project(string(), string(), [term()]) -> file:filename().
+example_project(Suite, Name, Relx) ->
+    {ok, Repo} = file:get_cwd(),
+    Dir = filename:join([Repo, "_build", Suite, Name ++ "-" ++ os:getpid()]),
+    _ = file:del_dir_r(Dir),
+    ok = filelib:ensure_path(filename:join(Dir, "_checkouts")),
+    ok = file:make_symlink(Repo, filename:join([Dir, "_checkouts", "fastrel"])),
+    ok = filelib:ensure_path(filename:join(Dir, "src")),
+    Src = filename:join([Repo, "examples", "example_server", "src"]),
+    {ok, Files} = file:list_dir(Src),
+    [{ok, _} = file:copy(filename:join(Src, F), filename:join([Dir, "src", F])) || F <- Files],
+    ok = file:write_file(filename:join(Dir, "rebar.config"),
+                         io_lib:format("{project_plugins, [fastrel]}.~n{relx, ~p}.~n", [Relx])),
     Dir.
 
 %% Polls F every 100 ms until it is true or Ms have passed; returns F's last answer.

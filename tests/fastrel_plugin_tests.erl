@@ -11,20 +11,8 @@
 
 repo() -> {ok, Cwd} = file:get_cwd(), Cwd.
 
-%% A project with the example server's sources, the plugin in _checkouts (a link to this
-%% repository, with its Rust programs copied rather than rebuilt), Relx as its relx section.
-project(Name, Relx) ->
-    Dir = filename:join([repo(), "_build", "plugin_tests", Name ++ "-" ++ os:getpid()]),
-    _ = file:del_dir_r(Dir),
-    ok = filelib:ensure_path(filename:join(Dir, "_checkouts")),
-    ok = file:make_symlink(repo(), filename:join([Dir, "_checkouts", "fastrel"])),
-    ok = filelib:ensure_path(filename:join(Dir, "src")),
-    Src = filename:join([repo(), "examples", "example_server", "src"]),
-    {ok, Files} = file:list_dir(Src),
-    [{ok, _} = file:copy(filename:join(Src, F), filename:join([Dir, "src", F])) || F <- Files],
-    ok = file:write_file(filename:join(Dir, "rebar.config"),
-                         io_lib:format("{project_plugins, [fastrel]}.~n{relx, ~p}.~n", [Relx])),
-    Dir.
+%% A project with the example server's sources and the plugin (fastrel_os).
+project(Name, Relx) -> fastrel_os:example_project("plugin_tests", Name, Relx).
 
 rebar3(Dir, Args) -> rebar3(Dir, Args, []).
 

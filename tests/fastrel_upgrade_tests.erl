@@ -23,18 +23,8 @@ prerequisites() ->
                         ++ [E || E <- [os:find_executable("erl_call")], E =/= false]),
     ok.
 
-%% A rebar3 project with the example server's sources and the plugin in _checkouts.
-project(Name, Relx) ->
-    Dir = filename:join([repo(), "_build", "upgrade_tests", Name ++ "-" ++ os:getpid()]),
-    _ = file:del_dir_r(Dir),
-    ok = filelib:ensure_path(filename:join(Dir, "_checkouts")),
-    ok = file:make_symlink(repo(), filename:join([Dir, "_checkouts", "fastrel"])),
-    ok = filelib:ensure_path(filename:join(Dir, "src")),
-    Src = filename:join([repo(), "examples", "example_server", "src"]),
-    {ok, Files} = file:list_dir(Src),
-    [{ok, _} = file:copy(filename:join(Src, F), filename:join([Dir, "src", F])) || F <- Files],
-    relx_config(Dir, Relx),
-    Dir.
+%% A rebar3 project with the example server's sources and the plugin (fastrel_os).
+project(Name, Relx) -> fastrel_os:example_project("upgrade_tests", Name, Relx).
 
 relx_config(Dir, Relx) ->
     ok = file:write_file(filename:join(Dir, "rebar.config"),
