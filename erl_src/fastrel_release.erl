@@ -30,7 +30,9 @@
 -type release() :: #{name := atom(), vsn := string(), dir := file:filename(),
                      erts_vsn := string(), include_erts := boolean(), system_libs := boolean(),
                      include_src := boolean(), overlay_targets := [string()],
-                     follow_symlinks => inside | outside}.
+                     follow_symlinks => inside | outside,
+                     %% The mtime of everything in a reproducible release, else false.
+                     reproducible => non_neg_integer() | false}.
 -export_type([env/0, release/0]).
 
 %% @doc The relx keys this assembler understands.
@@ -233,7 +235,15 @@ build(Name, Vsn, Apps, C, Env) ->
             {error, beam_lib, Why} -> throw({strip_failed, beam_lib:format_error(Why)})
         end,
     no_group_world_write(Dir),
-    {ok, #{follow_symlinks => get(?FOLLOW), name => Name, vsn => Vsn, dir => Dir, erts_vsn => ErtsVsn, include_erts => IncludeErts =/= false,
+    Epoch = epoch(C),
+    is_integer(Epoch) andalso
+        begin
+            [log(Env, "Reproducible release: ~p was compiled without deterministic (erl_opts): its beams "
+                      "name the directory they were built in, so a build elsewhere differs", [N])
+             || {N, _, Src, _, false, _} <- Packed, not deterministic(Src)],
+            set_mtimes(Dir, Epoch)
+        end,
+    {ok, #{reproducible => Epoch, follow_symlinks => get(?FOLLOW), name => Name, vsn => Vsn, dir => Dir, erts_vsn => ErtsVsn, include_erts => IncludeErts =/= false,
            %% rebar3 tar leaves sources out unless include_src is set explicitly.
            system_libs => SystemLibs, include_src => C#relx.include_src =:= true,
            overlay_targets => Targets}}.
@@ -590,6 +600,50 @@ to_list(I) when is_integer(I) -> integer_to_list(I);
 to_list(L) when is_list(L) -> L;
 to_list(T) -> lists:flatten(io_lib:format("~p", [T])).
 
+%%% ---------------------------------------------------------------- reproducible
+
+%% The mtime a reproducible release gets: SOURCE_DATE_EPOCH (as relnif:make_tar reads
+%% it), else 0 with `{reproducible, true}'; false when not reproducible.
+epoch(#relx{reproducible = false}) -> false;
+epoch(#relx{reproducible = R}) ->
+    case os:getenv("SOURCE_DATE_EPOCH") of
+        false when R =:= true -> 0;
+        false -> false;
+        S ->
+            try list_to_integer(string:trim(S)) of
+                N when N >= 0 -> N;
+                _ -> throw({bad_source_date_epoch, S})
+            catch error:badarg -> throw({bad_source_date_epoch, S})
+            end
+    end.
+
+%% Whether an application's beams were compiled with `deterministic' (no source path in
+%% their compile_info); one beam speaks for the application.
+deterministic(AppDir) ->
+    case filelib:wildcard(filename:join([AppDir, "ebin", "*.beam"])) of
+        [Beam | _] ->
+            case beam_lib:chunks(Beam, [compile_info]) of
+                {ok, {_, [{compile_info, Info}]}} -> not lists:keymember(source, 1, Info);
+                _ -> true
+            end;
+        [] -> true
+    end.
+
+%% Every file and directory (depth first, a directory after what is in it) gets the
+%% epoch as mtime and atime; symlinks (dev mode) are left alone.
+set_mtimes(Path, Epoch) ->
+    case file:read_link_info(Path) of
+        {ok, #file_info{type = symlink}} -> ok;
+        {ok, #file_info{type = Type}} ->
+            Type =:= directory andalso
+                case file:list_dir(Path) of
+                    {ok, Names} -> [set_mtimes(filename:join(Path, N), Epoch) || N <- Names];
+                    _ -> ok
+                end,
+            ok(file:write_file_info(Path, #file_info{mtime = Epoch, atime = Epoch}, [{time, posix}]), {set_mtime, Path});
+        _ -> ok
+    end.
+
 %%% ---------------------------------------------------------------- tar
 
 %% @doc Packs an assembled release into `DIR/NAME-VSN.tar.gz' with relnif:make_tar, the
@@ -611,11 +665,17 @@ tar(#{name := Name, vsn := Vsn, dir := Dir} = R, Extra) ->
            ++ case maps:get(system_libs, R, true) of
                   true -> [];
                   false -> [{variables, [{"SYSTEM_LIB_DIR", code:lib_dir()}]}, {var_tar, omit}]
-              end ++ Extra,
+              end ++ Extra
+           %% The release's own setting, unless the command line gave one (first wins).
+           ++ [{reproducible, is_integer(maps:get(reproducible, R, false))}],
     case relnif:make_tar(filename:join([Dir, RelVsn, N]), Opts) of
         {ok, relnif, _} ->
             Tar = filename:join(Dir, N ++ "-" ++ Vsn ++ ".tar.gz"),
             ok = file:rename(filename:join(Dir, N ++ ".tar.gz"), Tar),
+            case maps:get(reproducible, R, false) of
+                false -> ok;
+                Epoch -> [ok = file:write_file_info(P, #file_info{mtime = Epoch, atime = Epoch}, [{time, posix}]) || P <- [Tar, Dir]]
+            end,
             {ok, Tar};
         {error, relnif, E} -> {error, {?MODULE, {make_tar, relnif:format_error(E)}}}
     end.
@@ -660,6 +720,8 @@ format_error({app_vsn_not_found, A, V, Found}) ->
 format_error({unsupported_keys, Ks}) -> io_lib:format("Unsupported relx keys (warnings_as_errors): ~ts", [names(Ks)]);
 format_error({missing_file, F}) -> io_lib:format("File not found: ~ts", [F]);
 format_error({bad_sys_config, F, _}) -> io_lib:format("~ts is not a single list term (sys.config)", [F]);
+format_error({bad_source_date_epoch, S}) ->
+    io_lib:format("SOURCE_DATE_EPOCH is ~tp, not a number of seconds since 1970 (a reproducible release's mtime)", [S]);
 format_error({erts_not_found, D}) -> io_lib:format("ERTS not found: ~ts", [D]);
 format_error({make_script, Text}) -> ["Boot script: ", Text];
 format_error({strip_failed, Text}) -> ["Stripping debug info (debug_info strip): ", Text];
