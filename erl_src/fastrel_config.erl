@@ -176,7 +176,7 @@ unknown_keys(Config) ->
 %%% ---------------------------------------------------------------- releases
 
 %% Every `{release, ...}' form relx accepts, in order. `{extend, R}' (R of the same
-%% version) or `{extend, {R, Vsn}}' takes R's goals, as already extended, with the
+%% version, else the last R before) or `{extend, {R, Vsn}}' takes R's goals, as already extended, with the
 %% release's own goals over them (one per application, in R's place or appended), and
 %% nothing else of R: its own keys (overlays too) are not inherited (rlx_config).
 releases(Config) ->
@@ -195,7 +195,11 @@ extend({N, V, _, Goals, _}, _) when not is_atom(N); not is_list(Goals) -> throw(
 extend({N, V, none, Goals, Cfg}, _) -> {N, V, Goals, Cfg};
 extend({N, V, E, Goals, Cfg}, Earlier) ->
     {EName, EVsn} = case E of {EN, EV} -> {EN, EV}; EN -> {EN, V} end,
-    case [G || {RN, RV, G, _} <- Earlier, RN =:= EName, RV =:= EVsn] of
+    Exact = [G || {RN, RV, G, _} <- Earlier, RN =:= EName, RV =:= EVsn],
+    %% relx fails (badkey) on a bare name of another version; fastrel then takes the
+    %% nearest release of that name before this one.
+    Named = [G || is_atom(E), {RN, _, G, _} <- Earlier, RN =:= EName],
+    case Exact ++ Named of
         [Base | _] ->
             Merged = lists:foldl(fun(G, Acc) -> lists:keystore(goal_app(G), 1, Acc, {goal_app(G), G}) end,
                                  [{goal_app(G), G} || G <- Base], Goals),

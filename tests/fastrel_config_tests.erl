@@ -56,7 +56,10 @@ extend_merges_goals_by_application_and_chains_test() ->
     ?assertEqual("Release b extends a \"1\", which is not configured before it in the relx configuration",
                  error_text([{release, {b, "1", {extend, a}}, []}, {release, {a, "1"}, []}])),
     ?assertEqual("Release b extends a \"2\", which is not configured before it in the relx configuration",
-                 error_text([{release, {a, "1"}, []}, {release, {b, "2", {extend, a}}, []}])).
+                 error_text([{release, {a, "1"}, []}, {release, {b, "1", {extend, {a, "2"}}}, []}])),
+    %% A bare name of another version (a crash in relx): the last one before.
+    ?assertMatch(#relx{goals = [stdlib, sasl]},
+                 load([{release, {a, "1"}, [kernel]}, {release, {a, "2"}, [stdlib]}, {release, {b, "3", {extend, a}}, [sasl]}], b)).
 
 several_releases_test() ->
     Terms = [{release, {a, "1.9"}, [kernel]}, {release, {b, "1"}, [sasl]}, {release, {a, "1.10"}, [stdlib]}],
