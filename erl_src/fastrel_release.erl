@@ -783,15 +783,16 @@ tar(#{name := Name, vsn := Vsn, dir := Dir} = R, Extra) ->
                   true -> [];
                   false -> [{variables, [{"SYSTEM_LIB_DIR", code:lib_dir()}]}, {var_tar, omit}]
               end ++ Extra
-           %% The release's own setting, unless the command line gave one (first wins).
-           ++ [{reproducible, is_integer(maps:get(reproducible, R, false))}],
+           %% The release's own setting, unless the command line gave one (first wins); a
+           %% release map without it (fastrel tar REL_DIR) leaves it to SOURCE_DATE_EPOCH.
+           ++ [{reproducible, is_integer(E)} || E <- [maps:get(reproducible, R, undefined)], E =/= undefined],
     case relnif:make_tar(filename:join([Dir, RelVsn, N]), Opts) of
         {ok, relnif, _} ->
             Tar = filename:join(Dir, N ++ "-" ++ Vsn ++ ".tar.gz"),
             ok = file:rename(filename:join(Dir, N ++ ".tar.gz"), Tar),
             case maps:get(reproducible, R, false) of
-                false -> ok;
-                Epoch -> [ok = file:write_file_info(P, #file_info{mtime = Epoch, atime = Epoch}, [{time, posix}]) || P <- [Tar, Dir]]
+                Epoch when is_integer(Epoch) -> [ok = file:write_file_info(P, #file_info{mtime = Epoch, atime = Epoch}, [{time, posix}]) || P <- [Tar, Dir]];
+                _ -> ok
             end,
             {ok, Tar};
         {error, relnif, E} -> {error, {?MODULE, {make_tar, relnif:format_error(E)}}}

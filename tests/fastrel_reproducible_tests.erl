@@ -115,3 +115,36 @@ reproducible_key_alone_test_() ->
     end}.
 
 read(F) -> {ok, B} = file:read_file(F), B.
+
+%% `fastrel tar REL_DIR' on a mix release (fastrel_mix:tar/2): two copies in two
+%% directories, with different mtimes, give the same tarball under SOURCE_DATE_EPOCH.
+mix_tar_test() ->
+    Make = fun(Mtime) ->
+               Rel = filename:join(fastrel_os:scratch("reproducible_tests"), "rel"),
+               Files = [{"bin/app", "#!/bin/sh\n"}, {"releases/start_erl.data", "13.1.5 0.1.0"},
+                        {"releases/0.1.0/elixir", "#!/bin/sh\n"}, {"releases/0.1.0/env.sh", "#!/bin/sh\n"},
+                        {"releases/0.1.0/app.rel", "{release,{\"app\",\"0.1.0\"},{erts,\"13.1.5\"},[{kernel,\"8.5.3\"},{app,\"0.1.0\"}]}.\n"},
+                        {"lib/kernel-8.5.3/ebin/kernel.app", "{application,kernel,[]}.\n"},
+                        {"lib/app-0.1.0/ebin/app.app", "{application,app,[]}.\n"},
+                        {"lib/app-0.1.0/priv/z.txt", "z\n"}, {"lib/app-0.1.0/priv/a.txt", "a\n"}],
+               [begin
+                    P = filename:join(Rel, F),
+                    ok = filelib:ensure_dir(P),
+                    ok = file:write_file(P, B),
+                    ok = file:write_file_info(P, #file_info{mtime = Mtime + I}, [{time, posix}])
+                end || {I, {F, B}} <- lists:enumerate(Files)],
+               Rel
+           end,
+    A = Make(1500000000),
+    B = Make(1600000000),
+    Old = os:getenv("SOURCE_DATE_EPOCH"),
+    os:putenv("SOURCE_DATE_EPOCH", integer_to_list(?EPOCH)),
+    try
+        {ok, TA} = fastrel_mix:tar(A, #{out => A ++ ".tar.gz"}),
+        {ok, TB} = fastrel_mix:tar(B, #{out => B ++ ".tar.gz"}),
+        ?assert(read(TA) =:= read(TB)),
+        {ok, Entries} = erl_tar:table(TA, [compressed, verbose]),
+        ?assertEqual([], [E || {_, _, _, Mt, _, U, G} = E <- Entries, {Mt, U, G} =/= {?EPOCH, 0, 0}])
+    after
+        case Old of false -> os:unsetenv("SOURCE_DATE_EPOCH"); _ -> os:putenv("SOURCE_DATE_EPOCH", Old) end
+    end.
