@@ -2,7 +2,8 @@
 %% `bin/NAME systemd-unit': the unit it prints (checked by systemd-analyze verify when
 %% the host has it), and the protocol that unit relies on, with a notify socket of the
 %% test's own standing in for systemd: the release's `foreground' with -heart and
-%% NOTIFY_SOCKET sends READY=1, then WATCHDOG=1, and STOPPING=1 at `bin/NAME stop'.
+%% NOTIFY_SOCKET sends READY=1, then WATCHDOG=1; after kill -9 of the VM heart starts
+%% it again (as the unit has it) and the new node notifies too; STOPPING=1 at `bin/NAME stop'.
 -module(fastrel_systemd_tests).
 
 -include_lib("eunit/include/eunit.hrl").
@@ -97,16 +98,27 @@ notify_protocol(Epmd) ->
     Path = "/tmp/fastrel-notify-" ++ os:getpid() ++ "-" ++ integer_to_list(erlang:unique_integer([positive])),
     _ = file:delete(Path),
     {ok, Sock} = gen_udp:open(0, [local, binary, {active, true}, {ifaddr, {local, Path}}]),
-    Env = [{"NOTIFY_SOCKET", Path}, {"WATCHDOG_USEC", "50000000"} | Epmd],
+    %% What the unit sets: heart restarts the node as a daemon, inside the unit.
+    Heart = [{"HEART_COMMAND", "'" ++ Bin ++ "' daemon"}, {"PIPE_DIR", filename:join(filename:dirname(Rel), "pipes") ++ "/"}],
+    Env = [{"NOTIFY_SOCKET", Path}, {"WATCHDOG_USEC", "50000000"} | Heart ++ Epmd],
     Fg = open_port({spawn_executable, Bin}, [{args, ["foreground"]}, {env, Env}, exit_status, stderr_to_stdout, binary]),
     try
         ?assertEqual([<<"READY=1">>], until(Sock, <<"READY=1">>, 60000)),
-        ?assert(fastrel_os:wait_until(fun() -> sh(Bin, ["ping"], Epmd) =:= {0, "pong\n"} end, 30000)),
+        ?assert(fastrel_os:wait_until(fun() -> sh(Bin, ["ping"], Heart ++ Epmd) =:= {0, "pong\n"} end, 30000)),
         %% heart.erl beats every 10 s: one WATCHDOG=1 each time.
         ?assertEqual([<<"WATCHDOG=1">>], until(Sock, <<"WATCHDOG=1">>, 30000)),
-        ?assertMatch({0, _}, sh(Bin, ["stop"], Epmd)),
-        %% stop returned: the VM has exited (foreground's port closes with it).
-        receive {Fg, {exit_status, S}} -> ?assertEqual(0, S) after 10000 -> error(foreground_still_running) end,
+        %% The VM dies: heart starts it again (bin/NAME daemon, the environment inherited),
+        %% and the new node's heart goes on notifying the same socket.
+        {0, Pid1} = sh(Bin, ["pid"], Heart ++ Epmd),
+        _ = os:cmd("kill -9 " ++ string:trim(Pid1)),
+        receive {Fg, {exit_status, _}} -> ok after 10000 -> error(foreground_survives_kill) end,
+        until(Sock, <<"READY=1">>, 60000),
+        ?assertEqual([<<"WATCHDOG=1">>], until(Sock, <<"WATCHDOG=1">>, 30000)),
+        {0, Pid2} = sh(Bin, ["pid"], Heart ++ Epmd),
+        ?assertNotEqual(Pid1, Pid2),
+        ?assertMatch({0, _}, sh(Bin, ["stop"], Heart ++ Epmd)),
+        %% stop returned: the VM has exited.
+        ?assertNot(fastrel_os:alive(string:trim(Pid2))),
         Seen = until(Sock, <<"STOPPING=1">>, 10000),
         ?assertEqual([], [M || M <- Seen, M =/= <<"WATCHDOG=1">>, M =/= <<"STOPPING=1">>])
     after
