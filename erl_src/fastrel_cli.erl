@@ -150,6 +150,15 @@ command("mix", ["heart", Dir | Rest]) ->
             end;
         {usage, Msg} -> usage_error(Msg)
     end;
+command("systemd-unit", [Dir | Rest]) when hd(Dir) =/= $- ->
+    case parse_unit_args(Rest, #{}) of
+        {ok, Opts} ->
+            case fastrel_mix:systemd_unit(Dir, Opts) of
+                {ok, Text} -> out(Text), 0;
+                {error, E} -> fail(fastrel_mix:format_error(E))
+            end;
+        {usage, Msg} -> usage_error(Msg)
+    end;
 command("appup", Args) ->
     case parse_appup_args(Args, #{}) of
         {ok, #{old := Old, new := New} = A} ->
@@ -267,6 +276,7 @@ usage() ->
     "  tar REL_DIR         pack an assembled release (mix release or relx layout) into a .tar.gz\n"
     "  relup REL_DIR       write releases/VSN/relup for a hot upgrade (as rebar3 relup)\n"
     "  mix heart REL_DIR   make a mix release run on fastrel's heart, run_erl and to_erl\n"
+    "  systemd-unit REL_DIR  print a systemd service for a mix release (after mix heart)\n"
     "  appup OLD NEW       write appups for the apps that changed between two releases\n"
     "  help CMD            describe a command\n"
     "\n"
@@ -317,6 +327,16 @@ command_help("relup") ->
     "  -n, --relname NAME   release name (default: the basename of REL_DIR)\n"
     "  -v, --relvsn VSN     version to upgrade to (default: the newest in REL_DIR)\n"
     "  -u, --upfrom VSN     version to upgrade from (default: the newest before VSN)\n";
+command_help("systemd-unit") ->
+    "usage: fastrel systemd-unit REL_DIR [--timeout S] [--user USER]\n"
+    "\n"
+    "Prints a systemd service for the mix release in REL_DIR, made to run on fastrel's heart\n"
+    "by `fastrel mix heart' first (a relx-layout release has `bin/NAME systemd-unit'):\n"
+    "Type=notify (heart sends READY=1, WATCHDOG=1, STOPPING=1), -heart with\n"
+    "HEART_BEAT_TIMEOUT S (default 60) and WatchdogSec 2*S+30, `bin/NAME start' in the\n"
+    "foreground, an ExecStop that waits for the VM to exit. heart restarts the VM (with\n"
+    "`bin/NAME daemon', at most HEART_MAX_RESTARTS=3 times an hour), systemd the unit when\n"
+    "heart gives up or dies. USER defaults to the owner of REL_DIR.\n";
 command_help("mix") ->
     "usage: fastrel mix heart REL_DIR [--timeout S] [--command CMD]\n"
     "\n"
@@ -373,6 +393,15 @@ parse_relup_args([Flag, N | T], Acc) when Flag =:= "-n"; Flag =:= "--relname" ->
 parse_relup_args([Flag, V | T], Acc) when Flag =:= "-v"; Flag =:= "--relvsn" -> parse_relup_args(T, Acc#{vsn => V});
 parse_relup_args([Flag, U | T], Acc) when Flag =:= "-u"; Flag =:= "--upfrom" -> parse_relup_args(T, Acc#{upfrom => U});
 parse_relup_args([Other | _], _) -> {usage, "unknown option for relup: " ++ Other}.
+
+parse_unit_args([], Acc) -> {ok, Acc};
+parse_unit_args(["--user", U | T], Acc) -> parse_unit_args(T, Acc#{user => U});
+parse_unit_args(["--timeout", S | T], Acc) ->
+    case to_int(S) of
+        N when is_integer(N), N >= 10, N =< 65535 -> parse_unit_args(T, Acc#{timeout => N});
+        _ -> {usage, "--timeout takes seconds, 10..65535 (heart's valid range)"}
+    end;
+parse_unit_args([Other | _], _) -> {usage, "unexpected argument for systemd-unit: " ++ Other}.
 
 parse_heart_args([], Acc) -> {ok, Acc};
 parse_heart_args(["--timeout", S | T], Acc) ->

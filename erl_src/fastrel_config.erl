@@ -5,7 +5,7 @@
 %% `rlx_config' is the model; what relx reads and fastrel does not is reported by name.
 -module(fastrel_config).
 
--export([load/2, known_keys/0, format_error/1]).
+-export([load/2, release_names/1, known_keys/0, format_error/1]).
 
 -include("fastrel_config.hrl").
 
@@ -17,7 +17,7 @@
                generate_start_script, vm_args, vm_args_src, sys_config, sys_config_src,
                overlay, overlay_vars, overlay_vars_values, exclude_apps, exclude_modules,
                lib_dirs, src_tests, exref, warnings_as_errors, extended_start_script_hooks,
-               extended_start_script_extensions, extended_start_script_commands]).
+               extended_start_script_extensions, extended_start_script_commands, reproducible]).
 %% Understood elsewhere (releases, the output directory) or accepted as relx has them
 %% with nothing for fastrel to do (fastrel's start script is always the extended one).
 -define(ACCEPTED, [release, default_release, mode, extended_start_script, include_nodetool,
@@ -27,19 +27,40 @@
 -spec known_keys() -> [atom()].
 known_keys() -> (?ACCEPTED -- [mode]) ++ ?READ.
 
-%% @doc The release named `Wanted' (or the default one, or the first) with the global
-%% configuration and that release's own keys over it (later keys win; overlays add up).
+%% @doc The release named `Wanted' (its highest version, as relx; or the default one, or
+%% the first) with the global configuration and that release's own keys over it (later
+%% keys win). The global `{overlay, L}' entries add up (rebar3 merges them into one); a
+%% release's own `overlay' replaces them, as in relx.
 -spec load([term()], atom() | undefined) -> {ok, relx()} | {error, {?MODULE, term()}}.
 load(Terms, Wanted) when is_list(Terms) ->
     try
-        Config = expand(Terms),
+        Config = merge_overlays(expand(Terms)),
         {Name, Vsn, Goals, PerRel} = pick_release(Config, Wanted),
         R0 = #relx{name = Name, vsn = Vsn, goals = Goals, unknown = unknown_keys(Terms)},
-        {ok, check_commands(lists:foldl(fun key/2, R0, Config ++ expand(PerRel)))}
+        R1 = lists:foldl(fun key/2, R0, Config),
+        R2 = lists:foldl(fun key/2, R1, expand(PerRel)),
+        Overlay = case [O || {overlay, O} <- PerRel] of
+                      [] -> R1#relx.overlay;
+                      Own -> lists:last(Own)
+                  end,
+        {ok, check_commands(R2#relx{overlay = Overlay})}
     catch
         throw:Reason -> {error, {?MODULE, Reason}}
     end;
 load(Terms, _) ->
+    {error, {?MODULE, {not_a_list, Terms}}}.
+
+%% @doc Every release name configured, in the order of the configuration (a name given
+%% with several versions once: `load/2' takes its highest).
+-spec release_names([term()]) -> {ok, [atom()]} | {error, {?MODULE, term()}}.
+release_names(Terms) when is_list(Terms) ->
+    try releases(Terms) of
+        [] -> {error, {?MODULE, no_release_configured}};
+        Rels -> {ok, lists:foldl(fun({N, _, _, _}, Acc) -> Acc ++ [N || not lists:member(N, Acc)] end, [], Rels)}
+    catch
+        throw:Reason -> {error, {?MODULE, Reason}}
+    end;
+release_names(Terms) ->
     {error, {?MODULE, {not_a_list, Terms}}}.
 
 %%% ---------------------------------------------------------------- keys
@@ -57,6 +78,7 @@ key({vm_args_src, P}, R) when ?is_path(P) -> R#relx{vm_args_src = P};
 key({sys_config, P}, R) when P =:= false; ?is_path(P) -> R#relx{sys_config = P};
 key({sys_config_src, P}, R) when ?is_path(P) -> R#relx{sys_config_src = P};
 key({overlay, L}, #relx{overlay = O} = R) when is_list(L) -> R#relx{overlay = O ++ L};
+key({reproducible, B}, R) when is_boolean(B) -> R#relx{reproducible = B};
 key({overlay_vars, P}, R) when ?is_path(P) -> R#relx{overlay_vars = [P]};
 key({overlay_vars, L}, R) when is_list(L) -> R#relx{overlay_vars = paths(overlay_vars, L)};
 key({overlay_vars_values, L}, R) when is_list(L) -> R#relx{overlay_vars_values = pairs(overlay_vars_values, L)};
@@ -153,10 +175,13 @@ unknown_keys(Config) ->
 
 %%% ---------------------------------------------------------------- releases
 
-%% Every `{release, ...}' form relx accepts; `{extend, R}' takes R's goals.
+%% Every `{release, ...}' form relx accepts, in order. `{extend, R}' (R of the same
+%% version, else the last R before) or `{extend, {R, Vsn}}' takes R's goals, as already extended, with the
+%% release's own goals over them (one per application, in R's place or appended), and
+%% nothing else of R: its own keys (overlays too) are not inherited (rlx_config).
 releases(Config) ->
-    Rels = [normalise(R) || R <- Config, is_tuple(R), element(1, R) =:= release],
-    [extend(R, Rels) || R <- Rels].
+    lists:reverse(lists:foldl(fun(R, Acc) -> [extend(normalise(R), Acc) | Acc] end, [],
+                              [R || R <- Config, is_tuple(R), element(1, R) =:= release])).
 
 normalise({release, {N, V}, Goals}) -> {N, V, none, Goals, []};
 normalise({release, {N, V, {extend, E}}, Goals}) -> {N, V, E, Goals, []};
@@ -166,13 +191,25 @@ normalise({release, {N, V, {extend, E}}, Goals, Cfg}) -> {N, V, E, Goals, Cfg};
 normalise({release, {N, V}, {erts, _}, Goals, Cfg}) -> {N, V, none, Goals, Cfg};
 normalise(Other) -> throw({bad_release, Other}).
 
+extend({N, V, _, Goals, _}, _) when not is_atom(N); not is_list(Goals) -> throw({bad_release, {release, {N, V}, Goals}});
 extend({N, V, none, Goals, Cfg}, _) -> {N, V, Goals, Cfg};
-extend({N, V, E, Goals, Cfg}, Rels) ->
-    EName = case E of {EN, _} -> EN; EN -> EN end,
-    case [G || {RN, _, _, G, _} <- Rels, RN =:= EName] of
-        [Base | _] -> {N, V, Base ++ Goals, Cfg};
-        [] -> throw({extend_unknown_release, N, EName})
+extend({N, V, E, Goals, Cfg}, Earlier) ->
+    {EName, EVsn} = case E of {EN, EV} -> {EN, EV}; EN -> {EN, V} end,
+    Exact = [G || {RN, RV, G, _} <- Earlier, RN =:= EName, RV =:= EVsn],
+    %% relx fails (badkey) on a bare name of another version; fastrel then takes the
+    %% nearest release of that name before this one.
+    Named = [G || is_atom(E), {RN, _, G, _} <- Earlier, RN =:= EName],
+    case Exact ++ Named of
+        [Base | _] ->
+            Merged = lists:foldl(fun(G, Acc) -> lists:keystore(goal_app(G), 1, Acc, {goal_app(G), G}) end,
+                                 [{goal_app(G), G} || G <- Base], Goals),
+            {N, V, [G || {_, G} <- Merged], Cfg};
+        [] -> throw({extend_unknown_release, N, EName, EVsn})
     end.
+
+goal_app(A) when is_atom(A) -> A;
+goal_app(T) when is_tuple(T), is_atom(element(1, T)) -> element(1, T);
+goal_app(G) -> throw({bad_goal, G}).
 
 pick_release(Config, Wanted) ->
     case {releases(Config), Wanted} of
@@ -186,11 +223,29 @@ pick_release(Config, Wanted) ->
         {Rels, N} -> find_release(N, Rels)
     end.
 
+%% relx builds the highest version of a name configured more than once.
 find_release(N, Rels) ->
     case [R || {RN, _, _, _} = R <- Rels, RN =:= N] of
-        [R | _] -> R;
+        [R | Rest] -> lists:foldl(fun(X, Best) -> case vsn_key(X) > vsn_key(Best) of true -> X; false -> Best end end, R, Rest);
         [] -> throw({unknown_release, N})
     end.
+
+%% Numbers compare as numbers ("1.10" after "1.9"); a version that is not a string
+%% (git, {cmd, ...}) is resolved later, so it never wins over the first one configured.
+vsn_key({_, V, _, _}) when ?is_path(V) ->
+    [try list_to_integer(P) catch error:badarg -> P end || P <- string:lexemes(V, ".-+")];
+vsn_key(_) -> [].
+
+%% rebar3 merges every `{overlay, L}' of the relx section into one, the later entries
+%% first (rebar_relx:merge_overlays/1: a profile's come before the project's).
+merge_overlays(Config) ->
+    case [L || {overlay, L} <- Config, is_list(L)] of
+        [] -> Config;
+        Ls -> [{overlay, lists:append(lists:reverse(Ls))} | [T || T <- Config, not is_overlay_list(T)]]
+    end.
+
+is_overlay_list({overlay, L}) -> is_list(L);
+is_overlay_list(_) -> false.
 
 %%% ---------------------------------------------------------------- errors
 
@@ -199,8 +254,9 @@ find_release(N, Rels) ->
 format_error({?MODULE, R}) -> format_error(R);
 format_error(no_release_configured) -> "No {release, ...} in the relx configuration";
 format_error({unknown_release, N}) -> io_lib:format("No release named ~p in the relx configuration", [N]);
-format_error({extend_unknown_release, N, E}) ->
-    io_lib:format("Release ~p extends ~p, which is not in the relx configuration", [N, E]);
+format_error({extend_unknown_release, N, E, V}) ->
+    io_lib:format("Release ~p extends ~p ~tp, which is not configured before it in the relx configuration", [N, E, V]);
+format_error({bad_goal, G}) -> io_lib:format("Not an application of a release in the relx configuration: ~tp", [G]);
 format_error({bad_release, T}) -> io_lib:format("Not a release in the relx configuration: ~tp", [T]);
 format_error({not_a_list, T}) -> io_lib:format("The relx configuration is not a list: ~tp", [T]);
 format_error({bad_hook_phase, P}) ->

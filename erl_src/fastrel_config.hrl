@@ -39,6 +39,10 @@
     extended_start_script_extensions = [] :: [{atom(), file:filename()}],
     %% all, or the only commands bin/NAME offers (canonical names: daemon, not start).
     extended_start_script_commands = all :: all | [atom()],
+    %% undefined: reproducible when SOURCE_DATE_EPOCH is set; true: also without it (mtimes
+    %% 0); false: never. Reproducible: every mtime of the release and its tarball is the
+    %% epoch, the tarball's entries sorted and owned by 0/0.
+    reproducible = undefined :: boolean() | undefined,
     %% Keys fastrel does not know, sorted (reported by name).
     unknown = [] :: [atom()]
 }).

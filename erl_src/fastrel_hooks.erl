@@ -25,16 +25,17 @@ phases() -> [pre_start, post_start, pre_stop, post_stop, pre_install_upgrade, po
 commands() ->
     [foreground, console, console_clean, console_boot, daemon, daemon_boot, daemon_attach,
      remote_console, ping, pid, stop, restart, reboot, rpc, eval, status, versions, escript,
-     unpack, install, upgrade, downgrade, uninstall, help].
+     unpack, install, upgrade, downgrade, uninstall, systemd_unit, help].
 
 %% @doc Other names of some commands.
 -spec aliases() -> [atom()].
-aliases() -> [start, attach, remote, remsh].
+aliases() -> [start, attach, remote, remsh, 'systemd-unit'].
 
 -spec canonical(atom()) -> atom().
 canonical(start) -> daemon;
 canonical(attach) -> daemon_attach;
 canonical(C) when C =:= remote; C =:= remsh -> remote_console;
+canonical('systemd-unit') -> systemd_unit;
 canonical(C) -> C.
 
 %% @doc The commands that replace the script with a VM or a shell: nothing runs after them.

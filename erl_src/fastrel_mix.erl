@@ -12,7 +12,7 @@
 %% heart on in daemon mode; running it again replaces that block, nothing else.
 -module(fastrel_mix).
 
--export([heart/2, tar/2, format_error/1]).
+-export([heart/2, tar/2, systemd_unit/2, format_error/1]).
 
 -define(BEGIN, "# >>> fastrel mix heart (managed block: edit with `fastrel mix heart', not by hand)\n").
 -define(END, "# <<< fastrel mix heart\n").
@@ -206,6 +206,71 @@ mix_entries(RelDir, Erts, Vsn, Apps) ->
     ++ ["releases/" ++ F || F <- lists:sort(element(2, file:list_dir(filename:join(RelDir, "releases")))),
                             filelib:is_regular(filename:join([RelDir, "releases", F]))].
 
+%% @doc A systemd service for the mix release at `RelDir' (after `heart/2': OTP's heart
+%% does not speak systemd's notify protocol). As `bin/NAME systemd-unit' of a relx-layout
+%% release: Type=notify through heart, WatchdogSec from heart's timeout (`timeout',
+%% default 60), `bin/NAME start' in the foreground, an ExecStop that waits for the VM to
+%% exit (mix's `stop' does not), heart restarting the VM and systemd the unit.
+-spec systemd_unit(file:filename(), #{timeout => pos_integer(), user => string()}) ->
+          {ok, iolist()} | {error, {?MODULE, term()}}.
+systemd_unit(RelDir0, Opts) ->
+    RelDir = filename:absname(RelDir0),
+    try
+        {_, Vsn} = start_erl_data(RelDir),
+        VsnDir = filename:join([RelDir, "releases", Vsn]),
+        filelib:is_regular(filename:join(VsnDir, "elixir")) orelse throw({not_a_mix_release, RelDir}),
+        {Name, _} = rel_file(VsnDir),
+        {ok, Env} = case file:read_file(filename:join(VsnDir, "env.sh")) of
+                        {ok, _} = R -> R;
+                        {error, _} -> throw({no_fastrel_heart, RelDir})
+                    end,
+        binary:match(Env, list_to_binary(?BEGIN)) =/= nomatch orelse throw({no_fastrel_heart, RelDir}),
+        T = maps:get(timeout, Opts, 60),
+        User = case maps:find(user, Opts) of
+                   {ok, U} -> U;
+                   error -> string:trim(os:cmd("stat -c %U -- '" ++ string:replace(RelDir, "'", "'\\''", all) ++ "' 2>/dev/null || id -un"))
+               end,
+        Bin = unit_escape(filename:join([RelDir, "bin", Name])),
+        Root = unit_escape(RelDir),
+        Quoted = unit_escape([$', string:replace(filename:join([RelDir, "bin", Name]), "'", "'\\''", all), $']),
+        {ok, ["# systemd service for the ", Name, " ", Vsn, " mix release, printed by \"fastrel systemd-unit\".\n",
+              "#   fastrel systemd-unit REL_DIR > /etc/systemd/system/", Name, ".service\n",
+              "#   systemctl daemon-reload && systemctl enable --now ", Name, "\n",
+              "#\n",
+              "# Who restarts what: heart restarts the VM when it dies or stops answering for\n",
+              "# HEART_BEAT_TIMEOUT s (running HEART_COMMAND), at most HEART_MAX_RESTARTS times in\n",
+              "# HEART_RESTART_WINDOW s; the unit stays up meanwhile (ExitType=cgroup). systemd\n",
+              "# restarts the unit when heart gives up, dies, or sends no WATCHDOG=1 for WatchdogSec.\n",
+              "[Unit]\nDescription=", Name, " ", Vsn, " (Elixir release)\n",
+              "Wants=network-online.target\nAfter=network-online.target\n\n",
+              "[Service]\nType=notify\n",
+              "# fastrel's heart sends READY=1 (first heartbeat), WATCHDOG=1 (each one) and STOPPING=1.\n",
+              "NotifyAccess=all\nExitType=cgroup\n",
+              "User=", User, "\nWorkingDirectory=", Root, "\n",
+              "RuntimeDirectory=", Name, "\nLogsDirectory=", Name, "\n",
+              "Environment=RELEASE_TMP=%t/", Name, "\n",
+              "Environment=HEART_STATE_DIR=%t/", Name, "\n",
+              "Environment=\"ELIXIR_ERL_OPTIONS=-heart -env HEART_BEAT_TIMEOUT ", integer_to_list(T), "\"\n",
+              "Environment=HEART_MAX_RESTARTS=3 HEART_RESTART_WINDOW=3600\n",
+              "Environment=\"HEART_COMMAND=", Quoted, " daemon\"\n",
+              "ExecStart=\"", Bin, "\" start\n",
+              "# mix's stop returns before the VM has finished init:stop(); wait for its pid.\n",
+              "ExecStop=/bin/sh -c 'pid=$$(\"$$0\" pid) || exit 0; \"$$0\" stop || exit 1; "
+              "while kill -0 \"$$pid\" 2>/dev/null; do sleep 1; done' \"", Bin, "\"\n",
+              "# heart's own timeout, a restart, and the new node's first heartbeat fit in it.\n",
+              "WatchdogSec=", integer_to_list(2 * T + 30), "\n",
+              "TimeoutStartSec=90\nTimeoutStopSec=90\n",
+              "# SIGTERM (init:stop()) to the VM only; heart and run_erl go with it.\n",
+              "KillMode=mixed\nRestart=on-failure\nRestartSec=5\n\n",
+              "[Install]\nWantedBy=multi-user.target\n"]}
+    catch
+        throw:Reason -> {error, {?MODULE, Reason}}
+    end.
+
+%% For a unit file: \ and " escaped (inside a quoted word), % doubled (specifiers).
+unit_escape(Text) ->
+    lists:flatmap(fun($\\) -> "\\\\"; ($") -> "\\\""; ($%) -> "%%"; (C) -> [C] end, lists:flatten(Text)).
+
 %% Across filesystems a rename fails; copy then.
 move(From, To) ->
     case file:rename(From, To) of
@@ -226,6 +291,8 @@ format_error({bad_rel_file, F}) -> lists:flatten(io_lib:format("~ts is not a rel
 format_error({bad_rel_file, F, E}) -> lists:flatten(io_lib:format("Cannot read ~ts: ~ts", [F, file:format_error(E)]));
 format_error({bad_start_erl_data, F}) -> lists:flatten(io_lib:format("~ts is not \"ERTS_VSN REL_VSN\"", [F]));
 format_error({no_rel_file, D}) -> lists:flatten(io_lib:format("~ts has no NAME.rel file", [D]));
+format_error({no_fastrel_heart, D}) ->
+    lists:flatten(io_lib:format("~ts does not run fastrel's heart (OTP's does not notify systemd): run `fastrel mix heart ~ts' first", [D, D]));
 format_error({not_a_mix_release, D}) -> lists:flatten(io_lib:format("~ts is not a mix release (no releases/VSN/elixir)", [D]));
 format_error({program_missing, P}) -> lists:flatten(io_lib:format("fastrel's ~s binary is missing", [P]));
 format_error({no_erts_bin_line, F}) -> lists:flatten(io_lib:format("~ts has no `ERTS_BIN=' line to point at fastrel's programs", [F]));

@@ -15,7 +15,7 @@ init(State) ->
                          "up from and down to UPFROM (default: the newest earlier releases/*/NAME.rel in the "
                          "output directory), as `rebar3 relup' does. Changed applications need ebin/APP.appup. "
                          "Then `rebar3 fastrel tar' packs it, and `bin/NAME upgrade VSN' installs it."},
-                  {opts, fastrel_rebar:opts() ++ fastrel_rebar:relup_opts()}]),
+                  {opts, [O || O <- fastrel_rebar:opts(), not lists:member(element(1, O), [all, relnames])] ++ fastrel_rebar:relup_opts()}]),
     {ok, rebar_state:add_provider(State, Provider)}.
 
 -spec do(term()) -> {ok, term()} | {error, term()}.

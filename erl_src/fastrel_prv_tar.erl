@@ -9,7 +9,7 @@ init(State) ->
     Provider = providers:create(
                  [{name, tar}, {module, ?MODULE}, {namespace, fastrel}, {bare, false},
                   {deps, [{fastrel, release}]},
-                  {example, "rebar3 fastrel tar [-n NAME] [--reproducible] [--compression-level N]"},
+                  {example, "rebar3 fastrel tar [-n NAME ... | --all | -m NAME,NAME] [--reproducible] [--compression-level N]"},
                   {short_desc, "Pack the assembled release into NAME-VSN.tar.gz, compressed on every core."},
                   {desc, "Assembles the release (as `rebar3 fastrel release') and packs that directory with "
                          "relnif:make_tar: the entries of `rebar3 tar', written in one pass, gzip on every core. "

@@ -7,7 +7,9 @@
 
 -spec opts() -> [tuple()].
 opts() ->
-    [{relname, $n, "relname", atom, "Release to build (default: the first configured)."},
+    [{relname, $n, "relname", atom, "Release to build (default: the first configured); several -n build several."},
+     {all, undefined, "all", boolean, "Build every release configured (the highest version of each name), in parallel."},
+     {relnames, $m, "relnames", string, "Comma-separated releases to build, in parallel."},
      {output_dir, $o, "output-dir", string, "Where releases go (default: _build/PROFILE/rel)."},
      {follow_symlinks_outside, undefined, "follow-symlinks-outside", boolean,
       "Copy and pack the targets of symlinks that point out of the directory they are in (refused by default)."}].
@@ -22,24 +24,47 @@ relup_opts() ->
     [{relvsn, $v, "relvsn", string, "Version to upgrade to (default: the one just assembled)."},
      {upfrom, $u, "upfrom", string, "Version to upgrade from (default: the newest earlier one in the output directory)."}].
 
+%% One release (-n NAME, or the default one), or several (--all, --relnames a,b, or -n
+%% given more than once), built in parallel.
 -spec release(term()) -> {ok, term()} | {error, term()}.
 release(State) ->
-    case fastrel_release:assemble(config(State), env(State)) of
-        {ok, R} ->
-            rebar_api:info("Release successfully assembled: ~ts", [maps:get(dir, R)]),
-            {ok, rebar_state:set(State, fastrel_release, R)};
+    Result = case wanted(State) of
+                 one -> case fastrel_release:assemble(config(State), env(State)) of
+                            {ok, R} -> {ok, [R]};
+                            Err -> Err
+                        end;
+                 Names -> fastrel_release:assemble_many(config(State), env(State), Names)
+             end,
+    case Result of
+        {ok, Rs} ->
+            [rebar_api:info("Release successfully assembled: ~ts", [maps:get(dir, R)]) || R <- Rs],
+            {ok, rebar_state:set(rebar_state:set(State, fastrel_release, hd(Rs)), fastrel_releases, Rs)};
         {error, {fastrel_release, _} = E} -> {error, {fastrel_prv_release, E}}
+    end.
+
+wanted(State) ->
+    {Args, _} = rebar_state:command_parsed_args(State),
+    Named = [N || {relname, N} <- Args],
+    case {proplists:get_value(all, Args, false), proplists:get_value(relnames, Args)} of
+        {true, _} -> all;
+        {_, Names} when is_list(Names) -> [list_to_atom(N) || N <- string:lexemes(Names, ", ")] ++ Named;
+        _ when length(Named) > 1 -> Named;
+        _ -> one
     end.
 
 -spec tar(term()) -> {ok, term()} | {error, term()}.
 tar(State) ->
-    R = rebar_state:get(State, fastrel_release),
+    Rs = rebar_state:get(State, fastrel_releases),
     {Args, _} = rebar_state:command_parsed_args(State),
     Extra = [{reproducible, true} || proplists:get_value(reproducible, Args, false)]
             ++ [{compression_level, L} || L <- [proplists:get_value(compression_level, Args)], is_integer(L)],
-    case fastrel_release:tar(R, Extra) of
-        {ok, Tar} ->
-            rebar_api:info("Tarball successfully created: ~ts", [Tar]),
+    Result = case Rs of
+                 [R] -> case fastrel_release:tar(R, Extra) of {ok, T} -> {ok, [T]}; Err -> Err end;
+                 _ -> fastrel_release:tar_many(Rs, Extra)
+             end,
+    case Result of
+        {ok, Tars} ->
+            [rebar_api:info("Tarball successfully created: ~ts", [Tar]) || Tar <- Tars],
             {ok, State};
         {error, E} -> {error, {fastrel_prv_tar, E}}
     end.

@@ -12,7 +12,7 @@
 %% applications rebar3 built, and everything else comes from the configuration.
 -module(fastrel_release).
 
--export([assemble/2, tar/2, format_error/1, supported_keys/0]).
+-export([assemble/2, assemble_many/3, tar/2, tar_many/2, format_error/1, supported_keys/0]).
 
 -include_lib("kernel/include/file.hrl").
 -include("fastrel_config.hrl").
@@ -30,7 +30,9 @@
 -type release() :: #{name := atom(), vsn := string(), dir := file:filename(),
                      erts_vsn := string(), include_erts := boolean(), system_libs := boolean(),
                      include_src := boolean(), overlay_targets := [string()],
-                     follow_symlinks => inside | outside}.
+                     follow_symlinks => inside | outside,
+                     %% The mtime of everything in a reproducible release, else false.
+                     reproducible => non_neg_integer() | false}.
 -export_type([env/0, release/0]).
 
 %% @doc The relx keys this assembler understands.
@@ -44,22 +46,125 @@ assemble(Config, Env) ->
     case fastrel_config:load(Config, maps:get(relname, Env, undefined)) of
         {ok, C} ->
             try
-                assemble_release(C, Env)
+                report_unknown(C, Env),
+                build_one(C, app_index(Env, C), Env, none)
             catch
                 throw:Reason -> {error, {?MODULE, Reason}}
             end;
         {error, E} -> {error, {?MODULE, E}}
     end.
 
-assemble_release(#relx{name = Name, vsn = Vsn, goals = Goals, unknown = Unknown} = C, Env) ->
+%% @doc Builds several releases (`all': every name configured) as `assemble/2' builds
+%% one, at most one per scheduler at a time. What they share is done once: the index of
+%% the applications found (every `.app' read once) and each application's copy (stripped
+%% once; the other releases copy the result). Every release is tried; if some fail, the
+%% error names each with its reason, and the others' directories are complete.
+-spec assemble_many([term()], env(), [atom()] | all) -> {ok, [release()]} | {error, {?MODULE, term()}}.
+assemble_many(Config, Env, all) ->
+    case fastrel_config:release_names(Config) of
+        {ok, Names} -> assemble_many(Config, Env, Names);
+        {error, E} -> {error, {?MODULE, E}}
+    end;
+assemble_many(Config, Env, Names) ->
+    Loaded = [fastrel_config:load(Config, N) || N <- dedup(Names)],
+    case [E || {error, E} <- Loaded] of
+        [E | _] -> {error, {?MODULE, E}};
+        [] ->
+            Cs = [C || {ok, C} <- Loaded],
+            try
+                %% The unknown keys are the same for all: reported once.
+                [report_unknown(C, Env) || C <- lists:sublist(Cs, 1)],
+                Indexes = lists:foldl(fun(#relx{lib_dirs = L} = C, Acc) when not is_map_key(L, Acc) -> Acc#{L => app_index(Env, C)};
+                                         (_, Acc) -> Acc
+                                      end, #{}, Cs),
+                Cache = spawn_link(fun() -> cache(#{}) end),
+                Results = try parallel([fun() -> build_one(C, maps:get(C#relx.lib_dirs, Indexes), Env, Cache) end || C <- Cs])
+                          after unlink(Cache), exit(Cache, kill)
+                          end,
+                case [{C#relx.name, R} || {C, {error, R}} <- lists:zip(Cs, Results)] of
+                    [] -> {ok, [R || {ok, R} <- Results]};
+                    Failed -> {error, {?MODULE, {releases_failed, Failed}}}
+                end
+            catch
+                throw:Reason -> {error, {?MODULE, Reason}}
+            end
+    end.
+
+dedup(Names) -> lists:foldl(fun(N, Acc) -> Acc ++ [N || not lists:member(N, Acc)] end, [], Names).
+
+report_unknown(#relx{unknown = Unknown, warnings_as_errors = WaE}, Env) ->
     [log(Env, "Unsupported relx keys (ignored): ~ts", [names(Unknown)]) || Unknown =/= []],
-    case {C#relx.warnings_as_errors, Unknown} of
+    case {WaE, Unknown} of
         {true, [_ | _]} -> throw({unsupported_keys, Unknown});
         _ -> ok
-    end,
-    Index = app_index(Env, C),
+    end.
+
+build_one(#relx{name = Name, vsn = Vsn, goals = Goals} = C, Index, Env, Cache) ->
     Apps = resolve(Goals, Index, C),
-    build(Name, resolve_vsn(Vsn, Env), Apps, C, Env).
+    build(Name, resolve_vsn(Vsn, Env), Apps, C, Env, Cache).
+
+%% Funs run in processes of their own, at most one per scheduler at a time; their
+%% results ({ok, _}, or {error, Reason} for a throw or a crash) in order.
+parallel(Funs) ->
+    Max = max(1, erlang:system_info(schedulers_online)),
+    parallel(lists:enumerate(Funs), #{}, #{}, Max).
+
+parallel([], Running, Done, _) when map_size(Running) =:= 0 ->
+    [V || {_, V} <- lists:sort(maps:to_list(Done))];
+parallel([{I, F} | T], Running, Done, Max) when map_size(Running) < Max ->
+    Self = self(),
+    {Pid, Ref} = spawn_monitor(fun() ->
+                                       Result = try F() catch throw:R -> {error, R} end,
+                                       Self ! {self(), Result}
+                               end),
+    parallel(T, Running#{Pid => {I, Ref}}, Done, Max);
+parallel(Queue, Running, Done, Max) ->
+    receive
+        {Pid, Result} when is_map_key(Pid, Running) ->
+            {I, Ref} = maps:get(Pid, Running),
+            erlang:demonitor(Ref, [flush]),
+            parallel(Queue, maps:remove(Pid, Running), Done#{I => Result}, Max);
+        {'DOWN', _, process, Pid, Why} when is_map_key(Pid, Running) ->
+            {I, _} = maps:get(Pid, Running),
+            parallel(Queue, maps:remove(Pid, Running), Done#{I => {error, {crashed, Why}}}, Max)
+    end.
+
+%% Which release copies an application first, and where the others find its copy: the
+%% first to ask copies it and says `done'; who asks meanwhile waits for that; who asks
+%% after copies the copy. When the copying release dies first, its waiters ask again.
+cache(Apps) ->
+    receive
+        {get, From, Key} ->
+            case maps:get(Key, Apps, undefined) of
+                undefined ->
+                    _ = monitor(process, From),
+                    From ! {cache, Key, build},
+                    cache(Apps#{Key => {building, From, []}});
+                {done, Path} ->
+                    From ! {cache, Key, {copy, Path}},
+                    cache(Apps);
+                {building, B, Ws} -> cache(Apps#{Key => {building, B, [From | Ws]}})
+            end;
+        {done, Key, Path} ->
+            {building, _, Ws} = maps:get(Key, Apps),
+            [W ! {cache, Key, {copy, Path}} || W <- Ws],
+            cache(Apps#{Key => {done, Path}});
+        {'DOWN', _, process, Pid, _} ->
+            Lost = [{K, Ws} || {K, {building, B, Ws}} <- maps:to_list(Apps), B =:= Pid],
+            [W ! {cache, K, retry} || {K, Ws} <- Lost, W <- Ws],
+            cache(maps:without([K || {K, _} <- Lost], Apps))
+    end.
+
+%% An application's copy in the release: made by `Copy' (and stripped), or copied from
+%% another release's lib/ that made it with the same settings.
+shared_copy(none, _, _, Copy) -> Copy();
+shared_copy(Cache, Key, Dst, Copy) ->
+    Cache ! {get, self(), Key},
+    receive
+        {cache, Key, build} -> Copy(), Cache ! {done, Key, Dst}, ok;
+        {cache, Key, {copy, From}} -> _ = del(Dst), copy_tree(From, Dst, []);
+        {cache, Key, retry} -> shared_copy(Cache, Key, Dst, Copy)
+    end.
 
 %%% ---------------------------------------------------------------- configuration
 
@@ -190,7 +295,7 @@ check_goal_vsns(Goals, Index) ->
 
 %%% ---------------------------------------------------------------- building
 
-build(Name, Vsn, Apps, C, Env) ->
+build(Name, Vsn, Apps, C, Env, Cache) ->
     Out = filename:absname(maps:get(output_dir, Env), maps:get(root_dir, Env)),
     Dir = filename:join(Out, inside(Out, atom_to_list(Name), release_name)),
     put(?FOLLOW, maps:get(follow_symlinks, Env, inside)),
@@ -206,7 +311,15 @@ build(Name, Vsn, Apps, C, Env) ->
     ok(filelib:ensure_path(RelVsnDir), {mkdir, RelVsnDir}),
     ok(filelib:ensure_path(filename:join(Dir, "bin")), {mkdir, "bin"}),
     Packed = [A || {_, _, _, _, Sys, _} = A <- Apps, SystemLibs orelse not Sys],
-    [copy_app(A, Dir, Dev, IncludeSrc, Excluded, ExMods) || A <- Packed],
+    Strip = C#relx.debug_info =:= strip andalso not Dev,
+    [begin
+         Dst = filename:join([Dir, "lib", atom_to_list(N) ++ "-" ++ V]),
+         Copy = fun() -> copy_app(A, Dst, Dev, IncludeSrc, Excluded, ExMods), Strip andalso strip(Dst) end,
+         case Dev of
+             true -> Copy();
+             false -> shared_copy(Cache, {N, V, Src, IncludeSrc, Excluded, proplists:get_value(N, ExMods), Strip}, Dst, Copy)
+         end
+     end || {N, V, Src, _, _, _} = A <- Packed],
     RelTerm = {release, {atom_to_list(Name), Vsn}, {erts, ErtsVsn},
                [rel_entry(N, V, Extra) || {N, V, _, _, _, Extra} <- Apps]},
     RelBase = filename:join(RelVsnDir, atom_to_list(Name)),
@@ -227,13 +340,16 @@ build(Name, Vsn, Apps, C, Env) ->
     [log(Env, "~p names bin/~ts, which is not in the release (copy it there with an overlay)", [K, S])
      || C#relx.generate_start_script, {K, S} <- fastrel_hooks:scripts(C),
         not filelib:is_regular(filename:join([Dir, "bin", S]))],
-    C#relx.debug_info =:= strip andalso not Dev andalso
-        case beam_lib:strip_release(Dir, ["Attr"]) of % relx keeps the attributes too
-            {ok, _} -> true;
-            {error, beam_lib, Why} -> throw({strip_failed, beam_lib:format_error(Why)})
-        end,
     no_group_world_write(Dir),
-    {ok, #{follow_symlinks => get(?FOLLOW), name => Name, vsn => Vsn, dir => Dir, erts_vsn => ErtsVsn, include_erts => IncludeErts =/= false,
+    Epoch = epoch(C),
+    is_integer(Epoch) andalso
+        begin
+            [log(Env, "Reproducible release: ~p was compiled without deterministic (erl_opts): its beams "
+                      "name the directory they were built in, so a build elsewhere differs", [N])
+             || {N, _, Src, _, false, _} <- Packed, not deterministic(Src)],
+            set_mtimes(Dir, Epoch)
+        end,
+    {ok, #{reproducible => Epoch, follow_symlinks => get(?FOLLOW), name => Name, vsn => Vsn, dir => Dir, erts_vsn => ErtsVsn, include_erts => IncludeErts =/= false,
            %% rebar3 tar leaves sources out unless include_src is set explicitly.
            system_libs => SystemLibs, include_src => C#relx.include_src =:= true,
            overlay_targets => Targets}}.
@@ -245,8 +361,7 @@ rel_entry(N, V, [T, L]) -> {N, V, T, L}.
 
 %% ebin, include and priv (plus src, lib, c_src with include_src), following symlinks
 %% (rebar3's priv is one); in dev mode a symlink to the application instead.
-copy_app({N, V, Src, Term, _, _}, Dir, Dev, IncludeSrc, Excluded, ExMods) ->
-    Dst = filename:join([Dir, "lib", atom_to_list(N) ++ "-" ++ V]),
+copy_app({N, _, Src, Term, _, _}, Dst, Dev, IncludeSrc, Excluded, ExMods) ->
     _ = del(Dst),
     case Dev of
         true -> ok(file:make_symlink(Src, Dst), {symlink, Dst});
@@ -256,6 +371,18 @@ copy_app({N, V, Src, Term, _, _}, Dir, Dev, IncludeSrc, Excluded, ExMods) ->
             [copy_tree(filename:join(Src, S), filename:join(Dst, S), Skip) || S <- Subs,
                                                                              filelib:is_dir(filename:join(Src, S))],
             rewrite_app(Term, Dst, Excluded, proplists:get_value(N, ExMods, []))
+    end.
+
+%% What beam_lib:strip_release/2 does to the release, one application at a time (so a
+%% stripped copy can be shared): relx keeps the attributes too.
+strip(AppDir) ->
+    case filelib:wildcard(filename:join([AppDir, "ebin", "*.beam"])) of
+        [] -> true;
+        Beams ->
+            case beam_lib:strip_files(Beams, ["Attr"]) of
+                {ok, _} -> true;
+                {error, beam_lib, Why} -> throw({strip_failed, beam_lib:format_error(Why)})
+            end
     end.
 
 rewrite_app({application, N, Props} = T, Dst, Excluded, ExMods) ->
@@ -590,6 +717,50 @@ to_list(I) when is_integer(I) -> integer_to_list(I);
 to_list(L) when is_list(L) -> L;
 to_list(T) -> lists:flatten(io_lib:format("~p", [T])).
 
+%%% ---------------------------------------------------------------- reproducible
+
+%% The mtime a reproducible release gets: SOURCE_DATE_EPOCH (as relnif:make_tar reads
+%% it), else 0 with `{reproducible, true}'; false when not reproducible.
+epoch(#relx{reproducible = false}) -> false;
+epoch(#relx{reproducible = R}) ->
+    case os:getenv("SOURCE_DATE_EPOCH") of
+        false when R =:= true -> 0;
+        false -> false;
+        S ->
+            try list_to_integer(string:trim(S)) of
+                N when N >= 0 -> N;
+                _ -> throw({bad_source_date_epoch, S})
+            catch error:badarg -> throw({bad_source_date_epoch, S})
+            end
+    end.
+
+%% Whether an application's beams were compiled with `deterministic' (no source path in
+%% their compile_info); one beam speaks for the application.
+deterministic(AppDir) ->
+    case filelib:wildcard(filename:join([AppDir, "ebin", "*.beam"])) of
+        [Beam | _] ->
+            case beam_lib:chunks(Beam, [compile_info]) of
+                {ok, {_, [{compile_info, Info}]}} -> not lists:keymember(source, 1, Info);
+                _ -> true
+            end;
+        [] -> true
+    end.
+
+%% Every file and directory (depth first, a directory after what is in it) gets the
+%% epoch as mtime and atime; symlinks (dev mode) are left alone.
+set_mtimes(Path, Epoch) ->
+    case file:read_link_info(Path) of
+        {ok, #file_info{type = symlink}} -> ok;
+        {ok, #file_info{type = Type}} ->
+            Type =:= directory andalso
+                case file:list_dir(Path) of
+                    {ok, Names} -> [set_mtimes(filename:join(Path, N), Epoch) || N <- Names];
+                    _ -> ok
+                end,
+            ok(file:write_file_info(Path, #file_info{mtime = Epoch, atime = Epoch}, [{time, posix}]), {set_mtime, Path});
+        _ -> ok
+    end.
+
 %%% ---------------------------------------------------------------- tar
 
 %% @doc Packs an assembled release into `DIR/NAME-VSN.tar.gz' with relnif:make_tar, the
@@ -611,13 +782,31 @@ tar(#{name := Name, vsn := Vsn, dir := Dir} = R, Extra) ->
            ++ case maps:get(system_libs, R, true) of
                   true -> [];
                   false -> [{variables, [{"SYSTEM_LIB_DIR", code:lib_dir()}]}, {var_tar, omit}]
-              end ++ Extra,
+              end ++ Extra
+           %% The release's own setting, unless the command line gave one (first wins); a
+           %% release map without it (fastrel tar REL_DIR) leaves it to SOURCE_DATE_EPOCH.
+           ++ [{reproducible, is_integer(E)} || E <- [maps:get(reproducible, R, undefined)], E =/= undefined],
     case relnif:make_tar(filename:join([Dir, RelVsn, N]), Opts) of
         {ok, relnif, _} ->
             Tar = filename:join(Dir, N ++ "-" ++ Vsn ++ ".tar.gz"),
             ok = file:rename(filename:join(Dir, N ++ ".tar.gz"), Tar),
+            case maps:get(reproducible, R, false) of
+                Epoch when is_integer(Epoch) -> [ok = file:write_file_info(P, #file_info{mtime = Epoch, atime = Epoch}, [{time, posix}]) || P <- [Tar, Dir]];
+                _ -> ok
+            end,
             {ok, Tar};
         {error, relnif, E} -> {error, {?MODULE, {make_tar, relnif:format_error(E)}}}
+    end.
+
+%% @doc `tar/2' for each release, in parallel (each tarball is compressed on every core,
+%% but reading and packing are not); the error names each release that failed.
+-spec tar_many([release()], [term()]) -> {ok, [file:filename()]} | {error, {?MODULE, term()}}.
+tar_many(Releases, Extra) ->
+    Results = parallel([fun() -> case tar(R, Extra) of {error, {?MODULE, E}} -> {error, E}; Ok -> Ok end end
+                        || R <- Releases]),
+    case [{maps:get(name, R), E} || {R, {error, E}} <- lists:zip(Releases, Results)] of
+        [] -> {ok, [T || {ok, T} <- Results]};
+        Failed -> {error, {?MODULE, {releases_failed, Failed}}}
     end.
 
 %%% ---------------------------------------------------------------- helpers
@@ -660,6 +849,11 @@ format_error({app_vsn_not_found, A, V, Found}) ->
 format_error({unsupported_keys, Ks}) -> io_lib:format("Unsupported relx keys (warnings_as_errors): ~ts", [names(Ks)]);
 format_error({missing_file, F}) -> io_lib:format("File not found: ~ts", [F]);
 format_error({bad_sys_config, F, _}) -> io_lib:format("~ts is not a single list term (sys.config)", [F]);
+format_error({releases_failed, Failed}) ->
+    lists:join("; ", [io_lib:format("Release ~p: ~ts", [N, format_error(R)]) || {N, R} <- Failed]);
+format_error({crashed, Why}) -> io_lib:format("crashed: ~tp", [Why]);
+format_error({bad_source_date_epoch, S}) ->
+    io_lib:format("SOURCE_DATE_EPOCH is ~tp, not a number of seconds since 1970 (a reproducible release's mtime)", [S]);
 format_error({erts_not_found, D}) -> io_lib:format("ERTS not found: ~ts", [D]);
 format_error({make_script, Text}) -> ["Boot script: ", Text];
 format_error({strip_failed, Text}) -> ["Stripping debug info (debug_info strip): ", Text];

@@ -30,14 +30,49 @@ modes_expand_in_place_and_later_keys_win_test() ->
     ?assertMatch(#relx{include_erts = true, dev_mode = true},
                  load([{release, {r, "1"}, []}, {dev_mode, true}, {include_erts, true}])).
 
-per_release_keys_override_and_overlays_add_up_test() ->
+%% As relx 4.7 (checked with rebar3 release --all): a release's own overlay replaces the
+%% global one, which extend does not pass on either.
+per_release_keys_override_and_overlays_replace_test() ->
     Terms = [{release, {a, "1"}, [kernel]},
-             {release, {b, "2", {extend, a}}, [sasl], [{include_erts, "/opt/otp"}, {overlay, [{mkdir, "y"}]}]},
+             {release, {b, "2", {extend, {a, "1"}}}, [sasl], [{include_erts, "/opt/otp"}, {overlay, [{mkdir, "y"}]}]},
+             {release, {c, "1", {extend, a}}, [sasl]},
              {overlay, [{mkdir, "x"}]}, {include_erts, true}],
     ?assertMatch(#relx{name = a, include_erts = true, overlay = [{mkdir, "x"}]}, load(Terms)),
     ?assertMatch(#relx{name = b, goals = [kernel, sasl], include_erts = "/opt/otp",
-                       overlay = [{mkdir, "x"}, {mkdir, "y"}]}, load(Terms, b)),
-    ?assertMatch(#relx{name = b}, load(Terms ++ [{default_release, {b, "2"}}])).
+                       overlay = [{mkdir, "y"}]}, load(Terms, b)),
+    ?assertMatch(#relx{name = c, goals = [kernel, sasl], include_erts = true, overlay = [{mkdir, "x"}]}, load(Terms, c)),
+    ?assertMatch(#relx{name = b}, load(Terms ++ [{default_release, {b, "2"}}])),
+    %% rebar3 merges the global overlays into one, the later entry first.
+    ?assertMatch(#relx{overlay = [{mkdir, "y"}, {mkdir, "x"}]},
+                 load([{overlay, [{mkdir, "x"}]}, {release, {a, "1"}, []}, {overlay, [{mkdir, "y"}]}])).
+
+extend_merges_goals_by_application_and_chains_test() ->
+    Terms = [{release, {a, "1"}, [kernel, {stdlib, load}, sasl]},
+             {release, {b, "1", {extend, a}}, [{sasl, temporary}, runtime_tools]},
+             {release, {c, "1", {extend, b}}, [{kernel, permanent}]}],
+    ?assertMatch(#relx{goals = [kernel, {stdlib, load}, {sasl, temporary}, runtime_tools]}, load(Terms, b)),
+    ?assertMatch(#relx{goals = [{kernel, permanent}, {stdlib, load}, {sasl, temporary}, runtime_tools]}, load(Terms, c)),
+    %% relx looks the extended release up by name and version, among those before it.
+    ?assertEqual("Release b extends a \"1\", which is not configured before it in the relx configuration",
+                 error_text([{release, {b, "1", {extend, a}}, []}, {release, {a, "1"}, []}])),
+    ?assertEqual("Release b extends a \"2\", which is not configured before it in the relx configuration",
+                 error_text([{release, {a, "1"}, []}, {release, {b, "1", {extend, {a, "2"}}}, []}])),
+    %% A bare name of another version (a crash in relx): the last one before.
+    ?assertMatch(#relx{goals = [stdlib, sasl]},
+                 load([{release, {a, "1"}, [kernel]}, {release, {a, "2"}, [stdlib]}, {release, {b, "3", {extend, a}}, [sasl]}], b)).
+
+several_releases_test() ->
+    Terms = [{release, {a, "1.9"}, [kernel]}, {release, {b, "1"}, [sasl]}, {release, {a, "1.10"}, [stdlib]}],
+    ?assertEqual({ok, [a, b]}, fastrel_config:release_names(Terms)),
+    %% A name given twice: its highest version, as relx.
+    ?assertMatch(#relx{vsn = "1.10", goals = [stdlib]}, load(Terms, a)),
+    ?assertMatch({error, {fastrel_config, no_release_configured}}, fastrel_config:release_names([{include_erts, true}])).
+
+reproducible_key_test() ->
+    ?assertMatch(#relx{reproducible = undefined}, load([{release, {r, "1"}, []}])),
+    ?assertMatch(#relx{reproducible = true}, load([{release, {r, "1"}, []}, {reproducible, true}])),
+    ?assertEqual("relx configuration: 1 is not a valid value for reproducible (true or false)",
+                 error_text([{release, {r, "1"}, []}, {reproducible, 1}])).
 
 overlay_vars_take_one_file_or_a_list_test() ->
     ?assertMatch(#relx{overlay_vars = ["v.config"]}, load([{release, {r, "1"}, []}, {overlay_vars, "v.config"}])),
@@ -62,7 +97,7 @@ releases_test() ->
     ?assertEqual("No {release, ...} in the relx configuration", error_text([{include_erts, true}])),
     ?assertEqual("No release named b in the relx configuration",
                  lists:flatten(fastrel_config:format_error(element(2, fastrel_config:load([{release, {a, "1"}, []}], b))))),
-    ?assertEqual("Release b extends c, which is not in the relx configuration",
+    ?assertEqual("Release b extends c \"1\", which is not configured before it in the relx configuration",
                  error_text([{release, {b, "1", {extend, c}}, []}])),
     ?assertEqual("The relx configuration is not a list: x",
                  lists:flatten(fastrel_config:format_error(element(2, fastrel_config:load(x, undefined))))).

@@ -405,6 +405,7 @@ NAME_TYPE=
 NAME=
 VM_COOKIE=
 VM_HEART=
+VM_HEART_TIMEOUT=
 DIST_ARGS=
 scan_vm_args() {
     _sv_files=$1
@@ -459,6 +460,20 @@ $_sv_files}"
                         _sv_want=
                         continue
                         ;;
+                    env)
+                        _sv_want=env_value
+                        [ "$_sv_tok" = HEART_BEAT_TIMEOUT ] && _sv_want=heart_timeout
+                        continue
+                        ;;
+                    env_value)
+                        _sv_want=
+                        continue
+                        ;;
+                    heart_timeout)
+                        VM_HEART_TIMEOUT=$_sv_tok
+                        _sv_want=
+                        continue
+                        ;;
                 esac
                 case $_sv_tok in
                     -sname | -name)
@@ -469,6 +484,7 @@ $_sv_files}"
                         ;;
                     -setcookie) _sv_want=cookie ;;
                     -heart) VM_HEART=yes ;;
+                    -env) _sv_want='env' ;;
                     -args_file) _sv_want='file' ;;
                     -proto_dist | -start_epmd | -epmd_module)
                         DIST_ARGS="$DIST_ARGS $_sv_tok"
@@ -662,7 +678,7 @@ known_command() {
     case $1 in
         foreground | console | console_clean | console_boot | daemon | daemon_boot | daemon_attach | \
             remote_console | ping | pid | stop | restart | reboot | rpc | eval | status | versions | \
-            escript | unpack | install | upgrade | downgrade | uninstall | help) return 0 ;;
+            escript | unpack | install | upgrade | downgrade | uninstall | systemd_unit | help) return 0 ;;
     esac
     return 1
 }
@@ -970,12 +986,83 @@ print_last_log() {
     fi
 }
 
+# $1 for a systemd unit file, in UE: \ and " escaped (for a quoted word), % doubled
+# (systemd's specifiers).
+unit_escape() {
+    UE=$(printf '%s' "$1" | sed -e 's/[\\"]/\\&/g' -e 's/%/%%/g')
+}
+
+# The systemd service for this release (see "help systemd-unit").
+print_systemd_unit() {
+    # vm.args' -env wins over the environment in the VM, so in the unit too.
+    _su_t=${VM_HEART_TIMEOUT:-${HEART_BEAT_TIMEOUT:-60}}
+    case $_su_t in '' | *[!0-9]*) _su_t=60 ;; esac
+    _su_stop=${FASTREL_STOP_TIMEOUT:-60}
+    case $_su_stop in '' | *[!0-9]*) _su_stop=60 ;; esac
+    _su_start=${FASTREL_START_TIMEOUT:-60}
+    case $_su_start in '' | *[!0-9]*) _su_start=60 ;; esac
+    _su_user=${FASTREL_UNIT_USER:-$(stat -c %U -- "$RELEASE_ROOT_DIR" 2>/dev/null || id -un)}
+    unit_escape "$RELEASE_ROOT_DIR"
+    _su_root=$UE
+    shell_quote "$RELEASE_ROOT_DIR/bin/$REL_NAME"
+    unit_escape "$SQ daemon"
+    _su_heart_cmd=$UE
+    _su_flags=
+    [ -z "$VM_HEART" ] && _su_flags="
+# vm.args has no -heart: READY=1 and WATCHDOG=1 come from heart.
+Environment=ERL_FLAGS=-heart"
+    cat <<EOF
+# systemd service for the $REL_NAME $REL_VSN release, printed by "bin/$REL_NAME systemd-unit".
+#   bin/$REL_NAME systemd-unit > /etc/systemd/system/$REL_NAME.service
+#   systemctl daemon-reload && systemctl enable --now $REL_NAME
+#
+# Who restarts what: heart restarts the VM when it dies or stops answering for
+# HEART_BEAT_TIMEOUT s (running HEART_COMMAND), at most HEART_MAX_RESTARTS times in
+# HEART_RESTART_WINDOW s; the unit stays up meanwhile (ExitType=cgroup). systemd
+# restarts the unit when heart gives up, dies, or sends no WATCHDOG=1 for WatchdogSec.
+[Unit]
+Description=$REL_NAME $REL_VSN (Erlang/OTP release)
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=notify
+# heart sends READY=1 (first heartbeat), WATCHDOG=1 (each one) and STOPPING=1.
+NotifyAccess=all
+ExitType=cgroup
+User=$_su_user
+WorkingDirectory=$_su_root
+RuntimeDirectory=$REL_NAME
+LogsDirectory=$REL_NAME
+Environment=RUNNER_LOG_DIR=%L/$REL_NAME
+Environment=HEART_STATE_DIR=%t/$REL_NAME
+Environment=HEART_BEAT_TIMEOUT=$_su_t
+Environment=HEART_MAX_RESTARTS=${HEART_MAX_RESTARTS:-3} HEART_RESTART_WINDOW=${HEART_RESTART_WINDOW:-3600}
+Environment="HEART_COMMAND=$_su_heart_cmd"
+Environment=FASTREL_STOP_TIMEOUT=$_su_stop$_su_flags
+ExecStart="$_su_root/bin/$REL_NAME" foreground
+# Returns once the VM has finished init:stop() and exited.
+ExecStop="$_su_root/bin/$REL_NAME" stop
+# heart's own timeout, a restart, and the new node's first heartbeat fit in it.
+WatchdogSec=$((2 * _su_t + 30))
+TimeoutStartSec=$((_su_start + 30))
+TimeoutStopSec=$((_su_stop + 30))
+# SIGTERM (init:stop()) to the VM only; heart and run_erl go with it.
+KillMode=mixed
+Restart=on-failure
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+EOF
+}
+
 usage() {
     case $1 in
         '' | help | foreground | console | console_clean | console_boot | daemon | start | \
             daemon_boot | daemon_attach | attach | remote_console | remote | remsh | ping | \
             pid | stop | restart | reboot | rpc | eval | status | versions | escript | \
-            unpack | install | upgrade | downgrade | uninstall)
+            unpack | install | upgrade | downgrade | uninstall | systemd-unit | systemd_unit)
             cat <<EOF
 Usage: ${SCRIPT##*/} COMMAND [ARGS]
 
@@ -1012,6 +1099,9 @@ releases/VSN/NAME-VSN.tar.gz or releases/VSN/NAME.tar.gz):
 
 Other:
   escript PATH [ARGS]   Run the escript PATH (relative to the release root) with the release's ERTS
+  systemd-unit          Print a systemd service for the release (Type=notify through heart,
+                        WatchdogSec from HEART_BEAT_TIMEOUT, foreground, stop waits for the VM;
+                        User: FASTREL_UNIT_USER or the release's owner)
   help [COMMAND]        This text
 
 Environment: PIPE_DIR, RUNNER_LOG_DIR, VMARGS_PATH, RELX_CONFIG_PATH, RELX_REPLACE_OS_VARS,
@@ -1066,6 +1156,7 @@ case $COMMAND in
     start) COMMAND_NAME=daemon ;;
     attach) COMMAND_NAME=daemon_attach ;;
     remote | remsh) COMMAND_NAME=remote_console ;;
+    systemd-unit) COMMAND_NAME=systemd_unit ;;
     *) COMMAND_NAME=$COMMAND ;;
 esac
 COMMAND_ARGS=
@@ -1421,6 +1512,10 @@ case $COMMAND in
         esac
         run_phase post_install_upgrade
         finish
+        ;;
+
+    systemd-unit | systemd_unit)
+        print_systemd_unit
         ;;
 
     help)
