@@ -68,7 +68,7 @@ pub fn expand(file: &Path, root: &Path) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut seen = Vec::new();
     let mut stack: Vec<std::vec::IntoIter<Vec<u8>>> = Vec::new();
-    let mut open = |path: PathBuf, seen: &mut Vec<PathBuf>| -> Option<std::vec::IntoIter<Vec<u8>>> {
+    let open = |path: PathBuf, seen: &mut Vec<PathBuf>| -> Option<std::vec::IntoIter<Vec<u8>>> {
         if seen.len() >= MAX_FILES || seen.contains(&path) {
             return None;
         }
