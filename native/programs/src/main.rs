@@ -21,9 +21,11 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::ExitCode;
 
+/// A program's `main`.
+type Main = fn() -> ExitCode;
+
 /// The programs, by the name each is run as.
-const PROGRAMS: [(&str, fn() -> ExitCode); 3] =
-    [("heart", heart::main), ("run_erl", run_erl::main), ("to_erl", to_erl::main)];
+const PROGRAMS: [(&str, Main); 3] = [("heart", heart::main), ("run_erl", run_erl::main), ("to_erl", to_erl::main)];
 
 const USAGE: &str = "usage: fastrel_programs vmargs FILE ROOT | render SRC DST\n\
                      (or run as heart, run_erl or to_erl through a link of that name)\n";
