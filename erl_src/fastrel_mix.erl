@@ -30,7 +30,10 @@ heart(RelDir0, Opts) ->
         ErtsBin = filename:join([RelDir, "erts-" ++ Erts, "bin"]),
         Where = case filelib:is_dir(ErtsBin) of
                     true ->
-                        [install(filename:join(ErtsBin, P), program(P)) || P <- fastrel_overlay:programs()],
+                        case fastrel_overlay:install_programs(ErtsBin) of
+                            ok -> ok;
+                            {error, E} -> throw({overlay, fastrel_overlay:format_error(E)})
+                        end,
                         ErtsBin;
                     false ->
                         Ovl = filename:join([RelDir, "fastrel", "erts"]),
@@ -56,12 +59,6 @@ start_erl_data(RelDir) ->
                 _ -> throw({bad_start_erl_data, File})
             end;
         {error, _} -> throw({not_a_release, RelDir})
-    end.
-
-program(P) ->
-    case fastrel_overlay:program_binary(P) of
-        {ok, B} -> B;
-        {error, not_found} -> throw({program_missing, P})
     end.
 
 %% Only the first, user-editable `ERTS_BIN=' line; the second (written by mix when ERTS
@@ -227,7 +224,6 @@ format_error({bad_rel_file, F, E}) -> lists:flatten(io_lib:format("Cannot read ~
 format_error({bad_start_erl_data, F}) -> lists:flatten(io_lib:format("~ts is not \"ERTS_VSN REL_VSN\"", [F]));
 format_error({no_rel_file, D}) -> lists:flatten(io_lib:format("~ts has no NAME.rel file", [D]));
 format_error({not_a_mix_release, D}) -> lists:flatten(io_lib:format("~ts is not a mix release (no releases/VSN/elixir)", [D]));
-format_error({program_missing, P}) -> lists:flatten(io_lib:format("fastrel's ~s binary is missing", [P]));
 format_error({no_erts_bin_line, F}) -> lists:flatten(io_lib:format("~ts has no `ERTS_BIN=' line to point at fastrel's programs", [F]));
 format_error({broken_block, F}) -> lists:flatten(io_lib:format("~ts has a fastrel block without its end marker", [F]));
 format_error({tar, Text}) -> lists:flatten(Text);

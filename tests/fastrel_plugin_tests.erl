@@ -50,11 +50,15 @@ same_release_as_relx_test_() ->
         List = fun(D) -> lists:sort([F -- D || F <- filelib:wildcard(D ++ "/**"), not filelib:is_dir(F)]) end,
         Relx = List(Theirs), Fastrel = List(Ours),
         ?assertEqual(["/bin/install_upgrade.escript", "/bin/nodetool"], Relx -- Fastrel),
-        ?assertEqual(["/fastrel/bin/heart", "/fastrel/bin/run_erl", "/fastrel/bin/to_erl"], Fastrel -- Relx),
-        %% The bundled ERTS runs fastrel's programs.
-        [?assertEqual(read(filename:join([repo(), "priv", P])),
-                      read(filename:join([Ours, "erts-" ++ erlang:system_info(version), "bin", P])))
-         || P <- ["heart", "run_erl", "to_erl"]],
+        ErtsBin = "/erts-" ++ erlang:system_info(version) ++ "/bin/",
+        ?assertEqual([ErtsBin ++ "fastrel_programs", "/fastrel/bin/fastrel_programs", "/fastrel/bin/heart",
+                      "/fastrel/bin/run_erl", "/fastrel/bin/to_erl"], Fastrel -- Relx),
+        %% The bundled ERTS runs fastrel's programs: one executable, each program a link
+        %% to it beside it.
+        [begin
+             ?assertEqual(read(filename:join([repo(), "priv", P])), read(Ours ++ Dir1 ++ P)),
+             ?assertEqual({ok, "fastrel_programs"}, file:read_link(Ours ++ Dir1 ++ P))
+         end || P <- ["heart", "run_erl", "to_erl"], Dir1 <- [ErtsBin, "/fastrel/bin/"]],
         %% tar: relx's entries, in relx's order, with fastrel's programs for relx's scripts.
         {0, TarOut} = rebar3(Dir, ["fastrel", "tar"]),
         ?assertNotEqual(nomatch, string:find(TarOut, "Tarball successfully created")),
