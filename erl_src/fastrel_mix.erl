@@ -154,7 +154,7 @@ tar(RelDir0, Opts) ->
         case Mix of
             true ->
                 Entries = mix_entries(RelDir, Erts, Vsn, Apps),
-                case relnif:tar_files(Out, [{filename:join(RelDir, E), E} || E <- Entries], maps:get(opts, Opts, [])) of
+                case relnif:tar_files(Out, [{filename:join(RelDir, E), E} || E <- Entries], [{symlinks, beside} | maps:get(opts, Opts, [])]) of
                     ok -> {ok, Out};
                     {error, relnif, E} -> throw({tar, relnif:format_error(E)})
                 end;

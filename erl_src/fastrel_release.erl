@@ -594,7 +594,7 @@ tar(#{name := Name, vsn := Vsn, dir := Dir} = R, Extra) ->
             ++ [filename:join(RelVsn, F) || F <- ["vm.args.src", "vm.args", "start_clean.boot", "no_dot_erlang.boot"],
                                            Exists(filename:join(RelVsn, F))]
             ++ ["releases/start_erl.data", "bin", "fastrel", "releases/RELEASES"],
-    Opts = [silent, {path, [filename:join([Dir, "lib", "*", "ebin"])]}, {outdir, Dir},
+    Opts = [silent, {path, [filename:join([Dir, "lib", "*", "ebin"])]}, {outdir, Dir}, {symlinks, beside},
             {extra_files, [{filename:join(Dir, F), F} || F <- Files, Exists(F)]}]
            ++ [{dirs, [include, src]} || maps:get(include_src, R, false)]
            ++ [{erts, Dir} || maps:get(include_erts, R, false)]
