@@ -30,7 +30,10 @@ heart(RelDir0, Opts) ->
         ErtsBin = filename:join([RelDir, "erts-" ++ Erts, "bin"]),
         Where = case filelib:is_dir(ErtsBin) of
                     true ->
-                        [install(filename:join(ErtsBin, P), program(P)) || P <- fastrel_overlay:programs()],
+                        case fastrel_overlay:install_programs(ErtsBin) of
+                            ok -> ok;
+                            {error, E} -> throw({overlay, fastrel_overlay:format_error(E)})
+                        end,
                         ErtsBin;
                     false ->
                         Ovl = filename:join([RelDir, "fastrel", "erts"]),
@@ -56,12 +59,6 @@ start_erl_data(RelDir) ->
                 _ -> throw({bad_start_erl_data, File})
             end;
         {error, _} -> throw({not_a_release, RelDir})
-    end.
-
-program(P) ->
-    case fastrel_overlay:program_binary(P) of
-        {ok, B} -> B;
-        {error, not_found} -> throw({program_missing, P})
     end.
 
 %% Only the first, user-editable `ERTS_BIN=' line; the second (written by mix when ERTS
@@ -157,7 +154,7 @@ tar(RelDir0, Opts) ->
         case Mix of
             true ->
                 Entries = mix_entries(RelDir, Erts, Vsn, Apps),
-                case relnif:tar_files(Out, [{filename:join(RelDir, E), E} || E <- Entries], maps:get(opts, Opts, [])) of
+                case relnif:tar_files(Out, [{filename:join(RelDir, E), E} || E <- Entries], [{symlinks, beside} | maps:get(opts, Opts, [])]) of
                     ok -> {ok, Out};
                     {error, relnif, E} -> throw({tar, relnif:format_error(E)})
                 end;
@@ -294,7 +291,6 @@ format_error({no_rel_file, D}) -> lists:flatten(io_lib:format("~ts has no NAME.r
 format_error({no_fastrel_heart, D}) ->
     lists:flatten(io_lib:format("~ts does not run fastrel's heart (OTP's does not notify systemd): run `fastrel mix heart ~ts' first", [D, D]));
 format_error({not_a_mix_release, D}) -> lists:flatten(io_lib:format("~ts is not a mix release (no releases/VSN/elixir)", [D]));
-format_error({program_missing, P}) -> lists:flatten(io_lib:format("fastrel's ~s binary is missing", [P]));
 format_error({no_erts_bin_line, F}) -> lists:flatten(io_lib:format("~ts has no `ERTS_BIN=' line to point at fastrel's programs", [F]));
 format_error({broken_block, F}) -> lists:flatten(io_lib:format("~ts has a fastrel block without its end marker", [F]));
 format_error({tar, Text}) -> lists:flatten(Text);

@@ -10,7 +10,10 @@
 %% fastrel's.
 -module(fastrel_overlay).
 
--export([create/1, create/2, heart_binary/0, program_binary/1, programs/0, format_error/1]).
+%% heart, run_erl and to_erl are one executable, run under each name.
+-define(EXECUTABLE, "fastrel_programs").
+
+-export([create/1, create/2, heart_binary/0, program_binary/1, programs/0, install_programs/1, format_error/1]).
 
 %% @doc Creates (or refreshes) the overlay in `Dir'; returns the `erl' to run.
 -spec create(file:filename()) -> {ok, file:filename()} | {error, {?MODULE, term()}}.
@@ -29,13 +32,10 @@ create(Dir0, Opts) ->
     try
         ok(filelib:ensure_path(Bin), {mkdir, Bin}),
         {ok, Names} = ok(file:list_dir(ErtsBin), {list, ErtsBin}),
-        Ours = programs(),
+        Ours = [?EXECUTABLE | programs()],
         [symlink(filename:join(ErtsBin, N), filename:join(Bin, N))
          || N <- Names, not lists:member(N, ["erl" | Ours])],
-        [begin
-             {ok, Prog} = ok(program_binary(P), {binary, P}),
-             install(filename:join(Bin, P), Prog)
-         end || P <- Ours],
+        install_all(Bin),
         Erl = filename:join(Dir, "erl"),
         install(Erl, erl_script(Root, Bin)),
         _ = Opts,
@@ -49,14 +49,34 @@ create(Dir0, Opts) ->
 -spec programs() -> [string()].
 programs() -> ["heart", "run_erl", "to_erl"].
 
+%% @doc Puts fastrel's programs into `BinDir': one executable, `fastrel_programs', and
+%% `heart', `run_erl' and `to_erl' as links to it beside it (it runs as the program it is
+%% called by). Links within one directory are what `erl_tar:extract/2' (and so
+%% `release_handler:unpack_release/1') accepts.
+-spec install_programs(file:filename()) -> ok | {error, {?MODULE, term()}}.
+install_programs(BinDir) ->
+    try
+        ok(filelib:ensure_path(BinDir), {mkdir, BinDir}),
+        install_all(BinDir)
+    catch
+        throw:Reason -> {error, {?MODULE, Reason}}
+    end.
+
+install_all(Bin) ->
+    {ok, Prog} = ok(program_binary(?EXECUTABLE), {binary, ?EXECUTABLE}),
+    install(filename:join(Bin, ?EXECUTABLE), Prog),
+    [symlink(?EXECUTABLE, filename:join(Bin, P)) || P <- programs()],
+    ok.
+
 %% @doc The bytes of fastrel's heart.
 -spec heart_binary() -> {ok, binary()} | {error, not_found}.
 heart_binary() -> program_binary("heart").
 
-%% @doc The bytes of one of fastrel's programs: from the application's priv dir, or from
-%% the escript.
+%% @doc The bytes of one of fastrel's programs (all are `fastrel_programs'): from the
+%% application's priv dir, or from the escript.
 -spec program_binary(string()) -> {ok, binary()} | {error, not_found}.
-program_binary(Name) ->
+program_binary(_Name) ->
+    Name = ?EXECUTABLE,
     Priv = code:priv_dir(fastrel),
     case is_list(Priv) andalso file:read_file(filename:join(Priv, Name)) of
         {ok, Bin} -> {ok, Bin};

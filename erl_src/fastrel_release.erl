@@ -567,13 +567,7 @@ default_vm_args(Name) ->
 %% fastrel's heart, run_erl and to_erl in fastrel/bin; with a bundled ERTS, its bin with
 %% those three replaced.
 programs(Dir, IncludeErts, ErtsVsn) ->
-    FBin = filename:join([Dir, "fastrel", "bin"]),
-    ok(filelib:ensure_path(FBin), {mkdir, FBin}),
-    Ours = fastrel_overlay:programs(),
-    [begin
-         {ok, Bytes} = program(P),
-         write(filename:join(FBin, P), Bytes, 8#755)
-     end || P <- Ours],
+    install_programs(filename:join([Dir, "fastrel", "bin"])),
     case IncludeErts of
         false -> ok;
         _ ->
@@ -586,19 +580,16 @@ programs(Dir, IncludeErts, ErtsVsn) ->
             filelib:is_dir(ErtsBin) orelse throw({erts_not_found, ErtsBin}),
             ok(filelib:ensure_path(To), {mkdir, To}),
             {ok, Names} = file:list_dir(ErtsBin),
+            Ours = ["fastrel_programs" | fastrel_overlay:programs()],
             [copy_tree(filename:join(ErtsBin, F), filename:join(To, F), [])
              || F <- Names, F =/= "yielding_c_fun", not lists:member(F, Ours)],
-            [begin
-                 {ok, Bytes} = program(P),
-                 write(filename:join(To, P), Bytes, 8#755)
-             end || P <- Ours],
-            ok
+            install_programs(To)
     end.
 
-program(P) ->
-    case fastrel_overlay:program_binary(P) of
-        {ok, B} -> {ok, B};
-        {error, not_found} -> throw({program_missing, P})
+install_programs(Bin) ->
+    case fastrel_overlay:install_programs(Bin) of
+        ok -> ok;
+        {error, E} -> throw({programs, fastrel_overlay:format_error(E)})
     end.
 
 start_script(C, Dir, Name, Vsn, ErtsVsn) ->
@@ -774,7 +765,7 @@ tar(#{name := Name, vsn := Vsn, dir := Dir} = R, Extra) ->
             ++ [filename:join(RelVsn, F) || F <- ["vm.args.src", "vm.args", "start_clean.boot", "no_dot_erlang.boot"],
                                            Exists(filename:join(RelVsn, F))]
             ++ ["releases/start_erl.data", "bin", "fastrel", "releases/RELEASES"],
-    Opts = [silent, {path, [filename:join([Dir, "lib", "*", "ebin"])]}, {outdir, Dir},
+    Opts = [silent, {path, [filename:join([Dir, "lib", "*", "ebin"])]}, {outdir, Dir}, {symlinks, beside},
             {extra_files, [{filename:join(Dir, F), F} || F <- Files, Exists(F)]}]
            ++ [{dirs, [include, src]} || maps:get(include_src, R, false)]
            ++ [{erts, Dir} || maps:get(include_erts, R, false)]
@@ -858,7 +849,7 @@ format_error({erts_not_found, D}) -> io_lib:format("ERTS not found: ~ts", [D]);
 format_error({make_script, Text}) -> ["Boot script: ", Text];
 format_error({strip_failed, Text}) -> ["Stripping debug info (debug_info strip): ", Text];
 format_error({make_tar, Text}) -> ["Tarball: ", Text];
-format_error({program_missing, P}) -> io_lib:format("fastrel's ~s binary is missing (rebar3 compile builds it)", [P]);
+format_error({programs, Text}) -> ["fastrel's programs: ", Text];
 format_error({template_missing, F}) -> io_lib:format("fastrel's template ~s is missing", [F]);
 format_error({outside_release, What, T, Dir}) ->
     io_lib:format("Refusing to write ~ts (~tp): it is outside the release directory ~ts", [T, What, Dir]);

@@ -67,6 +67,8 @@ make_tar(RelName) ->
 %% Unlike systools it refuses entries named outside the root (absolute or `..'), symlinks
 %% inside a packed directory that point out of it (`{follow_symlinks, outside}' packs
 %% their targets) and files whose size changes while read; modes lose group/world write.
+%% `{symlinks, beside}' packs a symlink to a file beside it as a link, not a copy (systools
+%% copies; fastrel's releases use it for their programs, one executable under three names).
 -spec make_tar(string(), [term()]) -> result().
 make_tar(RelName, Opts) when is_list(RelName), is_list(Opts) ->
     proper_options(RelName, Opts),
@@ -82,7 +84,8 @@ make_tar(RelName, Opts) ->
 %% @doc Packs `[{From, To}]' (files or directories, recursively, symlinks followed) into
 %% the gzip tarball `Out', in that order, compressed on every core. Options:
 %% `{compression_level, 0..9}', `{reproducible, true}' (or `SOURCE_DATE_EPOCH'),
-%% `{follow_symlinks, outside}' (as in `make_tar/2'; the same refusals apply).
+%% `{follow_symlinks, outside}' and `{symlinks, beside}' (as in `make_tar/2'; the same
+%% refusals apply).
 -spec tar_files(file:filename(), [{file:filename(), string()}], [term()]) -> ok | {error, relnif, term()}.
 tar_files(_Out, Entries, Opts) when not is_list(Opts); not is_list(Entries) ->
     {error, relnif, {bad_tar_files_args, Entries, Opts}};
@@ -96,7 +99,8 @@ tar_files_run(Out, Entries, Opts) ->
     Level = case get_flag(compression_level, Opts) of {_, L} when is_integer(L) -> L; _ -> 6 end,
     Repro = case reproducible(Opts) of [{reproducible, T}] -> T; [] -> false end,
     Args = {bin(filename:flatten(Out)), [{bin(filename:flatten(F)), bin(T)} || {F, T} <- Entries], Level, Repro,
-            element(2, get_flag(follow_symlinks, Opts ++ [{follow_symlinks, inside}]))},
+            element(2, get_flag(follow_symlinks, Opts ++ [{follow_symlinks, inside}])),
+            element(2, get_flag(symlinks, Opts ++ [{symlinks, follow}]))},
     case decode(nif_tar_files(term_to_binary(Args))) of
         {ok, ok} -> ok;
         {error, E} -> {error, relnif, E}
@@ -421,6 +425,7 @@ run_tar_checked(RelName0, Opts) ->
             {erts_all, lists:member(erts_all, Opts)},
             {compression_level, case get_flag(compression_level, Opts) of {_, L} -> L; false -> 6 end},
             {follow_symlinks, element(2, get_flag(follow_symlinks, Opts ++ [{follow_symlinks, inside}]))},
+            {symlinks, element(2, get_flag(symlinks, Opts ++ [{symlinks, follow}]))},
             {unicode_range, io:printable_range() =:= unicode},
             {cwd, bin(cwd())}
             | Erts ++ reproducible(Opts)
@@ -605,6 +610,7 @@ valid_tar_option({extra_files, F}) when is_list(F) -> true;
 valid_tar_option({compression_level, L}) when is_integer(L), L >= 0, L =< 9 -> true;
 valid_tar_option({reproducible, B}) when is_boolean(B) -> true;
 valid_tar_option({follow_symlinks, F}) when F =:= inside; F =:= outside -> true;
+valid_tar_option({symlinks, S}) when S =:= follow; S =:= beside -> true;
 valid_tar_option(_) -> false.
 
 atom_list([A | T]) when is_atom(A) -> atom_list(T);

@@ -46,8 +46,8 @@ in_root() { # in_root OTP
     tar -C "$repo" --exclude=./target --exclude=./_build --exclude=./priv/relnif_nif.so \
         --exclude=./.git/worktrees -cf - . |
         tar -C "$root$repo" -xf -
-    for p in heart run_erl to_erl; do cp -f "target/release/$p" "$root$repo/target/release/$p"; done
-    for p in heart run_erl to_erl; do cp -f "target/release/$p" "$root/opt/fastrel-prebuilt/$p"; done
+    for p in heart run_erl to_erl fastrel_programs; do cp -f "target/release/$p" "$root$repo/target/release/$p"; done
+    cp -f target/release/fastrel_programs "$root/opt/fastrel-prebuilt/fastrel_programs"
     cp -f target/release/libfastrel_nif.so "$root/opt/fastrel-prebuilt/relnif_nif.so"
     cp -f target/fastrel-tests.tar.zst "$root/opt/fastrel-prebuilt/"
     cp -f "$(command -v cargo-nextest)" "$root/usr/local/bin/cargo-nextest"

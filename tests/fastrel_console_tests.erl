@@ -8,7 +8,7 @@
 
 -include_lib("eunit/include/eunit.hrl").
 
--import(fastrel_os, [wait_until/2, alive/1, kill/1, ppid/1, ppid_or_undefined/1, exe/1, collect/3]).
+-import(fastrel_os, [wait_until/2, alive/1, kill/1, ppid/1, ppid_or_undefined/1, exe/1, program/1, collect/3]).
 
 -define(PAIRINGS, [{fastrel, fastrel}, {otp, fastrel}, {fastrel, otp}, {otp, otp}]).
 
@@ -132,8 +132,8 @@ chapter_counter_survives_kill_9_test_() ->
         First = read_pids(Pids, undefined),
         {Vm1, Heart1} = First,
         Daemon1 = ppid(Vm1),
-        ?assertEqual(filename:join([Dir, "ovl", "bin", "heart"]), exe(Heart1)),
-        ?assertEqual(RunErl, exe(Daemon1)),
+        ?assertEqual(filename:join([Dir, "ovl", "bin", "heart"]), program(Heart1)),
+        ?assertEqual(RunErl, program(Daemon1)),
         try
             true = wait_until(fun() -> count(Counter) >= 5 end, 10000),
             os:cmd("kill -9 " ++ Vm1),
@@ -145,7 +145,7 @@ chapter_counter_survives_kill_9_test_() ->
                 {ok, Log} = file:read_file(filename:join(Dir, "l/erlang.log.1")),
                 ?assertEqual(2, length(binary:matches(Log, <<"===== LOGGING STARTED">>))),
                 ?assertMatch({match, _}, re:run(Log, "counter resumes at [1-9]")),
-                ?assertEqual(RunErl, exe(ppid(Vm2)))
+                ?assertEqual(RunErl, program(ppid(Vm2)))
             after
                 %% heart first, so killing the VM does not start it again.
                 kill([Heart2]), kill([Vm2, ppid_or_undefined(Vm2)])

@@ -8,7 +8,7 @@
 
 -include_lib("eunit/include/eunit.hrl").
 
--import(fastrel_os, [wait_until/2, alive/1, kill/1, ppid/1, ppid_or_undefined/1, exe/1, collect/3]).
+-import(fastrel_os, [wait_until/2, alive/1, kill/1, ppid/1, ppid_or_undefined/1, exe/1, program/1, collect/3]).
 
 repo() -> {ok, Cwd} = file:get_cwd(), Cwd.
 
@@ -89,8 +89,8 @@ chapter(IncludeErts, Epmd) ->
     ?assertEqual(IncludeErts, filelib:wildcard(filename:join(Rel, "erts-*")) =/= []),
     try
         Ours3 = fun(P) -> {ok, B} = file:read_file(filename:join([repo(), "priv", P])), B end,
-        ?assertEqual(filename:join([Erts, "bin", "heart"]), exe(Heart1)),
-        ?assertEqual(filename:join([Erts, "bin", "run_erl"]), exe(RunErl1)),
+        ?assertEqual(filename:join([Erts, "bin", "heart"]), program(Heart1)),
+        ?assertEqual(filename:join([Erts, "bin", "run_erl"]), program(RunErl1)),
         [?assertEqual({ok, Ours3(P)}, file:read_file(filename:join([Erts, "bin", P]))) || P <- ["heart", "run_erl", "to_erl"]],
         %% to_erl (fastrel's, from the release) attaches and shows the console.
         ToErl = open_port({spawn_executable, filename:join([Erts, "bin", "to_erl"])},
@@ -111,7 +111,7 @@ chapter(IncludeErts, Epmd) ->
             ?assert(wait_until(fun() -> count(Counter) > Was end, 20000)),
             {ok, Log} = file:read_file(filename:join([Rel, "tmp", "log", "erlang.log.1"])),
             ?assertNotEqual(nomatch, binary:match(Log, <<"Executed">>)),
-            ?assertEqual(filename:join([Erts, "bin", "heart"]), exe(Heart2)),
+            ?assertEqual(filename:join([Erts, "bin", "heart"]), program(Heart2)),
             %% stop: for good.
             {0, _} = run(Bin, ["stop"], Dir, Env),
             ?assert(wait_until(fun() -> not alive(Vm2) end, 20000)),

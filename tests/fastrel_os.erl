@@ -3,7 +3,7 @@
 %% /proc, killing by PID, and reading a port until a needle shows up.
 -module(fastrel_os).
 
--export([scratch/1, example_project/3, wait_until/2, alive/1, kill/1, kill_within/1, ppid/1, ppid_or_undefined/1, exe/1, collect/3, with_epmd/1]).
+-export([scratch/1, example_project/3, wait_until/2, alive/1, kill/1, kill_within/1, ppid/1, ppid_or_undefined/1, exe/1, program/1, collect/3, with_epmd/1]).
 
 %% A fresh directory of the suite's own under _build/SUITE/, unique per VM and call.
 -spec scratch(string()) -> file:filename().
@@ -86,6 +86,14 @@ ppid_or_undefined(P) -> try ppid(P) catch _:_ -> undefined end.
 
 -spec exe(string()) -> string().
 exe(P) -> {ok, E} = file:read_link("/proc/" ++ P ++ "/exe"), E.
+
+%% The program an OS process runs, as the path it was started by: fastrel's heart,
+%% run_erl and to_erl are one executable run through links named so, so the executable's
+%% directory and the process's name (its link's).
+-spec program(string()) -> string().
+program(P) ->
+    {ok, Comm} = file:read_file("/proc/" ++ P ++ "/comm"),
+    filename:join(filename:dirname(exe(P)), string:trim(binary_to_list(Comm))).
 
 %% A port's output until Match (a binary to find, or a predicate on all output so far)
 %% holds; an error if the port exits first or Ms pass.

@@ -145,6 +145,8 @@ esac
 
 REL_DIR=$RELEASE_ROOT_DIR/releases/$REL_VSN
 FASTREL_BIN=$RELEASE_ROOT_DIR/fastrel/bin
+# heart, run_erl, to_erl and the start script's helpers, in one executable.
+FASTREL_PROGRAMS=$FASTREL_BIN/fastrel_programs
 
 export REL_NAME REL_VSN RELEASE_ROOT_DIR
 RELEASE_NAME=$REL_NAME
@@ -330,27 +332,10 @@ TO_ERL=$BINDIR/to_erl
 # ---------------------------------------------------------------------------------------
 # vm.args and sys.config: ${VAR} / ${VAR:-default} rendering (relx semantics).
 
-# render_file SRC DST: replace ${VAR} and ${VAR:-default} in SRC from the environment.
+# render_file SRC DST: replace ${VAR} and ${VAR:-default} in SRC from the environment
+# (fastrel_programs: relx's rules, DST replaced whole or not at all).
 render_file() {
-    _rf_tmp=$2.tmp.$$
-    awk '{
-        line = $0; out = ""
-        while (match(line, /[$][{][^}]*[}]/)) {
-            tok = substr(line, RSTART + 2, RLENGTH - 3)
-            p = index(tok, ":-")
-            if (p > 0) {
-                val = ENVIRON[substr(tok, 1, p - 1)]
-                if (val == "") val = substr(tok, p + 2)
-            } else {
-                val = ENVIRON[tok]
-            }
-            out = out substr(line, 1, RSTART - 1) val
-            line = substr(line, RSTART + RLENGTH)
-        }
-        print out line
-    }' "$1" 2>/dev/null > "$_rf_tmp" && mv -f -- "$_rf_tmp" "$2" 2>/dev/null && return 0
-    rm -f -- "$_rf_tmp" 2>/dev/null
-    return 1
+    "$FASTREL_PROGRAMS" render "$1" "$2" 2>/dev/null
 }
 
 # prepare_config NAME USER_PATH: sets CFG_OUT to the file the VM should read.
@@ -407,93 +392,12 @@ VM_COOKIE=
 VM_HEART=
 VM_HEART_TIMEOUT=
 DIST_ARGS=
+# The node's name, cookie and distribution flags, read as erlexec reads vm.args (quotes,
+# comments, backslashes, -args_file) by fastrel_programs, which prints sh assignments.
 scan_vm_args() {
-    _sv_files=$1
-    _sv_seen=
-    _sv_count=0
-    while [ -n "$_sv_files" ] && [ "$_sv_count" -lt 32 ]; do
-        _sv_f=${_sv_files%%"
-"*}
-        case $_sv_files in
-            *"
-"*) _sv_files=${_sv_files#*"
-"} ;;
-            *) _sv_files= ;;
-        esac
-        _sv_count=$((_sv_count + 1))
-        case "
-$_sv_seen
-" in *"
-$_sv_f
-"*) continue ;; esac
-        _sv_seen="$_sv_seen
-$_sv_f"
-        [ -r "$_sv_f" ] || continue
-        _sv_want=
-        while IFS= read -r _sv_line || [ -n "$_sv_line" ]; do
-            set -f
-            # shellcheck disable=SC2086
-            set -- $_sv_line
-            set +f
-            for _sv_tok do
-                case $_sv_tok in '#'*) break ;; esac
-                case $_sv_want in
-                    name)
-                        [ -z "$NAME" ] && NAME=$_sv_tok
-                        _sv_want=
-                        continue
-                        ;;
-                    cookie)
-                        [ -z "$VM_COOKIE" ] && VM_COOKIE=$_sv_tok
-                        _sv_want=
-                        continue
-                        ;;
-                    file)
-                        case $_sv_tok in /*) ;; *) _sv_tok=$RELEASE_ROOT_DIR/$_sv_tok ;; esac
-                        _sv_files="$_sv_tok${_sv_files:+
-$_sv_files}"
-                        _sv_want=
-                        continue
-                        ;;
-                    dist)
-                        DIST_ARGS="$DIST_ARGS $_sv_tok"
-                        _sv_want=
-                        continue
-                        ;;
-                    env)
-                        _sv_want=env_value
-                        [ "$_sv_tok" = HEART_BEAT_TIMEOUT ] && _sv_want=heart_timeout
-                        continue
-                        ;;
-                    env_value)
-                        _sv_want=
-                        continue
-                        ;;
-                    heart_timeout)
-                        VM_HEART_TIMEOUT=$_sv_tok
-                        _sv_want=
-                        continue
-                        ;;
-                esac
-                case $_sv_tok in
-                    -sname | -name)
-                        if [ -z "$NAME_TYPE" ]; then
-                            NAME_TYPE=$_sv_tok
-                            _sv_want=name
-                        fi
-                        ;;
-                    -setcookie) _sv_want=cookie ;;
-                    -heart) VM_HEART=yes ;;
-                    -env) _sv_want='env' ;;
-                    -args_file) _sv_want='file' ;;
-                    -proto_dist | -start_epmd | -epmd_module)
-                        DIST_ARGS="$DIST_ARGS $_sv_tok"
-                        _sv_want=dist
-                        ;;
-                esac
-            done
-        done < "$_sv_f"
-    done
+    _sv_out=$("$FASTREL_PROGRAMS" vmargs "$1" "$RELEASE_ROOT_DIR") ||
+        { err "cannot read $1 with $FASTREL_PROGRAMS"; exit 1; }
+    eval "$_sv_out"
 }
 scan_vm_args "$VMARGS_PATH"
 

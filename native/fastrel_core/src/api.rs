@@ -231,17 +231,20 @@ fn tar_options_from_term(term: &Term) -> Result<crate::make_tar::TarOptions, Ter
             _ => None,
         },
         follow_outside: get("follow_symlinks").is_some_and(|v| v.is_atom("outside")),
+        keep_links_beside: get("symlinks").is_some_and(|v| v.is_atom("beside")),
         base,
     })
 }
 
-/// `tar_files`: ETF `{Out, [{From, To}], Level, Reproducible[, FollowSymlinks]}` in (`Reproducible` an
-/// mtime or `false`), ETF `{ok, ok} | {error, Reason}` out.
+/// `tar_files`: ETF `{Out, [{From, To}], Level, Reproducible[, FollowSymlinks[, Symlinks]]}`
+/// in (`Reproducible` an mtime or `false`, `FollowSymlinks` `outside` or not, `Symlinks`
+/// `beside` or not), ETF `{ok, ok} | {error, Reason}` out.
 pub fn tar_files_etf(input: &[u8]) -> Vec<u8> {
     let parsed = etf::decode(input).ok().and_then(|term| {
-        let (out, entries, level, repro, follow) = match term.as_tuple()? {
-            [o, e, l, r] => (o, e, l, r, false),
-            [o, e, l, r, f] => (o, e, l, r, f.is_atom("outside")),
+        let (out, entries, level, repro, follow, beside) = match term.as_tuple()? {
+            [o, e, l, r] => (o, e, l, r, false, false),
+            [o, e, l, r, f] => (o, e, l, r, f.is_atom("outside"), false),
+            [o, e, l, r, f, k] => (o, e, l, r, f.is_atom("outside"), k.is_atom("beside")),
             _ => return None,
         };
         let entries = entries
@@ -260,12 +263,13 @@ pub fn tar_files_etf(input: &[u8]) -> Vec<u8> {
             Term::Int(t) if *t >= 0 => Some(*t as u64),
             _ => None,
         };
-        Some((text(out)?, entries, level, repro, follow))
+        let norm = crate::tar::Normalise { reproducible: repro, follow_outside: follow, keep_links_beside: beside };
+        Some((text(out)?, entries, level, norm))
     });
     result_etf(match parsed {
         None => Err(bad_options("tar_files")),
-        Some((out, entries, level, repro, follow)) => {
-            crate::make_tar::tar_files_with(&out, &entries, level, repro, follow).map(|()| a("ok"))
+        Some((out, entries, level, norm)) => {
+            crate::make_tar::tar_files_with(&out, &entries, level, norm).map(|()| a("ok"))
         }
     })
 }

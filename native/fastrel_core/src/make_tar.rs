@@ -55,6 +55,9 @@ pub struct TarOptions {
     /// `{follow_symlinks, outside}`: pack the targets of symlinks that point out of the
     /// directory they are in (refused by default).
     pub follow_outside: bool,
+    /// `{symlinks, beside}`: pack a symlink to a file beside it as a symlink (fastrel's
+    /// programs), not as a copy of the file (systools' way, the default).
+    pub keep_links_beside: bool,
 }
 
 const ERTS_LEFT_OUT: [&str; 5] = ["typer", "dialyzer", "ct_run", "yielding_c_fun", "erlc"];
@@ -98,7 +101,11 @@ fn via_temp(out: &str, write: impl FnOnce(&str) -> Result<(), Term>) -> Result<(
 fn open_tar(path: &str, shown: &str, opts: &TarOptions) -> Result<Tar, Term> {
     let f =
         create(path).map_err(|e| t([a("tar_error"), t([a("open"), s(shown), t([s(shown), a(posix_name(&e))])])]))?;
-    let norm = Normalise { reproducible: opts.reproducible, follow_outside: opts.follow_outside };
+    let norm = Normalise {
+        reproducible: opts.reproducible,
+        follow_outside: opts.follow_outside,
+        keep_links_beside: opts.keep_links_beside,
+    };
     Ok(TarWriter::new(ParGz::new(BufWriter::with_capacity(1 << 20, f), opts.level), norm))
 }
 
@@ -314,20 +321,15 @@ fn add_system_files(tar: &mut Tar, opts: &TarOptions, prep: &Prepared) -> Result
 /// tarball `out` (through a temporary file renamed into place): the generic form behind
 /// `fastrel tar` for releases assembled by other tools (`mix release`).
 pub fn tar_files(out: &str, entries: &[(String, String)], level: u32, reproducible: Option<u64>) -> Result<(), Term> {
-    tar_files_with(out, entries, level, reproducible, false)
+    tar_files_with(out, entries, level, Normalise { reproducible, ..Normalise::default() })
 }
 
-/// [`tar_files`], with `follow_outside` (`{follow_symlinks, outside}`) packing the targets
-/// of symlinks that point out of the directory they are in instead of refusing them.
-pub fn tar_files_with(
-    out: &str,
-    entries: &[(String, String)],
-    level: u32,
-    reproducible: Option<u64>,
-    follow_outside: bool,
-) -> Result<(), Term> {
+/// [`tar_files`], with how symlinks are packed: `follow_outside` (`{follow_symlinks,
+/// outside}`) packs the targets of symlinks that point out of the directory they are in
+/// instead of refusing them, `keep_links_beside` (`{symlinks, beside}`) keeps links to a
+/// file beside them as links.
+pub fn tar_files_with(out: &str, entries: &[(String, String)], level: u32, norm: Normalise) -> Result<(), Term> {
     via_temp(out, |tmp| {
-        let norm = Normalise { reproducible, follow_outside };
         let f = create(tmp).map_err(|e| t([a("tar_error"), t([a("open"), s(out), t([s(out), a(posix_name(&e))])])]))?;
         let mut tar = TarWriter::new(ParGz::new(BufWriter::with_capacity(1 << 20, f), level.min(9)), norm);
         for (from, to) in entries {

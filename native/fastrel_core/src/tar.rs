@@ -26,6 +26,10 @@ pub struct Normalise {
     /// Follow symlinks found inside a packed directory that point out of it (packing
     /// their targets) instead of refusing them.
     pub follow_outside: bool,
+    /// Pack a symlink (named, or found inside a packed directory) whose target is a plain
+    /// name (a file beside it) as a symlink, not as a copy of its target: fastrel's programs are
+    /// one executable and three such links, and `erl_tar:extract/2` accepts those.
+    pub keep_links_beside: bool,
 }
 
 /// What a header says about an entry besides its name.
@@ -51,6 +55,15 @@ impl Meta {
             typeflag,
         }
     }
+}
+
+/// The target of `path` if it is a symlink to a regular file in the same directory, by a
+/// plain ASCII name that fits a ustar header.
+fn link_beside(path: &Path) -> Option<String> {
+    let target = fs::read_link(path).ok()?.into_os_string().into_string().ok()?;
+    let plain = !target.is_empty() && target.len() <= 100 && target.is_ascii() && !target.contains('/');
+    let file = path.parent().is_some_and(|dir| fs::metadata(dir.join(&target)).is_ok_and(|m| m.is_file()));
+    (plain && target != "." && target != ".." && file).then_some(target)
 }
 
 /// A tar stream over any writer.
@@ -154,6 +167,15 @@ impl<W: Write> TarWriter<W> {
     }
 
     fn header(&mut self, name: &str, meta: Meta) -> io::Result<()> {
+        self.header_linked(name, meta, "")
+    }
+
+    /// A symlink entry: the header alone, with the link's target.
+    fn link(&mut self, name: &str, target: &str, meta: Meta) -> io::Result<()> {
+        self.header_linked(name, meta, target)
+    }
+
+    fn header_linked(&mut self, name: &str, meta: Meta, linkname: &str) -> io::Result<()> {
         let Meta { mode, size, typeflag, .. } = meta;
         let (uid, gid, mtime) = match self.norm.reproducible {
             Some(t) => (0, 0, t),
@@ -184,6 +206,7 @@ impl<W: Write> TarWriter<W> {
         }
         octal(&mut b[136..148], mtime);
         b[156] = typeflag;
+        b[157..157 + linkname.len()].copy_from_slice(linkname.as_bytes());
         b[257..263].copy_from_slice(b"ustar\0");
         b[263..265].copy_from_slice(b"00");
         octal(&mut b[329..337], 0);
@@ -257,6 +280,12 @@ impl<W: Write> TarWriter<W> {
                 }
             }
         }
+        if self.norm.keep_links_beside {
+            if let Some(target) = link_beside(from) {
+                let meta = fs::symlink_metadata(from).map_err(err)?;
+                return self.link(to, &target, Meta::of(&meta, 0, b'2')).map_err(err);
+            }
+        }
         let meta = fs::metadata(from).map_err(err)?;
         if meta.is_dir() {
             let mut names: Vec<std::ffi::OsString> =
@@ -311,7 +340,7 @@ mod tests {
     use super::*;
 
     fn header_of(name: &str) -> Vec<u8> {
-        let mut w = TarWriter::new(Vec::new(), Normalise { reproducible: Some(0), follow_outside: false });
+        let mut w = TarWriter::new(Vec::new(), Normalise { reproducible: Some(0), ..Normalise::default() });
         w.header(name, Meta { mode: 0o100644, uid: 0, gid: 0, size: 0, mtime: 0, typeflag: b'0' }).unwrap();
         w.out
     }
@@ -357,7 +386,7 @@ mod tests {
     }
 
     fn writer(follow_outside: bool) -> TarWriter<Vec<u8>> {
-        TarWriter::new(Vec::new(), Normalise { reproducible: Some(0), follow_outside })
+        TarWriter::new(Vec::new(), Normalise { reproducible: Some(0), follow_outside, ..Normalise::default() })
     }
 
     #[test]
@@ -394,6 +423,45 @@ mod tests {
         // The top path itself is what the caller named: followed even if it is a link.
         std::os::unix::fs::symlink(dir.join("outside"), dir.join("top")).unwrap();
         w.add(&dir.join("top"), "top").unwrap();
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn links_to_a_file_beside_them_can_be_kept_as_links() {
+        let dir = scratch("beside");
+        std::os::unix::fs::symlink("f", dir.join("tree/sub/heart")).unwrap();
+        std::os::unix::fs::symlink("../sub/f", dir.join("tree/sub/far")).unwrap();
+        std::os::unix::fs::symlink("nothing", dir.join("tree/sub/dangling")).unwrap();
+        let pack = |keep_links_beside| {
+            let mut w = TarWriter::new(
+                Vec::new(),
+                Normalise { reproducible: Some(0), keep_links_beside, ..Normalise::default() },
+            );
+            let r = w.add(&dir.join("tree"), "t");
+            (r, w.finish().unwrap())
+        };
+        let (r, kept) = pack(true);
+        // The dangling one is neither a file beside it nor readable: erl_tar's error.
+        assert!(r.is_err_and(|e| e.path.ends_with("dangling")));
+        fs::remove_file(dir.join("tree/sub/dangling")).unwrap();
+        let (r, kept) = (pack(true).0, {
+            let _ = kept;
+            pack(true).1
+        });
+        r.unwrap();
+        fs::write(dir.join("kept.tar"), &kept).unwrap();
+        let listing = std::process::Command::new("tar").arg("tvf").arg(dir.join("kept.tar")).output().unwrap();
+        let listing = String::from_utf8(listing.stdout).unwrap();
+        assert!(listing.lines().any(|l| l.starts_with('l') && l.ends_with("t/sub/heart -> f")), "{listing}");
+        assert!(listing.lines().any(|l| l.starts_with('-') && l.ends_with("t/sub/far")), "{listing}");
+        let (r, followed) = pack(false);
+        r.unwrap();
+        fs::write(dir.join("followed.tar"), &followed).unwrap();
+        let listing = std::process::Command::new("tar").arg("tvf").arg(dir.join("followed.tar")).output().unwrap();
+        assert!(
+            !String::from_utf8(listing.stdout).unwrap().contains(" -> "),
+            "followed by default, as erl_tar's dereference"
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 
@@ -461,7 +529,7 @@ mod tests {
         let tar = std::thread::Builder::new()
             .stack_size(40 * 1024 * 8)
             .spawn(move || {
-                let mut w = TarWriter::new(Vec::new(), Normalise { reproducible: Some(0), follow_outside: false });
+                let mut w = TarWriter::new(Vec::new(), Normalise { reproducible: Some(0), ..Normalise::default() });
                 w.add(&r, "t").unwrap();
                 w.finish().unwrap()
             })

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+//! heart, run_erl and to_erl as one executable, chosen by the name it is run under
+//! (`argv[0]`'s last component), as busybox does; and the start script's helpers.
+//!
+//! Each program alone is mostly Rust's standard library (its formatting and panic
+//! machinery, some 330 KB of each ~400 KB binary); one executable carries that once, so a
+//! release ships one file and three links to it instead of three copies (six with a
+//! bundled ERTS).
+//!
+//! Run under its own name it serves the start script (`bin/NAME`), for what is hard to
+//! get right in POSIX sh:
+//! - `fastrel_programs vmargs FILE ROOT`: sh assignments of `NAME_TYPE`, `NAME`,
+//!   `VM_COOKIE`, `VM_HEART` and `DIST_ARGS` from a `vm.args`, read as `erlexec` reads it;
+//! - `fastrel_programs render SRC DST`: `${VAR}` and `${VAR:-default}` rendering of
+//!   `vm.args.src`/`sys.config.src`.
+
+use fastrel_programs::{render, vmargs};
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// A program's `main`.
+type Main = fn() -> ExitCode;
+
+/// The programs, by the name each is run as.
+const PROGRAMS: [(&str, Main); 3] = [("heart", heart::main), ("run_erl", run_erl::main), ("to_erl", to_erl::main)];
+
+const USAGE: &str = "usage: fastrel_programs vmargs FILE ROOT | render SRC DST\n\
+                     (or run as heart, run_erl or to_erl through a link of that name)\n";
+
+/// Bad arguments (the start script always passes good ones).
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let name = argv.first().and_then(|a| Path::new(a).file_name()).unwrap_or_default();
+    if let Some((_, program)) = PROGRAMS.iter().find(|(n, _)| n.as_bytes() == name.as_bytes()) {
+        return program();
+    }
+    let args: Vec<&OsStr> = argv.iter().skip(1).map(OsString::as_os_str).collect();
+    match args.as_slice() {
+        [cmd, file, root] if cmd.as_bytes() == b"vmargs" => {
+            let node = vmargs::scan(&vmargs::expand(Path::new(file), Path::new(root)));
+            match std::io::stdout().write_all(&vmargs::assignments(&node)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::FAILURE,
+            }
+        }
+        [cmd, src, dst] if cmd.as_bytes() == b"render" => match render::render_file(Path::new(src), Path::new(dst)) {
+            Ok(()) => ExitCode::SUCCESS,
+            // Quietly: the start script then renders into the runtime directory instead.
+            Err(_) => ExitCode::FAILURE,
+        },
+        _ => {
+            eprint!("{USAGE}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
