@@ -738,18 +738,43 @@ deterministic(AppDir) ->
     end.
 
 %% Every file and directory (depth first, a directory after what is in it) gets the
-%% epoch as mtime and atime; symlinks (dev mode) are left alone.
+%% epoch as mtime and atime. Of the symlinks, those beside their target (fastrel's
+%% programs) get it too, through `touch -h' (Erlang's file module cannot set a link's own
+%% times); those that point elsewhere (dev mode) are left alone.
 set_mtimes(Path, Epoch) ->
+    Links = set_mtimes(Path, Epoch, []),
+    Touch = os:find_executable("touch"),
+    case Links =/= [] andalso is_list(Touch) of
+        false -> ok;
+        true ->
+            {{Y, Mo, D}, {H, Mi, S}} = calendar:system_time_to_universal_time(Epoch, second),
+            Stamp = lists:flatten(io_lib:format("~4..0b~2..0b~2..0b~2..0b~2..0b.~2..0b", [Y, Mo, D, H, Mi, S])),
+            Port = open_port({spawn_executable, Touch}, [{args, ["-h", "-t", Stamp | Links]}, {env, [{"TZ", "UTC"}]},
+                                                         exit_status, stderr_to_stdout]),
+            receive {Port, {exit_status, 0}} -> ok;
+                    {Port, {exit_status, _}} -> throw({{set_mtime, hd(Links)}, eperm})
+            end
+    end.
+
+set_mtimes(Path, Epoch, Links) ->
     case file:read_link_info(Path) of
-        {ok, #file_info{type = symlink}} -> ok;
+        {ok, #file_info{type = symlink}} ->
+            case file:read_link(Path) of
+                {ok, Target} -> case lists:member($/, Target) of
+                                    true -> Links;
+                                    false -> [Path | Links]
+                                end;
+                _ -> Links
+            end;
         {ok, #file_info{type = Type}} ->
-            Type =:= directory andalso
-                case file:list_dir(Path) of
-                    {ok, Names} -> [set_mtimes(filename:join(Path, N), Epoch) || N <- Names];
-                    _ -> ok
-                end,
-            ok(file:write_file_info(Path, #file_info{mtime = Epoch, atime = Epoch}, [{time, posix}]), {set_mtime, Path});
-        _ -> ok
+            Inner = case Type =:= directory andalso file:list_dir(Path) of
+                        {ok, Names} -> lists:foldl(fun(N, Acc) -> set_mtimes(filename:join(Path, N), Epoch, Acc) end,
+                                                   Links, Names);
+                        _ -> Links
+                    end,
+            ok(file:write_file_info(Path, #file_info{mtime = Epoch, atime = Epoch}, [{time, posix}]), {set_mtime, Path}),
+            Inner;
+        _ -> Links
     end.
 
 %%% ---------------------------------------------------------------- tar
