@@ -299,19 +299,9 @@ ours_or_absent(Path) ->
 %% A newline in a path would end the header comment early and break the file.
 one_line(Path) -> string:replace(Path, "\n", "\\n", all).
 
-%% Written aside and renamed: make_relup never reads a half-written appup.
+%% Atomically: make_relup never reads a half-written appup.
 write(Path, Data) ->
-    Tmp = Path ++ ".tmp" ++ os:getpid(),
-    case file:write_file(Tmp, unicode:characters_to_binary(Data)) of
-        ok ->
-            case file:rename(Tmp, Path) of
-                ok -> ok;
-                {error, _} = E -> _ = file:delete(Tmp), E
-            end;
-        {error, _} = E ->
-            _ = file:delete(Tmp),
-            E
-    end.
+    fastrel_file:write_atomic(Path, unicode:characters_to_binary(Data)).
 
 %%% ---------------------------------------------------------------- releases
 

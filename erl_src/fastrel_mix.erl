@@ -36,7 +36,7 @@ heart(RelDir0, Opts) ->
                         Ovl = filename:join([RelDir, "fastrel", "erts"]),
                         case fastrel_overlay:create(Ovl, #{erl_in_bin => true}) of
                             {ok, _} -> ok;
-                            {error, E} -> throw({overlay, fastrel_overlay:format_error(E)})
+                            {error, E} -> throw({overlay, E})
                         end,
                         point_erts_bin(filename:join(VsnDir, "elixir")),
                         filename:join(Ovl, "bin")
@@ -121,18 +121,20 @@ env_block(EnvSh, Opts) ->
         false -> install(EnvSh, New)
     end.
 
+%% Atomically, keeping the mode of the file replaced: a node starting meanwhile reads the
+%% old script or the new one.
 install(Path, Data) ->
     case file:read_file(Path) of
         {ok, Same} when Same =:= Data -> ok;
         _ ->
-            Tmp = Path ++ ".tmp" ++ os:getpid(),
             Mode = case file:read_file_info(Path) of
                        {ok, I} -> element(8, I) band 8#7777;
                        _ -> 8#755
                    end,
-            ok = file:write_file(Tmp, Data),
-            ok = file:change_mode(Tmp, Mode),
-            ok = file:rename(Tmp, Path)
+            case fastrel_file:write_atomic(Path, Data, Mode) of
+                ok -> ok;
+                {error, Why} -> throw({write, Path, Why})
+            end
     end.
 
 %%% ---------------------------------------------------------------- tar
@@ -159,7 +161,7 @@ tar(RelDir0, Opts) ->
                 Entries = mix_entries(RelDir, Erts, Vsn, Apps),
                 case relnif:tar_files(Out, [{filename:join(RelDir, E), E} || E <- Entries], maps:get(opts, Opts, [])) of
                     ok -> {ok, Out};
-                    {error, relnif, E} -> throw({tar, relnif:format_error(E)})
+                    {error, relnif, E} -> throw({tar, {relnif, E}})
                 end;
             false ->
                 %% relx's layout: systools' entries plus relx's extra files, as rebar3 fastrel tar.
@@ -170,7 +172,7 @@ tar(RelDir0, Opts) ->
                 case fastrel_release:tar(R, maps:get(opts, Opts, [])) of
                     {ok, Made} when Made =:= Out -> {ok, Out};
                     {ok, Made} -> move(Made, Out), {ok, Out};
-                    {error, E} -> throw({tar, fastrel_release:format_error(E)})
+                    {error, E} -> throw({tar, E})
                 end
         end
     catch
@@ -230,6 +232,7 @@ format_error({not_a_mix_release, D}) -> lists:flatten(io_lib:format("~ts is not 
 format_error({program_missing, P}) -> lists:flatten(io_lib:format("fastrel's ~s binary is missing", [P]));
 format_error({no_erts_bin_line, F}) -> lists:flatten(io_lib:format("~ts has no `ERTS_BIN=' line to point at fastrel's programs", [F]));
 format_error({broken_block, F}) -> lists:flatten(io_lib:format("~ts has a fastrel block without its end marker", [F]));
-format_error({tar, Text}) -> lists:flatten(Text);
+format_error({tar, Nested}) -> fastrel_errors:nested(Nested);
+format_error({overlay, Nested}) -> fastrel_errors:nested(Nested);
 format_error({write, F, Why}) -> lists:flatten(io_lib:format("Cannot write ~ts: ~ts", [F, file:format_error(Why)]));
 format_error(Other) -> lists:flatten(io_lib:format("~tp", [Other])).

@@ -230,7 +230,7 @@ build(Name, Vsn, Apps, C, Env) ->
     C#relx.debug_info =:= strip andalso not Dev andalso
         case beam_lib:strip_release(Dir, ["Attr"]) of % relx keeps the attributes too
             {ok, _} -> true;
-            {error, beam_lib, Why} -> throw({strip_failed, beam_lib:format_error(Why)})
+            {error, beam_lib, Why} -> throw({strip_failed, {beam_lib, Why}})
         end,
     no_group_world_write(Dir),
     {ok, #{follow_symlinks => get(?FOLLOW), name => Name, vsn => Vsn, dir => Dir, erts_vsn => ErtsVsn, include_erts => IncludeErts =/= false,
@@ -386,7 +386,7 @@ clean_entry(E) -> {element(1, E), element(2, E), none}.
 boot(RelBase, Opts) ->
     case relnif:make_script(RelBase, Opts) of
         {ok, relnif, _} -> ok;
-        {error, relnif, E} -> throw({make_script, relnif:format_error(E)})
+        {error, relnif, E} -> throw({make_script, {relnif, E}})
     end.
 
 %% sys.config and vm.args: the configured files (`.src' kept for rendering at start),
@@ -491,15 +491,9 @@ start_script(C, Dir, Name, Vsn, ErtsVsn) ->
     end.
 
 template(File) ->
-    Priv = code:priv_dir(fastrel),
-    case is_list(Priv) andalso file:read_file(filename:join([Priv, "templates", File])) of
+    case fastrel_file:priv_file(filename:join("templates", File)) of
         {ok, B} -> {ok, B};
-        _ ->
-            Escript = try escript:script_name() catch _:_ -> "" end,
-            case erl_prim_loader:get_file(filename:join([Escript, "fastrel", "priv", "templates", File])) of
-                {ok, B, _} -> {ok, B};
-                error -> throw({template_missing, File})
-            end
+        {error, not_found} -> throw({template_missing, File})
     end.
 
 %% relx's overlays: mkdir, copy, link, template, chmod, with `{{var}}' in paths and
@@ -617,7 +611,7 @@ tar(#{name := Name, vsn := Vsn, dir := Dir} = R, Extra) ->
             Tar = filename:join(Dir, N ++ "-" ++ Vsn ++ ".tar.gz"),
             ok = file:rename(filename:join(Dir, N ++ ".tar.gz"), Tar),
             {ok, Tar};
-        {error, relnif, E} -> {error, {?MODULE, {make_tar, relnif:format_error(E)}}}
+        {error, relnif, E} -> {error, {?MODULE, {make_tar, {relnif, E}}}}
     end.
 
 %%% ---------------------------------------------------------------- helpers
@@ -629,13 +623,10 @@ log(_, _, _) -> ok.
 
 write(Path, Data) -> write(Path, Data, undefined).
 
-%% Written aside and renamed: nothing half-written is left as if it were good.
+%% Atomically: nothing half-written is left as if it were good.
 write(Path, Data, Mode) ->
     ok(filelib:ensure_dir(Path), {mkdir, Path}),
-    Tmp = Path ++ ".tmp" ++ os:getpid(),
-    ok(file:write_file(Tmp, Data), {write, Path}),
-    Mode =:= undefined orelse ok(file:change_mode(Tmp, Mode), {chmod, Path}),
-    ok(file:rename(Tmp, Path), {write, Path}).
+    ok(fastrel_file:write_atomic(Path, Data, Mode), {write, Path}).
 
 del(P) ->
     case file:read_link_info(P) of
@@ -661,9 +652,9 @@ format_error({unsupported_keys, Ks}) -> io_lib:format("Unsupported relx keys (wa
 format_error({missing_file, F}) -> io_lib:format("File not found: ~ts", [F]);
 format_error({bad_sys_config, F, _}) -> io_lib:format("~ts is not a single list term (sys.config)", [F]);
 format_error({erts_not_found, D}) -> io_lib:format("ERTS not found: ~ts", [D]);
-format_error({make_script, Text}) -> ["Boot script: ", Text];
-format_error({strip_failed, Text}) -> ["Stripping debug info (debug_info strip): ", Text];
-format_error({make_tar, Text}) -> ["Tarball: ", Text];
+format_error({make_script, Nested}) -> ["Boot script: ", fastrel_errors:nested(Nested)];
+format_error({strip_failed, Nested}) -> ["Stripping debug info (debug_info strip): ", fastrel_errors:nested(Nested)];
+format_error({make_tar, Nested}) -> ["Tarball: ", fastrel_errors:nested(Nested)];
 format_error({program_missing, P}) -> io_lib:format("fastrel's ~s binary is missing (rebar3 compile builds it)", [P]);
 format_error({template_missing, F}) -> io_lib:format("fastrel's template ~s is missing", [F]);
 format_error({outside_release, What, T, Dir}) ->

@@ -166,7 +166,7 @@ exec({Dir, {Name, Args, Ref, Targets, IllTyped}}, Tmo) ->
     Before = [{T, read(T)} || T <- Targets],
     Res = guarded(relnif, Name, Args, Sink, Tmo),
     exit(Sink, kill),
-    Checks = [check_ref(RefRes), check_result(Name, Res, RefRes, IllTyped), check_format(Res, RefRes),
+    Checks = [check_ref(RefRes), check_result(Name, Res, RefRes, IllTyped, Dir), check_format(Res, RefRes),
               check_written(Res, Before)],
     case [C || C <- Checks, C =/= ok] of
         [] -> [ok];
@@ -191,26 +191,47 @@ guarded(M, F, Args, Sink, Tmo) ->
 check_ref(hang) -> systools_hang;
 check_ref(_) -> ok.
 
-check_result(_Name, hang, _, _) -> {hang, relnif_call_over_bound};
-check_result(_Name, {raised, C, E, St}, RefRes, IllTyped) ->
+check_result(_Name, hang, _, _, _) -> {hang, relnif_call_over_bound};
+check_result(_Name, {raised, C, E, St}, RefRes, IllTyped, Dir) ->
+    Undocumented = {undocumented, {{C, head(E), top_frame(St)},
+                                   short({C, E, lists:sublist(St, 3), systools, ref_summary(RefRes)})}},
     case RefRes of
         {raised, C, _, _} -> same_class;
         none when IllTyped, C =:= error -> same_class;
-        {value, {error, systools_make, {'EXIT', {{case_clause, {error, tokens}}, _}}}} ->
-            %% Known, in the Rust reader (not fixed here): a file systools reads whose
-            %% first bytes are invalid UTF-8 (not `incomplete', no latin-1 coding comment)
-            %% makes the io server answer `{error, tokens}' and systools crash; fastrel
-            %% takes it as a syntax error, and for an `.app' goes on down the path as
-            %% systools does after one, so a later bad argument raises in relnif only.
-            {known, {{C, head(E)}, short({C, E, systools, ref_summary(RefRes)})}};
-        _ -> {undocumented, {{C, head(E), top_frame(St)},
-                             short({C, E, lists:sublist(St, 3), systools, ref_summary(RefRes)})}}
+        {value, V} when V =:= error; is_tuple(V), element(1, V) =:= error ->
+            %% Known divergences of fastrel's reader (README), not failed: an `.app' or
+            %% `.rel' nested deeper than the reader's limit (systools reads it), or whose
+            %% first bytes are invalid UTF-8 (OTP's io server answers `{error, tokens}'
+            %% and systools crashes), is a syntax error for fastrel, and after one in an
+            %% `.app' make_script goes on down the path, as systools does after a syntax
+            %% error. Where systools stopped at that file, relnif can get further and
+            %% raise on a later bad argument, as systools does once it gets there.
+            case refused_by_design(Dir) of
+                [] -> Undocumented;
+                Files -> {known, {{C, head(E)}, short({C, E, Files, systools, ref_summary(RefRes)})}}
+            end;
+        _ -> Undocumented
     end;
-check_result(Name, {value, V}, _, _) ->
+check_result(Name, {value, V}, _, _, _) ->
     case shape_ok(Name, V) of
         true -> ok;
         false -> {bad_results, short(V)}
     end.
+
+%% The case's `.app' and `.rel' files fastrel's reader refuses where systools does not.
+refused_by_design(Dir) ->
+    [{Why, T} || T <- targets(), lists:member(filename:extension(T), [".app", ".rel"]),
+                 F <- [filename:join(Dir, T)], filelib:is_regular(F),
+                 Why <- [refused_by_design(F, read(F))], Why =/= none].
+
+refused_by_design(F, Bytes) when is_binary(Bytes) ->
+    Text = case Bytes of <<16#EF, 16#BB, 16#BF, Rest/binary>> -> Rest; _ -> Bytes end,
+    case {unicode:characters_to_binary(Text), relnif:consult(F)} of
+        {{error, <<>>, _}, _} -> first_bytes_not_utf8;
+        {_, {error, {_, fastrel_reader, "nesting too deep"}}} -> nesting_too_deep;
+        _ -> none
+    end;
+refused_by_design(_, _) -> none.
 
 head(T) when is_tuple(T), tuple_size(T) > 0 -> element(1, T);
 head(T) -> T.
