@@ -7,7 +7,7 @@
 %% the public entries.
 -module(fastrel_errors).
 
--export([format_error/1, format_warning/1, refine/1, refine_relup/1, nested/1]).
+-export([format_error/1, format_warning/1, refine/1, refine_relup/1, nested/1, consult_error/1]).
 
 %% The Rust reader's MAX_BINARY_BITS (16 MiB): no larger binary literal is built here.
 -define(MAX_BINARY_BITS, (1 bsl 27)).
@@ -18,6 +18,19 @@
 nested({Mod, Reason}) ->
     unicode:characters_to_list(Mod:format_error(Reason)).
 
+
+%% @doc What is wrong with a term file, from the reason `relnif:consult/1' (or
+%% `file:consult/1') gives: `line N: ...' for its text, the POSIX error's sentence for the
+%% file. The caller names the file.
+-spec consult_error(term()) -> string().
+consult_error({Line, Mod, What}) when is_integer(Line) ->
+    lists:flatten(io_lib:format("line ~w: ~ts", [Line, mod_error(Mod, What)]));
+consult_error({{Line, _Col}, Mod, What}) when is_integer(Line) ->
+    consult_error({Line, Mod, What});
+consult_error(Posix) when is_atom(Posix) ->
+    file:format_error(Posix);
+consult_error(Other) ->
+    lists:flatten(io_lib:format("~0tP", [Other, 12])).
 
 %% @doc A reason from the NIF, as systools gives it: the Rust reader reports syntax
 %% errors in its own words, systools reports erl_parse's.

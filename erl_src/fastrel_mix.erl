@@ -182,7 +182,7 @@ tar(RelDir0, Opts) ->
 rel_file(VsnDir) ->
     case [filename:join(VsnDir, F) || F <- filelib:wildcard("*.rel", VsnDir)] of
         [F | _] ->
-            case file:consult(F) of
+            case relnif:consult(F) of
                 {ok, [{release, {Name, _}, _, Apps}]} when is_list(Name), is_list(Apps) ->
                     case [{element(1, A), element(2, A)} || A <- Apps, is_tuple(A), tuple_size(A) >= 2] of
                         Pairs when length(Pairs) =:= length(Apps) -> {Name, Pairs};
@@ -225,7 +225,7 @@ move(From, To) ->
 format_error({?MODULE, R}) -> format_error(R);
 format_error({not_a_release, D}) -> lists:flatten(io_lib:format("~ts is not a release (no releases/start_erl.data)", [D]));
 format_error({bad_rel_file, F}) -> lists:flatten(io_lib:format("~ts is not a release file ({release, {Name, Vsn}, {erts, Vsn}, Apps})", [F]));
-format_error({bad_rel_file, F, E}) -> lists:flatten(io_lib:format("Cannot read ~ts: ~ts", [F, file:format_error(E)]));
+format_error({bad_rel_file, F, E}) -> lists:flatten(io_lib:format("Cannot read ~ts: ~ts", [F, fastrel_errors:consult_error(E)]));
 format_error({bad_start_erl_data, F}) -> lists:flatten(io_lib:format("~ts is not \"ERTS_VSN REL_VSN\"", [F]));
 format_error({no_rel_file, D}) -> lists:flatten(io_lib:format("~ts has no NAME.rel file", [D]));
 format_error({not_a_mix_release, D}) -> lists:flatten(io_lib:format("~ts is not a mix release (no releases/VSN/elixir)", [D]));

@@ -24,11 +24,15 @@ relup_opts() ->
 
 -spec release(term()) -> {ok, term()} | {error, term()}.
 release(State) ->
-    case fastrel_release:assemble(config(State), env(State)) of
-        {ok, R} ->
-            rebar_api:info("Release successfully assembled: ~ts", [maps:get(dir, R)]),
-            {ok, rebar_state:set(State, fastrel_release, R)};
-        {error, {fastrel_release, _} = E} -> {error, {fastrel_prv_release, E}}
+    case config(State) of
+        {ok, Config} ->
+            case fastrel_release:assemble(Config, env(State)) of
+                {ok, R} ->
+                    rebar_api:info("Release successfully assembled: ~ts", [maps:get(dir, R)]),
+                    {ok, rebar_state:set(State, fastrel_release, R)};
+                {error, {fastrel_release, _} = E} -> {error, {fastrel_prv_release, E}}
+            end;
+        {error, E} -> {error, {fastrel_prv_release, E}}
     end.
 
 -spec tar(term()) -> {ok, term()} | {error, term()}.
@@ -58,20 +62,22 @@ relup(State) ->
     end.
 
 %% The relx section, or relx.config when it is empty (rebar3's rule); the prod profile
-%% means `{mode, prod}' first, as rebar3 adds it.
+%% means `{mode, prod}' first, as rebar3 adds it. relx.config is the user's text: read by
+%% the bounded reader, and a broken one is an error naming it, not an empty configuration.
 config(State) ->
     Relx = case rebar_state:get(State, relx, []) of
                [] ->
                    File = filename:join(rebar_dir:root_dir(State), "relx.config"),
-                   case file:consult(File) of
-                       {ok, Terms} -> Terms;
-                       _ -> []
+                   case relnif:consult(File) of
+                       {ok, Terms} -> {ok, Terms};
+                       {error, enoent} -> {ok, []};
+                       {error, E} -> {error, {fastrel_release, {relx_config, File, E}}}
                    end;
-               C -> C
+               C -> {ok, C}
            end,
-    case lists:member(prod, rebar_state:current_profiles(State)) of
-        true -> [{mode, prod} | Relx];
-        false -> Relx
+    case {Relx, lists:member(prod, rebar_state:current_profiles(State))} of
+        {{ok, R}, true} -> {ok, [{mode, prod} | R]};
+        _ -> Relx
     end.
 
 env(State) ->

@@ -121,9 +121,10 @@ app_index(#{apps := Apps, root_dir := Root}, C) ->
 read_app(Dir) ->
     case [filename:join([Dir, "ebin", F]) || F <- filelib:wildcard("*.app", filename:join(Dir, "ebin"))] of
         [File] ->
-            case file:consult(File) of
+            case relnif:consult(File) of
                 {ok, [{application, Name, Props} = T]} when is_atom(Name), is_list(Props) -> {ok, Name, T};
-                _ -> throw({bad_app_file, File})
+                {ok, _} -> throw({bad_app_file, File});
+                {error, E} -> throw({bad_app_file, File, E})
             end;
         _ -> none
     end.
@@ -416,9 +417,10 @@ place(default, Dir, Base, _, Text) -> write(filename:join(Dir, Base), Text);
 place({Kind, From}, Dir, Base, Dev, _) ->
     filelib:is_regular(From) orelse throw({missing_file, From}),
     Base =:= "sys.config" andalso Kind =:= plain andalso
-        (case file:consult(From) of
+        (case relnif:consult(From) of
              {ok, [L]} when is_list(L) -> ok;
-             Other -> throw({bad_sys_config, From, Other})
+             {ok, Other} -> throw({bad_sys_config, From, Other});
+             {error, E} -> throw({bad_sys_config, From, {error, E}})
          end),
     To = filename:join(Dir, case Kind of src -> Base ++ ".src"; plain -> Base end),
     _ = del(To),
@@ -512,7 +514,7 @@ overlays(C, Env, Dir, Name, Vsn, ErtsVsn) ->
     [T || O <- C#relx.overlay, T <- [overlay(O, Vars, Root, Dir, Dev)], element(1, O) =/= chmod].
 
 overlay_var_file(File) ->
-    case file:consult(File) of
+    case relnif:consult(File) of
         {ok, Terms} -> lists:append([case T of
                                          {K, V} -> [{K, V}];
                                          _ -> []
@@ -650,7 +652,16 @@ format_error({app_vsn_not_found, A, V, Found}) ->
     io_lib:format("Application ~p version ~s is wanted by the release, but ~s was found", [A, V, Found]);
 format_error({unsupported_keys, Ks}) -> io_lib:format("Unsupported relx keys (warnings_as_errors): ~ts", [names(Ks)]);
 format_error({missing_file, F}) -> io_lib:format("File not found: ~ts", [F]);
+format_error({bad_sys_config, F, {error, E}}) ->
+    io_lib:format("Cannot read ~ts (sys.config): ~ts", [F, fastrel_errors:consult_error(E)]);
 format_error({bad_sys_config, F, _}) -> io_lib:format("~ts is not a single list term (sys.config)", [F]);
+format_error({bad_app_file, F}) -> io_lib:format("~ts is not an application resource file ({application, Name, [...]})", [F]);
+format_error({bad_app_file, F, E}) ->
+    io_lib:format("Cannot read ~ts as an application resource file: ~ts", [F, fastrel_errors:consult_error(E)]);
+format_error({overlay_vars, F, E}) ->
+    io_lib:format("Cannot read overlay variables from ~ts: ~ts", [F, fastrel_errors:consult_error(E)]);
+format_error({relx_config, F, E}) ->
+    io_lib:format("Cannot read ~ts: ~ts", [F, fastrel_errors:consult_error(E)]);
 format_error({erts_not_found, D}) -> io_lib:format("ERTS not found: ~ts", [D]);
 format_error({make_script, Nested}) -> ["Boot script: ", fastrel_errors:nested(Nested)];
 format_error({strip_failed, Nested}) -> ["Stripping debug info (debug_info strip): ", fastrel_errors:nested(Nested)];

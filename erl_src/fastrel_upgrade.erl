@@ -110,7 +110,7 @@ parts(V) ->
 rel_base(Dir, Name, Vsn) -> filename:join([Dir, "releases", Vsn, Name]).
 
 read_rel(File) ->
-    case file:consult(File) of
+    case relnif:consult(File) of
         {ok, [{release, _, {erts, _}, Apps}]} ->
             [{element(1, A), element(2, A)} || A <- Apps];
         {ok, _} -> throw({bad_rel, File});
@@ -163,7 +163,7 @@ format_error({upfrom_not_found, Name, Up, Have}) ->
     io_lib:format("Upfrom release ~s ~s not found (releases built: ~ts)", [Name, Up, lists:join(", ", Have)]);
 format_error({same_vsn, V}) -> io_lib:format("Cannot make a relup from version ~s to itself", [V]);
 format_error({bad_rel, F}) -> io_lib:format("~ts is not a release file", [F]);
-format_error({read, F, E}) -> io_lib:format("Cannot read ~ts: ~ts", [F, file:format_error(E)]);
+format_error({read, F, E}) -> io_lib:format("Cannot read ~ts: ~ts", [F, fastrel_errors:consult_error(E)]);
 format_error({appup, App, Old, New, Nested}) ->
     io_lib:format("Appup for ~s ~s -> ~s: ~ts", [App, Old, New, fastrel_errors:nested(Nested)]);
 format_error({make_relup, Up, Vsn, Nested}) ->

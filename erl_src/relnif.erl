@@ -119,7 +119,10 @@ boot2script(BootFile) ->
 boot2script(BootFile, ScriptFile) ->
     fastrel_make:boot2script(BootFile, ScriptFile).
 
-%% @doc `file:consult/1' through fastrel's Rust reader (used to test the reader).
+%% @doc `file:consult/1' through fastrel's Rust reader: the same terms, errors of the same
+%% shapes (`{error, {Line, Module, Message}}', `{error, Posix}'), but bounded: nesting,
+%% integer and binary sizes past the reader's limits are a syntax error, never a crashed
+%% or exhausted VM. fastrel reads every user-supplied term file with it.
 -spec consult(file:filename()) -> {ok, [term()]} | {error, term()}.
 consult(File) ->
     binary_to_term(nif_consult(fastrel_opts:bin(File))).
