@@ -52,10 +52,9 @@ make_script(RelName, Opts) when is_list(Opts) ->
 make_script(RelName, Opts) ->
     erlang:error({badarg, Opts}, [RelName, Opts]).
 
-%% @doc As `systools:make_tar/1'.
--spec make_tar(string() | [atom()]) -> result().
-make_tar([RelName | Opts]) when is_atom(RelName) ->
-    make_tar([RelName], Opts);
+%% @doc As `systools:make_tar/1', which, unlike `make_script/1', has no `erl -s' form:
+%% `[rel, silent]' names the file `rel' `silent' `.rel'.
+-spec make_tar(string()) -> result().
 make_tar(RelName) when is_list(RelName) ->
     make_tar(RelName, []);
 make_tar(RelName) ->
