@@ -185,7 +185,7 @@ read_ebin(App, Ebin) ->
 
 app_modules(App, Ebin) ->
     File = filename:join(Ebin, atom_to_list(App) ++ ".app"),
-    case file:consult(File) of
+    case relnif:consult(File) of
         {ok, [{application, App, Props}]} when is_list(Props) ->
             case proplists:get_value(modules, Props) of
                 Mods when is_list(Mods) -> Mods;
@@ -299,19 +299,9 @@ ours_or_absent(Path) ->
 %% A newline in a path would end the header comment early and break the file.
 one_line(Path) -> string:replace(Path, "\n", "\\n", all).
 
-%% Written aside and renamed: make_relup never reads a half-written appup.
+%% Atomically: make_relup never reads a half-written appup.
 write(Path, Data) ->
-    Tmp = Path ++ ".tmp" ++ os:getpid(),
-    case file:write_file(Tmp, unicode:characters_to_binary(Data)) of
-        ok ->
-            case file:rename(Tmp, Path) of
-                ok -> ok;
-                {error, _} = E -> _ = file:delete(Tmp), E
-            end;
-        {error, _} = E ->
-            _ = file:delete(Tmp),
-            E
-    end.
+    fastrel_file:write_atomic(Path, unicode:characters_to_binary(Data)).
 
 %%% ---------------------------------------------------------------- releases
 
@@ -360,7 +350,7 @@ current_release_highest(Vsns) ->
     {Vsn, rel_apps(File)}.
 
 rel_apps(File) ->
-    case file:consult(File) of
+    case relnif:consult(File) of
         {ok, [{release, _, _, Apps}]} when is_list(Apps) ->
             [{element(1, A), element(2, A)} || A <- Apps, is_tuple(A), tuple_size(A) >= 2];
         {ok, Other} -> throw({?MODULE, {rel_file, File, {bad_term, Other}}});
@@ -445,7 +435,4 @@ beam_reason({invalid_beam_file, _, Pos}) -> io_lib:format("corrupt at byte ~w", 
 beam_reason(Other) -> io_lib:format("~tp", [Other]).
 
 consult_reason({bad_term, T}) -> io_lib:format("unexpected contents ~tP", [T, 8]);
-consult_reason({Line, Mod, Term}) when is_integer(Line) -> io_lib:format("line ~w: ~ts", [Line, Mod:format_error(Term)]);
-consult_reason({{Line, _Col}, Mod, Term}) -> io_lib:format("line ~w: ~ts", [Line, Mod:format_error(Term)]);
-consult_reason(Posix) when is_atom(Posix) -> file:format_error(Posix);
-consult_reason(Other) -> io_lib:format("~tp", [Other]).
+consult_reason(Why) -> fastrel_errors:consult_error(Why).

@@ -92,8 +92,6 @@ run(["--version"]) -> out("fastrel " ++ version() ++ "\n"), 0;
 run([Cmd | Rest]) ->
     case command_help(Cmd) =/= undefined andalso lists:member("--help", Rest) of
         true -> out(command_help(Cmd)), 0;
-        %% appup reads beams with beam_lib: it works without the NIF.
-        false when Cmd =:= "appup" -> command(Cmd, Rest);
         false -> with_nif(fun() -> command(Cmd, Rest) end)
     end.
 

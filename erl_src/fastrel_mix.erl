@@ -32,14 +32,14 @@ heart(RelDir0, Opts) ->
                     true ->
                         case fastrel_overlay:install_programs(ErtsBin) of
                             ok -> ok;
-                            {error, E} -> throw({overlay, fastrel_overlay:format_error(E)})
+                            {error, E} -> throw({overlay, E})
                         end,
                         ErtsBin;
                     false ->
                         Ovl = filename:join([RelDir, "fastrel", "erts"]),
                         case fastrel_overlay:create(Ovl, #{erl_in_bin => true}) of
                             {ok, _} -> ok;
-                            {error, E} -> throw({overlay, fastrel_overlay:format_error(E)})
+                            {error, E} -> throw({overlay, E})
                         end,
                         point_erts_bin(filename:join(VsnDir, "elixir")),
                         filename:join(Ovl, "bin")
@@ -118,18 +118,20 @@ env_block(EnvSh, Opts) ->
         false -> install(EnvSh, New)
     end.
 
+%% Atomically, keeping the mode of the file replaced: a node starting meanwhile reads the
+%% old script or the new one.
 install(Path, Data) ->
     case file:read_file(Path) of
         {ok, Same} when Same =:= Data -> ok;
         _ ->
-            Tmp = Path ++ ".tmp" ++ os:getpid(),
             Mode = case file:read_file_info(Path) of
                        {ok, I} -> element(8, I) band 8#7777;
                        _ -> 8#755
                    end,
-            ok = file:write_file(Tmp, Data),
-            ok = file:change_mode(Tmp, Mode),
-            ok = file:rename(Tmp, Path)
+            case fastrel_file:write_atomic(Path, Data, Mode) of
+                ok -> ok;
+                {error, Why} -> throw({write, Path, Why})
+            end
     end.
 
 %%% ---------------------------------------------------------------- tar
@@ -156,7 +158,7 @@ tar(RelDir0, Opts) ->
                 Entries = mix_entries(RelDir, Erts, Vsn, Apps),
                 case relnif:tar_files(Out, [{filename:join(RelDir, E), E} || E <- Entries], [{symlinks, beside} | maps:get(opts, Opts, [])]) of
                     ok -> {ok, Out};
-                    {error, relnif, E} -> throw({tar, relnif:format_error(E)})
+                    {error, relnif, E} -> throw({tar, {relnif, E}})
                 end;
             false ->
                 %% relx's layout: systools' entries plus relx's extra files, as rebar3 fastrel tar.
@@ -167,7 +169,7 @@ tar(RelDir0, Opts) ->
                 case fastrel_release:tar(R, maps:get(opts, Opts, [])) of
                     {ok, Made} when Made =:= Out -> {ok, Out};
                     {ok, Made} -> move(Made, Out), {ok, Out};
-                    {error, E} -> throw({tar, fastrel_release:format_error(E)})
+                    {error, E} -> throw({tar, E})
                 end
         end
     catch
@@ -177,7 +179,7 @@ tar(RelDir0, Opts) ->
 rel_file(VsnDir) ->
     case [filename:join(VsnDir, F) || F <- filelib:wildcard("*.rel", VsnDir)] of
         [F | _] ->
-            case file:consult(F) of
+            case relnif:consult(F) of
                 {ok, [{release, {Name, _}, _, Apps}]} when is_list(Name), is_list(Apps) ->
                     case [{element(1, A), element(2, A)} || A <- Apps, is_tuple(A), tuple_size(A) >= 2] of
                         Pairs when length(Pairs) =:= length(Apps) -> {Name, Pairs};
@@ -285,7 +287,7 @@ move(From, To) ->
 format_error({?MODULE, R}) -> format_error(R);
 format_error({not_a_release, D}) -> lists:flatten(io_lib:format("~ts is not a release (no releases/start_erl.data)", [D]));
 format_error({bad_rel_file, F}) -> lists:flatten(io_lib:format("~ts is not a release file ({release, {Name, Vsn}, {erts, Vsn}, Apps})", [F]));
-format_error({bad_rel_file, F, E}) -> lists:flatten(io_lib:format("Cannot read ~ts: ~ts", [F, file:format_error(E)]));
+format_error({bad_rel_file, F, E}) -> lists:flatten(io_lib:format("Cannot read ~ts: ~ts", [F, fastrel_errors:consult_error(E)]));
 format_error({bad_start_erl_data, F}) -> lists:flatten(io_lib:format("~ts is not \"ERTS_VSN REL_VSN\"", [F]));
 format_error({no_rel_file, D}) -> lists:flatten(io_lib:format("~ts has no NAME.rel file", [D]));
 format_error({no_fastrel_heart, D}) ->
@@ -293,6 +295,7 @@ format_error({no_fastrel_heart, D}) ->
 format_error({not_a_mix_release, D}) -> lists:flatten(io_lib:format("~ts is not a mix release (no releases/VSN/elixir)", [D]));
 format_error({no_erts_bin_line, F}) -> lists:flatten(io_lib:format("~ts has no `ERTS_BIN=' line to point at fastrel's programs", [F]));
 format_error({broken_block, F}) -> lists:flatten(io_lib:format("~ts has a fastrel block without its end marker", [F]));
-format_error({tar, Text}) -> lists:flatten(Text);
+format_error({tar, Nested}) -> fastrel_errors:nested(Nested);
+format_error({overlay, Nested}) -> fastrel_errors:nested(Nested);
 format_error({write, F, Why}) -> lists:flatten(io_lib:format("Cannot write ~ts: ~ts", [F, file:format_error(Why)]));
 format_error(Other) -> lists:flatten(io_lib:format("~tp", [Other])).

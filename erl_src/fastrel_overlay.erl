@@ -76,20 +76,7 @@ heart_binary() -> program_binary("heart").
 %% application's priv dir, or from the escript.
 -spec program_binary(string()) -> {ok, binary()} | {error, not_found}.
 program_binary(_Name) ->
-    Name = ?EXECUTABLE,
-    Priv = code:priv_dir(fastrel),
-    case is_list(Priv) andalso file:read_file(filename:join(Priv, Name)) of
-        {ok, Bin} -> {ok, Bin};
-        _ ->
-            InArchive = filename:join([escript_name(), "fastrel", "priv", Name]),
-            case erl_prim_loader:get_file(InArchive) of
-                {ok, Bin, _} -> {ok, Bin};
-                error -> {error, not_found}
-            end
-    end.
-
-escript_name() ->
-    try escript:script_name() catch _:_ -> "" end.
+    fastrel_file:priv_file(?EXECUTABLE).
 
 erl_script(Root, Bin) ->
     ["#!/bin/sh\n",
@@ -105,12 +92,9 @@ symlink(Target, Link) ->
     _ = file:delete(Link),
     ok(file:make_symlink(Target, Link), {symlink, Link}).
 
-%% Written beside the target and renamed, so a running overlay never sees half a file.
+%% Atomically, so a running overlay never sees half a file.
 install(Path, Contents) ->
-    Tmp = Path ++ ".tmp" ++ os:getpid(),
-    ok(file:write_file(Tmp, Contents), {write, Tmp}),
-    ok(file:change_mode(Tmp, 8#755), {chmod, Tmp}),
-    ok(file:rename(Tmp, Path), {write, Path}).
+    ok(fastrel_file:write_atomic(Path, Contents, 8#755), {write, Path}).
 
 ok(ok, _) -> ok;
 ok({ok, _} = Ok, _) -> Ok;

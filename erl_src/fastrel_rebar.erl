@@ -28,12 +28,16 @@ relup_opts() ->
 %% given more than once), built in parallel.
 -spec release(term()) -> {ok, term()} | {error, term()}.
 release(State) ->
-    Result = case wanted(State) of
-                 one -> case fastrel_release:assemble(config(State), env(State)) of
-                            {ok, R} -> {ok, [R]};
-                            Err -> Err
-                        end;
-                 Names -> fastrel_release:assemble_many(config(State), env(State), Names)
+    Result = case config(State) of
+                 {ok, Config} ->
+                     case wanted(State) of
+                         one -> case fastrel_release:assemble(Config, env(State)) of
+                                    {ok, R} -> {ok, [R]};
+                                    Err -> Err
+                                end;
+                         Names -> fastrel_release:assemble_many(Config, env(State), Names)
+                     end;
+                 {error, _} = ConfigErr -> ConfigErr
              end,
     case Result of
         {ok, Rs} ->
@@ -83,20 +87,22 @@ relup(State) ->
     end.
 
 %% The relx section, or relx.config when it is empty (rebar3's rule); the prod profile
-%% means `{mode, prod}' first, as rebar3 adds it.
+%% means `{mode, prod}' first, as rebar3 adds it. relx.config is the user's text: read by
+%% the bounded reader, and a broken one is an error naming it, not an empty configuration.
 config(State) ->
     Relx = case rebar_state:get(State, relx, []) of
                [] ->
                    File = filename:join(rebar_dir:root_dir(State), "relx.config"),
-                   case file:consult(File) of
-                       {ok, Terms} -> Terms;
-                       _ -> []
+                   case relnif:consult(File) of
+                       {ok, Terms} -> {ok, Terms};
+                       {error, enoent} -> {ok, []};
+                       {error, E} -> {error, {fastrel_release, {relx_config, File, E}}}
                    end;
-               C -> C
+               C -> {ok, C}
            end,
-    case lists:member(prod, rebar_state:current_profiles(State)) of
-        true -> [{mode, prod} | Relx];
-        false -> Relx
+    case {Relx, lists:member(prod, rebar_state:current_profiles(State))} of
+        {{ok, R}, true} -> {ok, [{mode, prod} | R]};
+        _ -> Relx
     end.
 
 env(State) ->

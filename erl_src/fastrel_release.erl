@@ -226,9 +226,10 @@ app_index(#{apps := Apps, root_dir := Root}, C) ->
 read_app(Dir) ->
     case [filename:join([Dir, "ebin", F]) || F <- filelib:wildcard("*.app", filename:join(Dir, "ebin"))] of
         [File] ->
-            case file:consult(File) of
+            case relnif:consult(File) of
                 {ok, [{application, Name, Props} = T]} when is_atom(Name), is_list(Props) -> {ok, Name, T};
-                _ -> throw({bad_app_file, File})
+                {ok, _} -> throw({bad_app_file, File});
+                {error, E} -> throw({bad_app_file, File, E})
             end;
         _ -> none
     end.
@@ -381,7 +382,7 @@ strip(AppDir) ->
         Beams ->
             case beam_lib:strip_files(Beams, ["Attr"]) of
                 {ok, _} -> true;
-                {error, beam_lib, Why} -> throw({strip_failed, beam_lib:format_error(Why)})
+                {error, beam_lib, Why} -> throw({strip_failed, {beam_lib, Why}})
             end
     end.
 
@@ -513,7 +514,7 @@ clean_entry(E) -> {element(1, E), element(2, E), none}.
 boot(RelBase, Opts) ->
     case relnif:make_script(RelBase, Opts) of
         {ok, relnif, _} -> ok;
-        {error, relnif, E} -> throw({make_script, relnif:format_error(E)})
+        {error, relnif, E} -> throw({make_script, {relnif, E}})
     end.
 
 %% sys.config and vm.args: the configured files (`.src' kept for rendering at start),
@@ -543,9 +544,10 @@ place(default, Dir, Base, _, Text) -> write(filename:join(Dir, Base), Text);
 place({Kind, From}, Dir, Base, Dev, _) ->
     filelib:is_regular(From) orelse throw({missing_file, From}),
     Base =:= "sys.config" andalso Kind =:= plain andalso
-        (case file:consult(From) of
+        (case relnif:consult(From) of
              {ok, [L]} when is_list(L) -> ok;
-             Other -> throw({bad_sys_config, From, Other})
+             {ok, Other} -> throw({bad_sys_config, From, Other});
+             {error, E} -> throw({bad_sys_config, From, {error, E}})
          end),
     To = filename:join(Dir, case Kind of src -> Base ++ ".src"; plain -> Base end),
     _ = del(To),
@@ -589,7 +591,7 @@ programs(Dir, IncludeErts, ErtsVsn) ->
 install_programs(Bin) ->
     case fastrel_overlay:install_programs(Bin) of
         ok -> ok;
-        {error, E} -> throw({programs, fastrel_overlay:format_error(E)})
+        {error, E} -> throw({programs, E})
     end.
 
 start_script(C, Dir, Name, Vsn, ErtsVsn) ->
@@ -609,15 +611,9 @@ start_script(C, Dir, Name, Vsn, ErtsVsn) ->
     end.
 
 template(File) ->
-    Priv = code:priv_dir(fastrel),
-    case is_list(Priv) andalso file:read_file(filename:join([Priv, "templates", File])) of
+    case fastrel_file:priv_file(filename:join("templates", File)) of
         {ok, B} -> {ok, B};
-        _ ->
-            Escript = try escript:script_name() catch _:_ -> "" end,
-            case erl_prim_loader:get_file(filename:join([Escript, "fastrel", "priv", "templates", File])) of
-                {ok, B, _} -> {ok, B};
-                error -> throw({template_missing, File})
-            end
+        {error, not_found} -> throw({template_missing, File})
     end.
 
 %% relx's overlays: mkdir, copy, link, template, chmod, with `{{var}}' in paths and
@@ -636,7 +632,7 @@ overlays(C, Env, Dir, Name, Vsn, ErtsVsn) ->
     [T || O <- C#relx.overlay, T <- [overlay(O, Vars, Root, Dir, Dev)], element(1, O) =/= chmod].
 
 overlay_var_file(File) ->
-    case file:consult(File) of
+    case relnif:consult(File) of
         {ok, Terms} -> lists:append([case T of
                                          {K, V} -> [{K, V}];
                                          _ -> []
@@ -811,7 +807,7 @@ tar(#{name := Name, vsn := Vsn, dir := Dir} = R, Extra) ->
                 _ -> ok
             end,
             {ok, Tar};
-        {error, relnif, E} -> {error, {?MODULE, {make_tar, relnif:format_error(E)}}}
+        {error, relnif, E} -> {error, {?MODULE, {make_tar, {relnif, E}}}}
     end.
 
 %% @doc `tar/2' for each release, in parallel (each tarball is compressed on every core,
@@ -834,13 +830,10 @@ log(_, _, _) -> ok.
 
 write(Path, Data) -> write(Path, Data, undefined).
 
-%% Written aside and renamed: nothing half-written is left as if it were good.
+%% Atomically: nothing half-written is left as if it were good.
 write(Path, Data, Mode) ->
     ok(filelib:ensure_dir(Path), {mkdir, Path}),
-    Tmp = Path ++ ".tmp" ++ os:getpid(),
-    ok(file:write_file(Tmp, Data), {write, Path}),
-    Mode =:= undefined orelse ok(file:change_mode(Tmp, Mode), {chmod, Path}),
-    ok(file:rename(Tmp, Path), {write, Path}).
+    ok(fastrel_file:write_atomic(Path, Data, Mode), {write, Path}).
 
 del(P) ->
     case file:read_link_info(P) of
@@ -864,17 +857,26 @@ format_error({app_vsn_not_found, A, V, Found}) ->
     io_lib:format("Application ~p version ~s is wanted by the release, but ~s was found", [A, V, Found]);
 format_error({unsupported_keys, Ks}) -> io_lib:format("Unsupported relx keys (warnings_as_errors): ~ts", [names(Ks)]);
 format_error({missing_file, F}) -> io_lib:format("File not found: ~ts", [F]);
+format_error({bad_sys_config, F, {error, E}}) ->
+    io_lib:format("Cannot read ~ts (sys.config): ~ts", [F, fastrel_errors:consult_error(E)]);
 format_error({bad_sys_config, F, _}) -> io_lib:format("~ts is not a single list term (sys.config)", [F]);
 format_error({releases_failed, Failed}) ->
     lists:join("; ", [io_lib:format("Release ~p: ~ts", [N, format_error(R)]) || {N, R} <- Failed]);
 format_error({crashed, Why}) -> io_lib:format("crashed: ~tp", [Why]);
 format_error({bad_source_date_epoch, S}) ->
     io_lib:format("SOURCE_DATE_EPOCH is ~tp, not a number of seconds since 1970 (a reproducible release's mtime)", [S]);
+format_error({bad_app_file, F}) -> io_lib:format("~ts is not an application resource file ({application, Name, [...]})", [F]);
+format_error({bad_app_file, F, E}) ->
+    io_lib:format("Cannot read ~ts as an application resource file: ~ts", [F, fastrel_errors:consult_error(E)]);
+format_error({overlay_vars, F, E}) ->
+    io_lib:format("Cannot read overlay variables from ~ts: ~ts", [F, fastrel_errors:consult_error(E)]);
+format_error({relx_config, F, E}) ->
+    io_lib:format("Cannot read ~ts: ~ts", [F, fastrel_errors:consult_error(E)]);
 format_error({erts_not_found, D}) -> io_lib:format("ERTS not found: ~ts", [D]);
-format_error({make_script, Text}) -> ["Boot script: ", Text];
-format_error({strip_failed, Text}) -> ["Stripping debug info (debug_info strip): ", Text];
-format_error({make_tar, Text}) -> ["Tarball: ", Text];
-format_error({programs, Text}) -> ["fastrel's programs: ", Text];
+format_error({make_script, Nested}) -> ["Boot script: ", fastrel_errors:nested(Nested)];
+format_error({strip_failed, Nested}) -> ["Stripping debug info (debug_info strip): ", fastrel_errors:nested(Nested)];
+format_error({make_tar, Nested}) -> ["Tarball: ", fastrel_errors:nested(Nested)];
+format_error({programs, Nested}) -> ["fastrel's programs: ", fastrel_errors:nested(Nested)];
 format_error({template_missing, F}) -> io_lib:format("fastrel's template ~s is missing", [F]);
 format_error({outside_release, What, T, Dir}) ->
     io_lib:format("Refusing to write ~ts (~tp): it is outside the release directory ~ts", [T, What, Dir]);

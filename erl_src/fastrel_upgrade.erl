@@ -58,7 +58,7 @@ relup(#{dir := Dir0} = Opts) ->
                 log(Opts, "Relup from ~s to ~s: ~ts", [Up, Vsn, Relup]),
                 {ok, #{relup => Relup, vsn => Vsn, upfrom => Up, appups => Appups}};
             {error, Mod, Reason} ->
-                throw({make_relup, Up, Vsn, lists:flatten(Mod:format_error(Reason))})
+                throw({make_relup, Up, Vsn, {Mod, Reason}})
         end
     catch
         throw:R -> ?FASTREL_ERROR(R)
@@ -110,7 +110,7 @@ parts(V) ->
 rel_base(Dir, Name, Vsn) -> filename:join([Dir, "releases", Vsn, Name]).
 
 read_rel(File) ->
-    case file:consult(File) of
+    case relnif:consult(File) of
         {ok, [{release, _, {erts, _}, Apps}]} ->
             [{element(1, A), element(2, A)} || A <- Apps];
         {ok, _} -> throw({bad_rel, File});
@@ -130,7 +130,7 @@ appup(Dir, App, OldVsn, NewVsn) ->
         false ->
             case fastrel_appup:ensure(App, OldVsn, OldDir, NewVsn, NewDir) of
                 {ok, {How, Path}} -> {App, How, Path};
-                {error, fastrel_appup, Reason} -> throw({appup, App, OldVsn, NewVsn, Reason})
+                {error, fastrel_appup, Reason} -> throw({appup, App, OldVsn, NewVsn, {fastrel_appup, Reason}})
             end
     end.
 
@@ -163,9 +163,9 @@ format_error({upfrom_not_found, Name, Up, Have}) ->
     io_lib:format("Upfrom release ~s ~s not found (releases built: ~ts)", [Name, Up, lists:join(", ", Have)]);
 format_error({same_vsn, V}) -> io_lib:format("Cannot make a relup from version ~s to itself", [V]);
 format_error({bad_rel, F}) -> io_lib:format("~ts is not a release file", [F]);
-format_error({read, F, E}) -> io_lib:format("Cannot read ~ts: ~ts", [F, file:format_error(E)]);
-format_error({appup, App, Old, New, Reason}) ->
-    io_lib:format("Appup for ~s ~s -> ~s: ~ts", [App, Old, New, fastrel_appup:format_error(Reason)]);
-format_error({make_relup, Up, Vsn, Text}) ->
-    io_lib:format("Relup from ~s to ~s: ~ts", [Up, Vsn, string:trim(Text)]);
+format_error({read, F, E}) -> io_lib:format("Cannot read ~ts: ~ts", [F, fastrel_errors:consult_error(E)]);
+format_error({appup, App, Old, New, Nested}) ->
+    io_lib:format("Appup for ~s ~s -> ~s: ~ts", [App, Old, New, fastrel_errors:nested(Nested)]);
+format_error({make_relup, Up, Vsn, Nested}) ->
+    io_lib:format("Relup from ~s to ~s: ~ts", [Up, Vsn, string:trim(fastrel_errors:nested(Nested))]);
 format_error(Other) -> io_lib:format("~tp", [Other]).

@@ -1,15 +1,16 @@
 %% SPDX-License-Identifier: Apache-2.0
 %% @doc EUnit entry of the relnif property test (`relnif_prop'). Cases from
-%% `FASTREL_PROP_CASES' (default 300), master seed from `FASTREL_PROP_SEED' (default: the
+%% `FASTREL_PROP_CASES' (default 200), master seed from `FASTREL_PROP_SEED' (default: the
 %% clock; printed). Fails on any VM crash, hang, undocumented exception, result outside
-%% the documented shapes, raising `format_error/1' or half-written output.
-%%   FASTREL_PROP_CASES=10000 rebar3 eunit --module=relnif_prop_tests
+%% the documented shapes, `format_error/1' raising where systools' does not, or half-written
+%% output. Known divergences (see `relnif_prop') are reported and counted, not failed.
+%%   FASTREL_PROP_CASES=10000 rebar3 as test eunit --module=relnif_prop_tests
 -module(relnif_prop_tests).
 
 -include_lib("eunit/include/eunit.hrl").
 
 prop_test_() ->
-    N = env_int("FASTREL_PROP_CASES", 300),
+    N = env_int("FASTREL_PROP_CASES", 200),
     Seed = env_int("FASTREL_PROP_SEED", erlang:system_time(microsecond) rem 1000000007),
     {timeout, 60 + N * 2,
      fun() ->

@@ -269,7 +269,13 @@ options_test() ->
     same(D, ["base"], ["base"], [silent, {path, "*"}]),
     same(D, ["base"], ["base"], [silent, {noexec, true}, {silent, true}]),
     same(D, "notalist", ["base"], [silent]),
-    same(D, ["base", 42], ["base"], [silent]).
+    same(D, ["base", 42], ["base"], [silent]),
+    %% A bare string where a list of release names belongs: systools crashes on its first
+    %% character (function_clause), after the errors it reports first.
+    same(D, ["base"], "base", [silent]),
+    same(D, "base", "base", []),
+    same(D, [{"base", "d"}, "nosuch", 42], ["base"], [silent]),
+    ?assertEqual(ok, fastrel_relup_diff:compare(D, "nosuch_top", "base", "base", [silent])).
 
 appup_problems_test() ->
     D1 = fixture("appup_parse", {text, "{\"2.0\", [{\"1.0\", []}], [{\"1.0\", []}]"}, #{}),

@@ -339,9 +339,94 @@ fastrel_tar_refuses_symlink_outside_unless_asked_test() ->
         {ok, #{dir := Dir}} = R,
         Leak = filename:join(Dir, "lib/myapp-1.0/priv/leak"),
         ok = file:make_symlink(filename:join(filename:dirname(Root), "outside.txt"), Leak),
-        {error, {fastrel_mix, {tar, Text}}} = fastrel_mix:tar(Dir, #{}),
-        ?assert(contains(Text, "priv/leak")),
+        {error, {fastrel_mix, {tar, {fastrel_release, _}}} = E} = fastrel_mix:tar(Dir, #{}),
+        ?assert(contains(fastrel_mix:format_error(E), "priv/leak")),
         {ok, Tar} = fastrel_mix:tar(Dir, #{opts => [{follow_symlinks, outside}]}),
         ?assert(lists:keymember("lib/myapp-1.0/priv/leak", 1, extract(Tar)))
     after cleanup(Root)
     end.
+
+%%% ---------------------------------------------------------------- untrusted term files
+
+%% Issue 13: every term file a user hands fastrel (sys.config, overlay variables, an
+%% application's .app, a release's .rel) is read by relnif:consult/1, whose limits turn
+%% nesting 100000 deep or a 512 MiB binary literal into one sentence naming the file and
+%% the line, in this VM (file:consult/1 builds whatever the text says).
+hostile_texts() ->
+    [{deep, [lists:duplicate(100000, $[), lists:duplicate(100000, $]), ".\n"]},
+     {deep_tuple, ["[", lists:duplicate(100000, ${), "x", lists:duplicate(100000, $}), "].\n"]},
+     {huge_binary, "[{a, <<0:4294967296>>}].\n"}].
+
+%% The sentence names File, says "line 1", and is one line.
+one_sentence(Text0, File) ->
+    Text = lists:flatten(Text0),
+    ?assert(contains(Text, File)),
+    ?assert(contains(Text, "line 1")),
+    ?assertEqual(nomatch, string:find(string:trim(Text), "\n")).
+
+hostile_sys_config_test_() ->
+    [{atom_to_list(Name), fun() ->
+         {R, Root} = assemble([{sys_config, "config/sys.config"}], #{},
+                              fun(Root) ->
+                                  ok = filelib:ensure_path(filename:join(Root, "config")),
+                                  ok = file:write_file(filename:join(Root, "config/sys.config"), Text)
+                              end),
+         try
+             File = filename:join(Root, "config/sys.config"),
+             ?assertMatch({error, {fastrel_release, {bad_sys_config, File, {error, {1, _, _}}}}}, R),
+             {error, E} = R,
+             one_sentence(fastrel_release:format_error(E), File)
+         after cleanup(Root)
+         end
+     end} || {Name, Text} <- hostile_texts()].
+
+hostile_overlay_vars_and_app_file_test_() ->
+    [{atom_to_list(Name), fun() ->
+         {R1, Root1} = assemble([{overlay_vars, ["vars.config"]}], #{},
+                                fun(Root) -> ok = file:write_file(filename:join(Root, "vars.config"), Text) end),
+         try
+             Vars = filename:join(Root1, "vars.config"),
+             ?assertMatch({error, {fastrel_release, {overlay_vars, Vars, {1, _, _}}}}, R1),
+             {error, E1} = R1,
+             one_sentence(fastrel_release:format_error(E1), Vars)
+         after cleanup(Root1)
+         end,
+         {R2, Root2} = assemble([], #{},
+                                fun(Root) -> ok = file:write_file(filename:join(Root, "apps/myapp/ebin/myapp.app"), Text) end),
+         try
+             App = filename:join(Root2, "apps/myapp/ebin/myapp.app"),
+             ?assertMatch({error, {fastrel_release, {bad_app_file, App, {1, _, _}}}}, R2),
+             {error, E2} = R2,
+             one_sentence(fastrel_release:format_error(E2), App)
+         after cleanup(Root2)
+         end
+     end} || {Name, Text} <- hostile_texts()].
+
+%% A release directory whose releases/2/r.rel is hostile, read by fastrel appup,
+%% fastrel relup and fastrel tar.
+hostile_rel_file_test_() ->
+    [{atom_to_list(Name), fun() ->
+         Dir = scratch(),
+         try
+             Good = {release, {"r", "1"}, {erts, erlang:system_info(version)}, [{kernel, "1"}]},
+             ok = filelib:ensure_path(filename:join(Dir, "releases/1")),
+             ok = filelib:ensure_path(filename:join(Dir, "releases/2")),
+             ok = filelib:ensure_path(filename:join(Dir, "lib")),
+             ok = file:write_file(filename:join(Dir, "releases/1/r.rel"), io_lib:format("~tp.~n", [Good])),
+             Rel = filename:join(Dir, "releases/2/r.rel"),
+             ok = file:write_file(Rel, Text),
+             ok = file:write_file(filename:join(Dir, "releases/start_erl.data"),
+                                  [erlang:system_info(version), " 2\n"]),
+             {error, fastrel_appup, A} = fastrel_appup:for_releases(Dir, Dir, "r"),
+             ?assertMatch({rel_file, Rel, {1, _, _}}, A),
+             one_sentence(fastrel_appup:format_error(A), Rel),
+             {error, U} = fastrel_upgrade:relup(#{dir => Dir, name => "r", vsn => "2", upfrom => "1"}),
+             ?assertMatch({fastrel_upgrade, {read, Rel, {1, _, _}}}, U),
+             one_sentence(fastrel_upgrade:format_error(U), Rel),
+             {error, T} = fastrel_mix:tar(Dir, #{}),
+             ?assertMatch({fastrel_mix, {bad_rel_file, Rel, {1, _, _}}}, T),
+             one_sentence(fastrel_mix:format_error(T), Rel)
+         after
+             _ = file:del_dir_r(filename:dirname(filename:dirname(filename:dirname(Dir))))
+         end
+     end} || {Name, Text} <- hostile_texts()].

@@ -111,6 +111,16 @@ fix_outdir(T) when is_list(T) ->
 fix_outdir(T) when is_tuple(T) -> list_to_tuple(fix_outdir(tuple_to_list(T)));
 fix_outdir(T) -> T.
 
+%% systools:make_tar/1 takes a list of atoms as a (deep) name, not as `erl -s' arguments
+%% the way make_script/1 does; relnif's did, and raised badarg on an unknown one.
+make_tar_1_of_atoms_is_a_name_test() ->
+    with_release(fun(_) ->
+        %% Not found (printed, `error'), the name being [myrel, unknown_key | ".rel"].
+        ?assertEqual(error, relnif:make_tar([myrel, unknown_key])),
+        [?assertEqual(systools:make_tar(Arg), relnif:make_tar(Arg))
+         || Arg <- [[myrel, unknown_key], [myrel, silent], [myrel]]]
+    end).
+
 bad_options_raise_like_systools_test() ->
     Opts = [local, foo, {dirs, [1]}, {var_tar, x}, {erts, a}, silent, no_dot_erlang],
     Bad = try systools:make_tar("myrel", Opts) catch error:{badarg, B} -> B end,
