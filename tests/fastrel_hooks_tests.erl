@@ -7,6 +7,7 @@
 -module(fastrel_hooks_tests).
 
 -include_lib("eunit/include/eunit.hrl").
+-import(fastrel_os, [rebar3/2, rebar3/3, run/3, run/4]).
 -include("../erl_src/fastrel_config.hrl").
 
 -import(fastrel_os, [wait_until/2, alive/1, kill/1, ppid_or_undefined/1]).
@@ -70,31 +71,12 @@ bad_hooks_are_one_sentence_naming_the_key_test() ->
 
 %%% ---------------------------------------------------------------- side by side with relx
 
-repo() -> {ok, Cwd} = file:get_cwd(), Cwd.
-
 project(Name, Relx, Files) ->
     Dir = fastrel_os:example_project("hooks_tests", Name, Relx),
     [ok = write(filename:join(Dir, F), Text) || {F, Text} <- Files],
     Dir.
 
 write(F, Text) -> ok = filelib:ensure_dir(F), file:write_file(F, Text).
-
-rebar3(Dir, Args) ->
-    Env = [{"FASTREL_PREBUILT", filename:join(repo(), "priv")}, {"REBAR_OFFLINE", "1"}],
-    run(os:find_executable("rebar3"), Args, Env, Dir).
-
-run(Exe, Args, Env) -> run(Exe, Args, Env, repo()).
-
-run(Exe, Args, Env, Cwd) ->
-    Port = open_port({spawn_executable, Exe}, [{args, Args}, {env, Env}, {cd, Cwd}, exit_status, stderr_to_stdout, binary]),
-    out(Port, <<>>).
-
-out(Port, Acc) ->
-    receive
-        {Port, {data, D}} -> out(Port, <<Acc/binary, D/binary>>);
-        {Port, {exit_status, S}} -> {S, binary_to_list(Acc)}
-    after 180000 -> error({hangs, Acc})
-    end.
 
 %% Hooks that log what they see (sourced: the script's variables and functions), a hook
 %% exporting a variable to the VM, relx's built-ins, a failing status hook, extensions.

@@ -5,27 +5,7 @@
 -module(fastrel_multi_tests).
 
 -include_lib("eunit/include/eunit.hrl").
-
-repo() -> {ok, Cwd} = file:get_cwd(), Cwd.
-
-rebar3(Dir, Args) -> rebar3(Dir, Args, []).
-
-rebar3(Dir, Args, Extra) ->
-    Env = [{"FASTREL_PREBUILT", filename:join(repo(), "priv")}, {"REBAR_OFFLINE", "1"} | Extra],
-    out(open_port({spawn_executable, os:find_executable("rebar3")},
-                  [{args, Args}, {cd, Dir}, {env, Env}, exit_status, stderr_to_stdout, binary])).
-
-sh(Bin, Args, Env) ->
-    out(open_port({spawn_executable, Bin}, [{args, Args}, {env, Env}, exit_status, stderr_to_stdout, binary])).
-
-out(Port) -> out(Port, <<>>).
-
-out(Port, Acc) ->
-    receive
-        {Port, {data, D}} -> out(Port, <<Acc/binary, D/binary>>);
-        {Port, {exit_status, S}} -> {S, binary_to_list(Acc)}
-    after 180000 -> error({hangs, Acc})
-    end.
+-import(fastrel_os, [rebar3/2, rebar3/3, run/3, run/4]).
 
 %% base; full extends base (its own overlay replaces the global one); other extends
 %% {base, "1.0.0"} with a goal of base's changed and one added.
@@ -97,11 +77,11 @@ all(Epmd) ->
     %% One of them boots and answers.
     Bin = filename:join([Rel(full), "bin", "full"]),
     Env = [{"PIPE_DIR", filename:join(Dir, "pipes") ++ "/"} | Epmd],
-    {0, _} = sh(Bin, ["daemon"], Env),
+    {0, _} = run(Bin, ["daemon"], Env),
     try
-        ?assertEqual({0, "pong\n"}, sh(Bin, ["ping"], Env)),
-        ?assertMatch({0, "{example_server," ++ _}, sh(Bin, ["eval", "lists:keyfind(example_server, 1, application:which_applications())."], Env)),
-        {0, _} = sh(Bin, ["stop"], Env)
+        ?assertEqual({0, "pong\n"}, run(Bin, ["ping"], Env)),
+        ?assertMatch({0, "{example_server," ++ _}, run(Bin, ["eval", "lists:keyfind(example_server, 1, application:which_applications())."], Env)),
+        {0, _} = run(Bin, ["stop"], Env)
     after
         fastrel_os:kill_within(Rel(full))
     end.

@@ -3,7 +3,8 @@
 %% /proc, killing by PID, and reading a port until a needle shows up.
 -module(fastrel_os).
 
--export([scratch/1, example_project/3, wait_until/2, alive/1, kill/1, kill_within/1, ppid/1, ppid_or_undefined/1, exe/1, program/1, collect/3, with_epmd/1]).
+-export([scratch/1, example_project/3, wait_until/2, alive/1, kill/1, kill_within/1, ppid/1, ppid_or_undefined/1, exe/1, program/1, collect/3, with_epmd/1,
+         rebar3/2, rebar3/3, run/3, run/4]).
 
 %% A fresh directory of the suite's own under _build/SUITE/, unique per VM and call.
 -spec scratch(string()) -> file:filename().
@@ -136,4 +137,34 @@ with_epmd(Fun) ->
         Fun([{"ERL_EPMD_PORT", integer_to_list(Port)}])
     after
         kill([integer_to_list(OsPid)])
+    end.
+
+%% rebar3 Args in Dir with fastrel from this checkout (its Rust parts copied, not rebuilt:
+%% FASTREL_PREBUILT; offline) and Extra environment: {ExitStatus, Output}.
+-spec rebar3(file:filename(), [string()]) -> {integer(), string()}.
+rebar3(Dir, Args) -> rebar3(Dir, Args, []).
+
+-spec rebar3(file:filename(), [string()], [{string(), string() | false}]) -> {integer(), string()}.
+rebar3(Dir, Args, Extra) ->
+    {ok, Repo} = file:get_cwd(),
+    Env = [{"FASTREL_PREBUILT", filename:join(Repo, "priv")}, {"REBAR_OFFLINE", "1"} | Extra],
+    run(os:find_executable("rebar3"), Args, Env, Dir).
+
+%% Exe with Args and Env, from the repository (or Cwd): {ExitStatus, stdout and stderr};
+%% an error if it has not exited after three minutes.
+-spec run(file:filename(), [string()], [{string(), string() | false}]) -> {integer(), string()}.
+run(Exe, Args, Env) ->
+    {ok, Repo} = file:get_cwd(),
+    run(Exe, Args, Env, Repo).
+
+-spec run(file:filename(), [string()], [{string(), string() | false}], file:filename()) -> {integer(), string()}.
+run(Exe, Args, Env, Cwd) ->
+    Port = open_port({spawn_executable, Exe}, [{args, Args}, {env, Env}, {cd, Cwd}, exit_status, stderr_to_stdout, binary]),
+    run_out(Port, <<>>).
+
+run_out(Port, Acc) ->
+    receive
+        {Port, {data, D}} -> run_out(Port, <<Acc/binary, D/binary>>);
+        {Port, {exit_status, S}} -> {S, binary_to_list(Acc)}
+    after 180000 -> error({hangs, Acc})
     end.

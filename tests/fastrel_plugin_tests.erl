@@ -6,6 +6,7 @@
 -module(fastrel_plugin_tests).
 
 -include_lib("eunit/include/eunit.hrl").
+-import(fastrel_os, [rebar3/2, rebar3/3, run/3, run/4]).
 
 -import(fastrel_os, [wait_until/2, alive/1, kill/1, ppid/1, ppid_or_undefined/1, exe/1, collect/3]).
 
@@ -13,21 +14,6 @@ repo() -> {ok, Cwd} = file:get_cwd(), Cwd.
 
 %% A project with the example server's sources and the plugin (fastrel_os).
 project(Name, Relx) -> fastrel_os:example_project("plugin_tests", Name, Relx).
-
-rebar3(Dir, Args) -> rebar3(Dir, Args, []).
-
-rebar3(Dir, Args, Extra) ->
-    Env = [{"FASTREL_PREBUILT", filename:join(repo(), "priv")}, {"REBAR_OFFLINE", "1"} | Extra],
-    Port = open_port({spawn_executable, os:find_executable("rebar3")},
-                     [{args, Args}, {cd, Dir}, {env, Env}, exit_status, stderr_to_stdout, binary]),
-    out(Port, <<>>).
-
-out(Port, Acc) ->
-    receive
-        {Port, {data, D}} -> out(Port, <<Acc/binary, D/binary>>);
-        {Port, {exit_status, S}} -> {S, binary_to_list(Acc)}
-    after 180000 -> error({rebar3_hangs, Acc})
-    end.
 
 read(F) -> {ok, B} = file:read_file(F), B.
 
@@ -152,10 +138,6 @@ start_script_test_() ->
                                   {timeout, 300, fun() -> fastrel_os:with_epmd(fun(Epmd) -> run_release(E, Epmd) end) end}}
                                  || E <- [true, false]]}}.
 
-sh(Bin, Args, Env) ->
-    Port = open_port({spawn_executable, Bin}, [{args, Args}, {env, Env}, exit_status, stderr_to_stdout, binary]),
-    out(Port, <<>>).
-
 run_release(IncludeErts, Epmd) ->
     Node = "fr" ++ os:getpid() ++ atom_to_list(IncludeErts),
     Dir = project("run-" ++ atom_to_list(IncludeErts),
@@ -171,23 +153,23 @@ run_release(IncludeErts, Epmd) ->
     UserCmd = "\"" ++ Bin ++ "\" daemon # set by the user",
     Env = [{"PIPE_DIR", Pipes}, {"HEART_COMMAND", UserCmd} | Epmd],
     Pid = fun() ->
-              case sh(Bin, ["pid"], Env) of
+              case run(Bin, ["pid"], Env) of
                   {0, Out} -> string:trim(Out);
                   _ -> undefined
               end
           end,
-    ?assertMatch({1, "Node is not running!" ++ _}, sh(Bin, ["ping"], Env)),
-    {0, _} = sh(Bin, ["daemon"], Env),
+    ?assertMatch({1, "Node is not running!" ++ _}, run(Bin, ["ping"], Env)),
+    {0, _} = run(Bin, ["daemon"], Env),
     Vm1 = Pid(),
-    {0, HeartOut} = sh(Bin, ["eval", "{os_pid, P} = erlang:port_info(whereis(heart_port), os_pid), P."], Env),
+    {0, HeartOut} = run(Bin, ["eval", "{os_pid, P} = erlang:port_info(whereis(heart_port), os_pid), P."], Env),
     Heart1 = string:trim(HeartOut),
     RunErl1 = ppid(Vm1),
     try
-        ?assertEqual({0, "pong\n"}, sh(Bin, ["ping"], Env)),
+        ?assertEqual({0, "pong\n"}, run(Bin, ["ping"], Env)),
         %% relx prints erl_call's rendering, {ok, X} unwrapped.
-        ?assertEqual({0, Node ++ "@" ++ string:trim(os:cmd("hostname -s")) ++ "\n"}, sh(Bin, ["eval", "node()."], Env)),
-        ?assertMatch({0, _}, sh(Bin, ["rpc", "erlang", "node"], Env)),
-        {0, Versions} = sh(Bin, ["versions"], Env),
+        ?assertEqual({0, Node ++ "@" ++ string:trim(os:cmd("hostname -s")) ++ "\n"}, run(Bin, ["eval", "node()."], Env)),
+        ?assertMatch({0, _}, run(Bin, ["rpc", "erlang", "node"], Env)),
+        {0, Versions} = run(Bin, ["versions"], Env),
         ?assertNotEqual(nomatch, string:find(Versions, "1.0.0")),
         %% fastrel's programs, also when the system's ERTS runs the node.
         Ours = fun(P) -> {ok, B} = file:read_file(filename:join([repo(), "priv", P])), B end,
@@ -203,19 +185,19 @@ run_release(IncludeErts, Epmd) ->
         ?assertNotEqual(nomatch, binary:match(collect(Attach, <<"attached-42">>, 20000), <<"attached-42">>)),
         port_command(Attach, <<4>>),
         receive {Attach, {exit_status, 0}} -> ok after 10000 -> error(attach_stays) end,
-        ?assertEqual({0, "pong\n"}, sh(Bin, ["ping"], Env)),
+        ?assertEqual({0, "pong\n"}, run(Bin, ["ping"], Env)),
         %% kill -9: fastrel's heart runs the user's command, the node is back.
         os:cmd("kill -9 " ++ Vm1),
         true = wait_until(fun() -> P = Pid(), alive(P) andalso P =/= Vm1 end, 60000),
         Vm2 = Pid(),
-        {0, HeartOut2} = sh(Bin, ["eval", "{os_pid, P} = erlang:port_info(whereis(heart_port), os_pid), P."], Env),
+        {0, HeartOut2} = run(Bin, ["eval", "{os_pid, P} = erlang:port_info(whereis(heart_port), os_pid), P."], Env),
         Heart2 = string:trim(HeartOut2),
         RunErl2 = ppid(Vm2),
         try
-            {0, _} = sh(Bin, ["stop"], Env),
+            {0, _} = run(Bin, ["stop"], Env),
             ?assert(wait_until(fun() -> not alive(Vm2) end, 5000)),
             timer:sleep(3000),
-            ?assertMatch({1, _}, sh(Bin, ["ping"], Env))
+            ?assertMatch({1, _}, run(Bin, ["ping"], Env))
         after
             kill([Heart2]), kill([Vm2, RunErl2])
         end
@@ -290,12 +272,12 @@ relx_keys(Epmd) ->
         %% vm.args.src rendered at start from the environment.
         Bin = F("bin/example_server"),
         Env = [{"PIPE_DIR", filename:join(Dir, "pipes") ++ "/"}, {"NODE_NAME", Node} | Epmd],
-        {0, _} = sh(Bin, ["daemon"], Env),
-        {0, PidOut} = sh(Bin, ["pid"], Env),
+        {0, _} = run(Bin, ["daemon"], Env),
+        {0, PidOut} = run(Bin, ["pid"], Env),
         Vm = string:trim(PidOut),
         try
-            ?assertEqual({0, Node ++ "@" ++ string:trim(os:cmd("hostname -s")) ++ "\n"}, sh(Bin, ["eval", "node()."], Env)),
-            {0, _} = sh(Bin, ["stop"], Env),
+            ?assertEqual({0, Node ++ "@" ++ string:trim(os:cmd("hostname -s")) ++ "\n"}, run(Bin, ["eval", "node()."], Env)),
+            {0, _} = run(Bin, ["stop"], Env),
             ?assert(wait_until(fun() -> not alive(Vm) end, 10000))
         after
             kill([Vm, ppid_or_undefined(Vm)])

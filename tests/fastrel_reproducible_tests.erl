@@ -5,11 +5,10 @@
 -module(fastrel_reproducible_tests).
 
 -include_lib("eunit/include/eunit.hrl").
+-import(fastrel_os, [rebar3/2, rebar3/3, run/3, run/4]).
 -include_lib("kernel/include/file.hrl").
 
 -define(EPOCH, 1700000000).
-
-repo() -> {ok, Cwd} = file:get_cwd(), Cwd.
 
 %% The example project under a directory of its own (so two copies differ in path).
 project(Name, Relx) ->
@@ -18,19 +17,6 @@ project(Name, Relx) ->
     {ok, Conf} = file:read_file(filename:join(Dir, "rebar.config")),
     ok = file:write_file(filename:join(Dir, "rebar.config"), [Conf, "{erl_opts, [deterministic]}.\n"]),
     Dir.
-
-rebar3(Dir, Args, Extra) ->
-    Env = [{"FASTREL_PREBUILT", filename:join(repo(), "priv")}, {"REBAR_OFFLINE", "1"} | Extra],
-    Port = open_port({spawn_executable, os:find_executable("rebar3")},
-                     [{args, Args}, {cd, Dir}, {env, Env}, exit_status, stderr_to_stdout, binary]),
-    out(Port, <<>>).
-
-out(Port, Acc) ->
-    receive
-        {Port, {data, D}} -> out(Port, <<Acc/binary, D/binary>>);
-        {Port, {exit_status, S}} -> {S, binary_to_list(Acc)}
-    after 180000 -> error({rebar3_hangs, Acc})
-    end.
 
 %% Every source gets its own mtime, different in each copy.
 touch_sources(Dir, Mtime) ->

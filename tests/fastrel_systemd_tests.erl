@@ -7,25 +7,7 @@
 -module(fastrel_systemd_tests).
 
 -include_lib("eunit/include/eunit.hrl").
-
-repo() -> {ok, Cwd} = file:get_cwd(), Cwd.
-
-rebar3(Dir, Args) ->
-    Env = [{"FASTREL_PREBUILT", filename:join(repo(), "priv")}, {"REBAR_OFFLINE", "1"}],
-    out(open_port({spawn_executable, os:find_executable("rebar3")},
-                  [{args, Args}, {cd, Dir}, {env, Env}, exit_status, stderr_to_stdout, binary])).
-
-sh(Bin, Args, Env) ->
-    out(open_port({spawn_executable, Bin}, [{args, Args}, {env, Env}, exit_status, stderr_to_stdout, binary])).
-
-out(Port) -> out(Port, <<>>).
-
-out(Port, Acc) ->
-    receive
-        {Port, {data, D}} -> out(Port, <<Acc/binary, D/binary>>);
-        {Port, {exit_status, S}} -> {S, binary_to_list(Acc)}
-    after 180000 -> error({hangs, Acc})
-    end.
+-import(fastrel_os, [rebar3/2, rebar3/3, run/3, run/4]).
 
 %% The next datagram on Sock (everything else is left in the mailbox), or timeout.
 notification(Sock, Ms) ->
@@ -54,7 +36,7 @@ unit_text_test_() ->
     {timeout, 300, fun() ->
         {Dir, Rel} = release("unit", "-sname unit\n-setcookie c\n-env HEART_BEAT_TIMEOUT 20\n"),
         Bin = filename:join([Rel, "bin", "example_server"]),
-        {0, Unit} = sh(Bin, ["systemd-unit"], [{"FASTREL_UNIT_USER", "nobody"}]),
+        {0, Unit} = run(Bin, ["systemd-unit"], [{"FASTREL_UNIT_USER", "nobody"}]),
         Lines = string:split(Unit, "\n", all),
         [?assert(lists:member(L, Lines)) || L <- ["Type=notify", "NotifyAccess=all", "ExitType=cgroup", "User=nobody",
                                                   "WorkingDirectory=" ++ Rel,
@@ -67,9 +49,9 @@ unit_text_test_() ->
                                                   "Restart=on-failure",
                                                   %% No -heart in vm.args: the unit turns it on.
                                                   "Environment=ERL_FLAGS=-heart"]],
-        ?assertEqual({0, Unit}, sh(Bin, ["systemd_unit"], [{"FASTREL_UNIT_USER", "nobody"}])),
+        ?assertEqual({0, Unit}, run(Bin, ["systemd_unit"], [{"FASTREL_UNIT_USER", "nobody"}])),
         %% vm.args' -env wins over the environment, as in the VM.
-        {0, Unit2} = sh(Bin, ["systemd-unit"], [{"HEART_BEAT_TIMEOUT", "99"}]),
+        {0, Unit2} = run(Bin, ["systemd-unit"], [{"HEART_BEAT_TIMEOUT", "99"}]),
         ?assertNotEqual(nomatch, string:find(Unit2, "WatchdogSec=70")),
         case os:find_executable("systemd-analyze") of
             false -> ok;
@@ -78,9 +60,7 @@ unit_text_test_() ->
                 %% keys too) but exits 0 for most of it, so the output must be empty (the unit with
                 %% the release's owner: verify warns of nobody).
                 ok = file:write_file(filename:join(Dir, "example_server.service"), Unit2),
-                ?assertEqual({0, ""}, out(open_port({spawn_executable, Analyze},
-                                                   [{args, ["verify", filename:join(Dir, "example_server.service")]},
-                                                    exit_status, stderr_to_stdout, binary])))
+                ?assertEqual({0, ""}, run(Analyze, ["verify", filename:join(Dir, "example_server.service")], []))
         end
     end}.
 
@@ -91,7 +71,7 @@ notify_protocol(Epmd) ->
     Node = "sd" ++ os:getpid(),
     {_, Rel} = release("notify", ["-sname ", Node, "\n-setcookie c\n-heart\n-env HEART_BEAT_TIMEOUT 10\n"]),
     Bin = filename:join([Rel, "bin", "example_server"]),
-    {0, Unit} = sh(Bin, ["systemd-unit"], []),
+    {0, Unit} = run(Bin, ["systemd-unit"], []),
     ?assertEqual(nomatch, string:find(Unit, "ERL_FLAGS")),
     ?assertNotEqual(nomatch, string:find(Unit, "WatchdogSec=50")),
     %% A socket path is at most 107 bytes: not under the scratch directory.
@@ -104,19 +84,19 @@ notify_protocol(Epmd) ->
     Fg = open_port({spawn_executable, Bin}, [{args, ["foreground"]}, {env, Env}, exit_status, stderr_to_stdout, binary]),
     try
         ?assertEqual([<<"READY=1">>], until(Sock, <<"READY=1">>, 60000)),
-        ?assert(fastrel_os:wait_until(fun() -> sh(Bin, ["ping"], Heart ++ Epmd) =:= {0, "pong\n"} end, 30000)),
+        ?assert(fastrel_os:wait_until(fun() -> run(Bin, ["ping"], Heart ++ Epmd) =:= {0, "pong\n"} end, 30000)),
         %% heart.erl beats every 10 s: one WATCHDOG=1 each time.
         ?assertEqual([<<"WATCHDOG=1">>], until(Sock, <<"WATCHDOG=1">>, 30000)),
         %% The VM dies: heart starts it again (bin/NAME daemon, the environment inherited),
         %% and the new node's heart goes on notifying the same socket.
-        {0, Pid1} = sh(Bin, ["pid"], Heart ++ Epmd),
+        {0, Pid1} = run(Bin, ["pid"], Heart ++ Epmd),
         _ = os:cmd("kill -9 " ++ string:trim(Pid1)),
         receive {Fg, {exit_status, _}} -> ok after 10000 -> error(foreground_survives_kill) end,
         until(Sock, <<"READY=1">>, 60000),
         ?assertEqual([<<"WATCHDOG=1">>], until(Sock, <<"WATCHDOG=1">>, 30000)),
-        {0, Pid2} = sh(Bin, ["pid"], Heart ++ Epmd),
+        {0, Pid2} = run(Bin, ["pid"], Heart ++ Epmd),
         ?assertNotEqual(Pid1, Pid2),
-        ?assertMatch({0, _}, sh(Bin, ["stop"], Heart ++ Epmd)),
+        ?assertMatch({0, _}, run(Bin, ["stop"], Heart ++ Epmd)),
         %% stop returned: the VM has exited.
         ?assertNot(fastrel_os:alive(string:trim(Pid2))),
         Seen = until(Sock, <<"STOPPING=1">>, 10000),
@@ -161,7 +141,5 @@ mix_unit_test() ->
         false -> ok;
         Analyze ->
             ok = file:write_file(filename:join(Dir, "server02.service"), Text),
-            ?assertEqual({0, ""}, out(open_port({spawn_executable, Analyze},
-                                               [{args, ["verify", filename:join(Dir, "server02.service")]},
-                                                exit_status, stderr_to_stdout, binary])))
+            ?assertEqual({0, ""}, run(Analyze, ["verify", filename:join(Dir, "server02.service")], []))
     end.

@@ -259,13 +259,21 @@ shape_ok(_, _) -> false.
 check_format({value, {error, relnif, R}}, RefRes) ->
     case format(format_error, R) of
         {format_raised, {C, _}} = Raised ->
-            case RefRes of
-                {value, {error, Mod, RefR}} ->
-                    try Mod:format_error(RefR) of _ -> Raised
-                    catch C:_ -> same_class;
-                          _:_ -> Raised
-                    end;
-                _ -> Raised
+            %% systools' own format_error on its reason for the same call or, when
+            %% systools stopped elsewhere, on relnif's reason (the same term).
+            Refs = case RefRes of
+                       {value, {error, Mod, RefR}} -> [{Mod, RefR}];
+                       _ -> []
+                   end ++ [{M, R} || M <- [systools_make, systools_relup]],
+            Same = lists:any(fun({M, T}) ->
+                                     try M:format_error(T) of _ -> false
+                                     catch C:_ -> true;
+                                           _:_ -> false
+                                     end
+                             end, Refs),
+            case Same of
+                true -> same_class;
+                false -> Raised
             end;
         Other -> Other
     end;

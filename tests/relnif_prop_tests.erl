@@ -1,7 +1,7 @@
 %% SPDX-License-Identifier: Apache-2.0
 %% @doc EUnit entry of the relnif property test (`relnif_prop'). Cases from
-%% `FASTREL_PROP_CASES' (default 200), master seed from `FASTREL_PROP_SEED' (default: the
-%% clock; printed). Fails on any VM crash, hang, undocumented exception, result outside
+%% `FASTREL_PROP_CASES' (default 200), master seed from `FASTREL_PROP_SEED' (default a
+%% fixed one, so that CI's verdict is about the change; `random' takes the clock; printed). Fails on any VM crash, hang, undocumented exception, result outside
 %% the documented shapes, `format_error/1' raising where systools' does not, or half-written
 %% output. Known divergences (see `relnif_prop') are reported and counted, not failed.
 %%   FASTREL_PROP_CASES=10000 rebar3 as test eunit --module=relnif_prop_tests
@@ -11,7 +11,10 @@
 
 prop_test_() ->
     N = env_int("FASTREL_PROP_CASES", 200),
-    Seed = env_int("FASTREL_PROP_SEED", erlang:system_time(microsecond) rem 1000000007),
+    Seed = case os:getenv("FASTREL_PROP_SEED") of
+               "random" -> erlang:system_time(microsecond) rem 1000000007;
+               _ -> env_int("FASTREL_PROP_SEED", 20261206)
+           end,
     {timeout, 60 + N * 2,
      fun() ->
              R = relnif_prop:run(N, Seed),
