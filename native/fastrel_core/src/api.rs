@@ -5,13 +5,14 @@
 //! codec (ours, byte-exact) instead of a second hand-written mapping per call, and the NIF
 //! crate stays a table of contents.
 
-use crate::etf;
-use crate::make_script::{self, Options};
-use crate::reader::{read_all_terms, read_first_term, ReadErrorKind};
-use crate::release::{a, s, t};
-use crate::script::PathMode;
-use crate::term::Term;
-use crate::vm::Vm;
+use crate::fs::{posix_name, write_atomic};
+use crate::systools::make_script::{self, Options};
+use crate::systools::release::parse_error_term;
+use crate::systools::script::PathMode;
+use crate::term::etf;
+use crate::term::reader::{read_all_terms, read_first_term, ReadErrorKind};
+use crate::term::vm::Vm;
+use crate::term::{a, s, t, Term};
 use std::path::{Path, PathBuf};
 
 fn text(t: &Term) -> Option<String> {
@@ -84,7 +85,7 @@ pub fn options_from_term(term: &Term) -> Result<Options, Term> {
     };
     let mut preloaded = match get("preloaded") {
         Some(_) => strings("preloaded")?,
-        None => crate::script::preloaded(otp_major).into_iter().map(String::from).collect(),
+        None => crate::systools::script::preloaded(otp_major).into_iter().map(String::from).collect(),
     };
     preloaded.sort();
     Ok(Options {
@@ -125,41 +126,41 @@ pub fn make_script_etf(input: &[u8], vm: &dyn Vm) -> Vec<u8> {
 /// systools reason (`{open, F, Posix}`, `{read, F}` or `{parse, F, {Line, Mod, Msg}}`).
 pub fn script2boot(file: &str, otp_major: u32, vm: &dyn Vm) -> Result<(), Term> {
     let input = format!("{file}.script");
-    let bytes = std::fs::read(&input).map_err(|e| t([a("open"), s(&input), a(make_script::posix_name(&e))]))?;
+    let bytes = std::fs::read(&input).map_err(|e| t([a("open"), s(&input), a(posix_name(&e))]))?;
     let mut term = read_first_term(&bytes, &input).map_err(|e| match e.kind {
-        ReadErrorKind::Parse(msg) => t([a("parse"), s(&input), crate::release::parse_error_term(e.line, &msg)]),
+        ReadErrorKind::Parse(msg) => t([a("parse"), s(&input), parse_error_term(e.line, &msg)]),
         _ => t([a("read"), s(&input)]),
     })?;
-    if crate::vm::has_orderable_map(&term) {
-        vm.intern_atoms(&crate::reader::atoms_in_source(&bytes));
-        crate::vm::order_maps(&mut term, vm);
+    if crate::term::vm::has_orderable_map(&term) {
+        vm.intern_atoms(&crate::term::reader::atoms_in_source(&bytes));
+        crate::term::vm::order_maps(&mut term, vm);
     }
     let output = format!("{file}.boot");
-    make_script::write_atomic(Path::new(&output), &etf::encode(&term, otp_major))
-        .map_err(|e| t([a("open"), s(&output), a(make_script::posix_name(&e))]))
+    write_atomic(Path::new(&output), &etf::encode(&term, otp_major))
+        .map_err(|e| t([a("open"), s(&output), a(posix_name(&e))]))
 }
 
 /// Reads a `.boot` file back into `.script` text.
 pub fn boot2script(file: &str, otp_major: u32, unicode_range: bool, vm: &dyn Vm) -> Result<String, Term> {
-    let bytes = std::fs::read(file).map_err(|e| t([a("open"), s(file), a(make_script::posix_name(&e))]))?;
+    let bytes = std::fs::read(file).map_err(|e| t([a("open"), s(file), a(posix_name(&e))]))?;
     let mut term = etf::decode(&bytes).map_err(|e| t([a("bad_boot"), s(file), s(&e.to_string())]))?;
-    if crate::vm::has_orderable_map(&term) {
+    if crate::term::vm::has_orderable_map(&term) {
         let mut atoms = Vec::new();
-        crate::vm::atoms_of(&term, &mut atoms);
+        crate::term::vm::atoms_of(&term, &mut atoms);
         vm.intern_atoms(&atoms);
-        crate::vm::order_maps(&mut term, vm);
+        crate::term::vm::order_maps(&mut term, vm);
     }
-    Ok(crate::pretty::script_text(&term, unicode_range, otp_major))
+    Ok(crate::term::pretty::script_text(&term, unicode_range, otp_major))
 }
 
 /// `file:consult/1` with our reader, as ETF: `{ok, Terms}` or
 /// `{error, {Line, fastrel_reader, Message}}`.
 pub fn consult_etf(file: &str) -> Vec<u8> {
     let result = match std::fs::read(file) {
-        Err(e) => t([a("error"), a(make_script::posix_name(&e))]),
+        Err(e) => t([a("error"), a(posix_name(&e))]),
         Ok(bytes) => match read_all_terms(&bytes, file) {
             Ok(terms) => t([a("ok"), Term::List(terms)]),
-            Err(e) => t([a("error"), crate::release::parse_error_term(e.line, &e.kind.to_string())]),
+            Err(e) => t([a("error"), parse_error_term(e.line, &e.kind.to_string())]),
         },
     };
     etf::encode(&result, 25)
@@ -188,7 +189,7 @@ pub fn boot2script_etf(file: &str, otp_major: u32, unicode_range: bool, vm: &dyn
 pub fn make_tar_etf(input: &[u8]) -> Vec<u8> {
     let result = match etf::decode(input) {
         Err(e) => Err(bad_options(&e.to_string())),
-        Ok(term) => tar_options_from_term(&term).and_then(|o| crate::make_tar::make_tar(&o)),
+        Ok(term) => tar_options_from_term(&term).and_then(|o| crate::systools::make_tar::make_tar(&o)),
     };
     etf::encode(
         &match result {
@@ -199,8 +200,8 @@ pub fn make_tar_etf(input: &[u8]) -> Vec<u8> {
     )
 }
 
-fn tar_options_from_term(term: &Term) -> Result<crate::make_tar::TarOptions, Term> {
-    use crate::make_tar::{TarOptions, VarTar};
+fn tar_options_from_term(term: &Term) -> Result<crate::systools::make_tar::TarOptions, Term> {
+    use crate::systools::make_tar::{TarOptions, VarTar};
     let base = options_from_term(term)?;
     let props = Props::of(term)?;
     let get = |k: &str| props.get(k);
@@ -265,13 +266,13 @@ pub fn tar_files_etf(input: &[u8]) -> Vec<u8> {
     result_etf(match parsed {
         None => Err(bad_options("tar_files")),
         Some((out, entries, level, repro, follow)) => {
-            crate::make_tar::tar_files_with(&out, &entries, level, repro, follow).map(|()| a("ok"))
+            crate::systools::make_tar::tar_files_with(&out, &entries, level, repro, follow).map(|()| a("ok"))
         }
     })
 }
 
-fn base_rels(v: Option<&Term>) -> Result<Vec<crate::relup::BaseRel>, Term> {
-    use crate::relup::BaseRel;
+fn base_rels(v: Option<&Term>) -> Result<Vec<crate::systools::relup::BaseRel>, Term> {
+    use crate::systools::relup::BaseRel;
     let items = v.and_then(Term::as_list).ok_or_else(|| bad_options("bases"))?;
     items
         .iter()
@@ -282,7 +283,7 @@ fn base_rels(v: Option<&Term>) -> Result<Vec<crate::relup::BaseRel>, Term> {
         .collect()
 }
 
-fn relup_options_from_term(term: &Term) -> Result<(crate::relup::RelupOptions, Vec<(Term, Term)>), Term> {
+fn relup_options_from_term(term: &Term) -> Result<(crate::systools::relup::RelupOptions, Vec<(Term, Term)>), Term> {
     let props = Props::of(term)?;
     let answers = match props.get("answers").and_then(Term::as_list) {
         Some(l) => l
@@ -294,7 +295,7 @@ fn relup_options_from_term(term: &Term) -> Result<(crate::relup::RelupOptions, V
             .collect::<Result<Vec<_>, _>>()?,
         None => Vec::new(),
     };
-    let opts = crate::relup::RelupOptions {
+    let opts = crate::systools::relup::RelupOptions {
         top: props.get("top").and_then(text).ok_or_else(|| bad_options("top"))?,
         up: base_rels(props.get("up"))?,
         dn: base_rels(props.get("dn"))?,
@@ -310,7 +311,7 @@ fn relup_options_from_term(term: &Term) -> Result<(crate::relup::RelupOptions, V
 }
 
 /// `make_relup`: ETF options in, ETF `{ok, Relup, Warnings}`, `{error, Mod, Reason}`,
-/// `{raise, Class, Reason}` or `{need, Queries}` out (see [`crate::relup`]). When the
+/// `{raise, Class, Reason}` or `{need, Queries}` out (see [`crate::systools::relup`]). When the
 /// relup holds a map, the atoms of the files are made in `vm` in the order systools'
 /// reads make them, so that the VM orders the map's keys as it would for systools.
 pub fn make_relup_etf(input: &[u8], vm: &dyn Vm) -> Vec<u8> {
@@ -318,19 +319,21 @@ pub fn make_relup_etf(input: &[u8], vm: &dyn Vm) -> Vec<u8> {
         Err(e) => t([a("error"), a("relnif"), bad_options(&e.to_string())]),
         Ok(term) => match relup_options_from_term(&term) {
             Err(reason) => t([a("error"), a("relnif"), reason]),
-            Ok((opts, answers)) => match crate::relup::make_relup_files(&opts, &crate::relup::Oracle::new(answers)) {
-                Ok((relup, ws, files)) => {
-                    if crate::vm::has_orderable_map(&relup) {
-                        for file in files {
-                            if let Ok(bytes) = std::fs::read(&file) {
-                                vm.intern_atoms(&crate::reader::atoms_in_source(&bytes));
+            Ok((opts, answers)) => {
+                match crate::systools::relup::make_relup_files(&opts, &crate::systools::relup::Oracle::new(answers)) {
+                    Ok((relup, ws, files)) => {
+                        if crate::term::vm::has_orderable_map(&relup) {
+                            for file in files {
+                                if let Ok(bytes) = std::fs::read(&file) {
+                                    vm.intern_atoms(&crate::term::reader::atoms_in_source(&bytes));
+                                }
                             }
                         }
+                        t([a("ok"), relup, Term::List(ws)])
                     }
-                    t([a("ok"), relup, Term::List(ws)])
+                    Err(e) => e.to_term(),
                 }
-                Err(e) => e.to_term(),
-            },
+            }
         },
     };
     etf::encode(&result, 25)
@@ -368,10 +371,10 @@ pub fn write_relup_etf(input: &[u8], vm: &dyn Vm) -> Vec<u8> {
         None => Err(unsupported("undecodable")),
         Some((_, relup, _, _)) if has_opaque(&relup) => Err(unsupported("opaque")),
         Some((file, mut relup, unicode, otp)) => {
-            if crate::vm::has_orderable_map(&relup) {
-                crate::vm::order_maps(&mut relup, vm);
+            if crate::term::vm::has_orderable_map(&relup) {
+                crate::term::vm::order_maps(&mut relup, vm);
             }
-            crate::relup::write_relup(&file, &relup, unicode, otp).map(|()| a("ok")).map_err(|p| a(&p))
+            crate::systools::relup::write_relup(&file, &relup, unicode, otp).map(|()| a("ok")).map_err(|p| a(&p))
         }
     })
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 use super::rc::{self, Mode, RcError};
 use super::*;
-use crate::read_first_term;
+use crate::term::reader::read_first_term;
 
 fn term(src: &str) -> Term {
     read_first_term(format!("{src}.").as_bytes(), "test").unwrap()

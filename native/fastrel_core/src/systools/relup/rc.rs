@@ -13,8 +13,8 @@
 //! caller's [`Oracle`] is asked (`relnif` answers with `digraph` itself).
 
 use super::{Oracle, RelupError};
-use crate::release::{a, t, App};
-use crate::term::Term;
+use crate::systools::release::App;
+use crate::term::{a, t, Term};
 use std::collections::HashMap;
 
 /// Why `systools_rc` rejects a script: the `Reason` of `{error, systools_rc, Reason}`.

@@ -5,12 +5,14 @@
 //! wildcards and supplies the code path, because those depend on the running VM; what is
 //! left is pure file work, done here.
 
-use crate::order;
-use crate::release::{self, a, s, t, App};
-use crate::script::{self, PathMode, ScriptConfig};
-use crate::term::Term;
-use crate::vm::{self, Vm};
-use std::io::Write;
+use crate::fs::{posix_name, Temp};
+use crate::systools::filename::{erl_join, erl_norm};
+use crate::systools::order;
+use crate::systools::release::{self, App};
+use crate::systools::script::{self, PathMode, ScriptConfig};
+use crate::systools::search_path::SearchPath;
+use crate::term::vm::{self, Vm};
+use crate::term::{a, s, t, Term};
 use std::path::{Path, PathBuf};
 
 /// Everything `make_script` needs, already validated.
@@ -84,7 +86,7 @@ pub(crate) struct Prepared {
 /// start order and the warnings (`no_warn_sasl` applied).
 pub(crate) fn prepare(opts: &Options) -> Result<Prepared, Term> {
     let (rel, mut warnings) = release::read_release(&opts.rel_name, &opts.path)?;
-    let search = release::SearchPath::new(&opts.path);
+    let search = SearchPath::new(&opts.path);
     let mut apps: Vec<App> = Vec::with_capacity(rel.apps.len());
     let mut errors = Vec::new();
     let found = par_map(&rel.apps, |entry| {
@@ -149,11 +151,11 @@ pub fn make_script(opts: &Options, vm: &dyn Vm) -> Result<Outcome, Term> {
     if vm::has_orderable_map(&script) {
         // The atoms of the files in the order systools reads them (the .rel, then each
         // .app in .rel order), so that new atoms get the indices systools would give them.
-        let files = std::iter::once(rel.path.clone())
-            .chain(apps.iter().map(|x| release::erl_join(&x.dir, &format!("{}.app", x.name))));
+        let files =
+            std::iter::once(rel.path.clone()).chain(apps.iter().map(|x| erl_join(&x.dir, &format!("{}.app", x.name))));
         for file in files {
             if let Ok(bytes) = std::fs::read(&file) {
-                vm.intern_atoms(&crate::reader::atoms_in_source(&bytes));
+                vm.intern_atoms(&crate::term::reader::atoms_in_source(&bytes));
             }
         }
         vm::order_maps(&mut script, vm);
@@ -170,35 +172,16 @@ pub fn make_script(opts: &Options, vm: &dyn Vm) -> Result<Outcome, Term> {
 pub fn write_outputs(output: &str, script: &Term, otp_major: u32, unicode_range: bool) -> Result<(), Term> {
     let script_file = format!("{output}.script");
     let boot_file = format!("{output}.boot");
+    // A temporary file not committed is removed when dropped, on every error path.
     let (script_tmp, boot_tmp) = std::thread::scope(|scope| {
-        let boot = scope.spawn(|| write_temp(Path::new(&boot_file), &crate::etf::encode(script, otp_major)));
-        let text = crate::pretty::script_text(script, unicode_range, otp_major);
-        let script_tmp = write_temp(Path::new(&script_file), text.as_bytes());
+        let boot = scope.spawn(|| Temp::write(Path::new(&boot_file), &crate::term::etf::encode(script, otp_major)));
+        let text = crate::term::pretty::script_text(script, unicode_range, otp_major);
+        let script_tmp = Temp::write(Path::new(&script_file), text.as_bytes());
         let boot_tmp = boot.join().unwrap_or_else(|_| Err(std::io::Error::other("boot writer panicked")));
         (script_tmp, boot_tmp)
     });
-    let discard = |tmp: &std::io::Result<std::path::PathBuf>| {
-        if let Ok(p) = tmp {
-            let _ = std::fs::remove_file(p);
-        }
-    };
-    let script_tmp = match script_tmp {
-        Ok(p) => p,
-        Err(e) => {
-            discard(&boot_tmp);
-            return Err(open_error(&script_file, &e));
-        }
-    };
-    if let Err(e) = std::fs::rename(&script_tmp, &script_file) {
-        let _ = std::fs::remove_file(&script_tmp);
-        discard(&boot_tmp);
-        return Err(open_error(&script_file, &e));
-    }
-    let boot_tmp = boot_tmp.map_err(|e| open_error(&boot_file, &e))?;
-    std::fs::rename(&boot_tmp, &boot_file).map_err(|e| {
-        let _ = std::fs::remove_file(&boot_tmp);
-        open_error(&boot_file, &e)
-    })
+    script_tmp.and_then(Temp::commit).map_err(|e| open_error(&script_file, &e))?;
+    boot_tmp.and_then(Temp::commit).map_err(|e| open_error(&boot_file, &e))
 }
 
 /// `items.iter().map(f)` on up to four threads, results in order. Small inputs stay on
@@ -234,65 +217,6 @@ fn open_error(file: &str, e: &std::io::Error) -> Term {
     t([a("open"), s(file), a(posix_name(e))])
 }
 
-/// Writes `data` to `path` via a temporary file in the same directory + rename; the
-/// temporary file is removed on failure.
-pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let tmp = write_temp(path, data)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
-}
-
-/// Writes `data` to a new temporary file beside `path` and returns its name.
-fn write_temp(path: &Path, data: &[u8]) -> std::io::Result<std::path::PathBuf> {
-    let file_name = path.file_name().ok_or_else(|| std::io::Error::from_raw_os_error(21))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(file_name);
-    // Unique per call too: two Erlang processes of one VM may write the same output.
-    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    tmp_name.push(format!(".tmp{}.{seq}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(data)?;
-        f.flush()
-    })();
-    match result {
-        Ok(()) => Ok(tmp),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
-}
-
-/// The POSIX error atom Erlang's file module would report.
-pub fn posix_name(e: &std::io::Error) -> &'static str {
-    match e.raw_os_error() {
-        Some(1) => "eperm",
-        Some(2) => "enoent",
-        Some(5) => "eio",
-        Some(9) => "ebadf",
-        Some(12) => "enomem",
-        Some(13) => "eacces",
-        Some(16) => "ebusy",
-        Some(17) => "eexist",
-        Some(18) => "exdev",
-        Some(20) => "enotdir",
-        Some(21) => "eisdir",
-        Some(22) => "einval",
-        Some(24) => "emfile",
-        Some(27) => "efbig",
-        Some(28) => "enospc",
-        Some(30) => "erofs",
-        Some(36) => "enametoolong",
-        Some(40) => "eloop",
-        Some(122) => "edquot",
-        _ => "eio",
-    }
-}
-
 /// A file's mtime as the local-time tuple `file:read_file_info/1` gives, which is what
 /// systools compares: across a DST fall-back, local times do not follow UTC order.
 fn mtime_local(p: &Path) -> Option<[i32; 6]> {
@@ -317,12 +241,12 @@ fn src_tests(apps: &[App]) -> Result<Vec<Term>, Term> {
         let src_dirs = source_dirs(&app.dir);
         for m in &app.modules {
             let mod_t = t([a(m), a(&app.name), s(&app.dir)]);
-            let beam = release::erl_join(&app.dir, &format!("{m}.beam"));
+            let beam = erl_join(&app.dir, &format!("{m}.beam"));
             let Some(beam_time) = mtime_local(Path::new(&beam)) else {
                 errors.push(t([a("error"), t([t([a("module_not_found"), a(&app.name), a(m)]), mod_t])]));
                 continue;
             };
-            let src = src_dirs.iter().find_map(|d| mtime_local(Path::new(&release::erl_join(d, &format!("{m}.erl")))));
+            let src = src_dirs.iter().find_map(|d| mtime_local(Path::new(&erl_join(d, &format!("{m}.erl")))));
             match src {
                 None => warnings.push(t([a("warning"), t([a("source_not_found"), mod_t])])),
                 Some(st) if st > beam_time => warnings.push(t([a("warning"), t([a("obj_out_of_date"), mod_t])])),
@@ -344,7 +268,7 @@ fn source_dirs(dir: &str) -> Vec<String> {
         return vec![dir.to_string()];
     };
     // "ebin" alone has no parent ("src"); "/ebin" has the root ("/src").
-    let base = |x: &str| if parent.is_empty() { release::erl_norm(x) } else { release::erl_join(parent, x) };
+    let base = |x: &str| if parent.is_empty() { erl_norm(x) } else { erl_join(parent, x) };
     let guesses = [base("src"), base("src/e_src")];
     let mut found = Vec::new();
     let mut missing = Vec::new();

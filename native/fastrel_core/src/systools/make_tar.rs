@@ -6,11 +6,13 @@
 //! §6). The bytes of the `.tar.gz` differ (parallel deflate), the tar inside does not,
 //! except with `reproducible` (sorted directory listings, one mtime, owner 0/0).
 
-use crate::make_script::{self, posix_name, Options, Prepared};
-use crate::pgzip::ParGz;
-use crate::release::{a, erl_dirname, erl_join, s, t, App};
-use crate::tar::{safe_name, AddError, Normalise, Refusal, TarWriter};
-use crate::term::Term;
+use crate::fs::{posix_name, Temp};
+use crate::systools::filename::{erl_dirname, erl_join};
+use crate::systools::make_script::{self, Options, Prepared};
+use crate::systools::pgzip::ParGz;
+use crate::systools::release::App;
+use crate::systools::tar::{safe_name, AddError, Normalise, Refusal, TarWriter};
+use crate::term::{a, s, t, Term};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -86,13 +88,10 @@ pub fn make_tar(opts: &TarOptions) -> Result<Vec<Term>, Term> {
 /// Writes `out` through a temporary file beside it, renamed into place only when `write`
 /// succeeded: nothing half-written is left as if it were good.
 fn via_temp(out: &str, write: impl FnOnce(&str) -> Result<(), Term>) -> Result<(), Term> {
-    let tmp = format!("{out}.tmp{}", std::process::id());
-    let result =
-        write(&tmp).and_then(|()| std::fs::rename(&tmp, out).map_err(|e| t([a("close"), s(out), a(posix_name(&e))])));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let close_error = |e: std::io::Error| t([a("close"), s(out), a(posix_name(&e))]);
+    let tmp = Temp::beside(Path::new(out)).map_err(close_error)?;
+    write(&tmp.path().to_string_lossy())?;
+    tmp.commit().map_err(close_error)
 }
 
 fn open_tar(path: &str, shown: &str, opts: &TarOptions) -> Result<Tar, Term> {
@@ -252,7 +251,8 @@ fn consult(path: &str, what: &str) -> Result<Vec<Term>, Term> {
     let bytes = std::fs::read(path).map_err(|e| invalid(what, t([a("error"), a(posix_name(&e))])))?;
     // A syntax error is reported by the caller, which re-reads the file with file:consult
     // to give systools' own erl_parse term.
-    crate::read_all_terms(&bytes, path).map_err(|_| invalid(what, t([a("error"), t([a("fastrel_consult"), s(path)])])))
+    crate::term::reader::read_all_terms(&bytes, path)
+        .map_err(|_| invalid(what, t([a("error"), t([a("fastrel_consult"), s(path)])])))
 }
 
 fn is_list(t: &Term) -> bool {
