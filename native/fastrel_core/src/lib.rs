@@ -13,7 +13,10 @@
 //!   reimplementations of `systools:make_script/2`, `make_tar/2` and `make_relup/4`, with
 //!   the tar writer ([`tar`]) and parallel gzip ([`pgzip`]) beside them, on top of one
 //!   small `fs` module (outputs written whole or not at all, POSIX error names);
-//! * [`api`]: the NIF-facing entry points, External Term Format in and out.
+//! * [`api`]: the NIF-facing entry points, External Term Format in and out, with one
+//!   decoder (`options`) that reads what `relnif` sends into the port's typed options
+//!   and refuses unknown or ill-typed keys. Failures are one [`Error`];
+//!   [`Error::reason`] is the only way they become Erlang terms.
 //!
 //! ```
 //! use fastrel_core::{read_first_term, etf};
@@ -24,10 +27,11 @@
 
 pub mod api;
 mod fs;
+mod options;
 mod systools;
 mod term;
 
-pub use crate::systools::{make_script, make_tar, pgzip, relup, tar, PathMode};
+pub use crate::systools::{make_script, make_tar, pgzip, relup, tar, Error, Invalid, PathMode};
 pub use crate::term::reader::{
     atoms_in_source, read_all_terms, read_first_term, set_scanner_rules, ReadError, ReadErrorKind, ScannerRules,
 };

@@ -5,12 +5,13 @@
 //! wildcards and supplies the code path, because those depend on the running VM; what is
 //! left is pure file work, done here.
 
-use crate::fs::{posix_name, Temp};
+use crate::fs::Temp;
 use crate::systools::filename::{erl_join, erl_norm};
 use crate::systools::order;
 use crate::systools::release::{self, App};
 use crate::systools::script::{self, PathMode, ScriptConfig};
 use crate::systools::search_path::SearchPath;
+use crate::systools::Error;
 use crate::term::vm::{self, Vm};
 use crate::term::{a, s, t, Term};
 use std::path::{Path, PathBuf};
@@ -122,22 +123,19 @@ pub(crate) fn prepare(opts: &Options) -> Result<Prepared, Term> {
     Ok(Prepared { rel, apps, sorted, warnings })
 }
 
-/// `warnings_as_errors` with warnings: systools' error, the `{warning, W}` wrappers off.
-pub(crate) fn warnings_error(warnings: &[Term]) -> Term {
-    let inner = warnings.iter().map(|w| w.as_tuple().map(|x| x[1].clone()).unwrap_or_else(|| w.clone())).collect();
-    t([a("warnings_treated_as_errors"), Term::List(inner)])
-}
-
-/// Runs `make_script`. `Err` holds the systools error reason (the `E` of
-/// `{error, systools_make, E}`). Maps in the script (application environments) are put
-/// in `vm`'s order.
-pub fn make_script(opts: &Options, vm: &dyn Vm) -> Result<Outcome, Term> {
-    let Prepared { rel, apps, sorted, warnings } = prepare(opts)?;
+/// Runs `make_script`. Maps in the script (application environments) are put in `vm`'s
+/// order.
+///
+/// # Errors
+///
+/// systools' (the `E` of `{error, systools_make, E}`, see [`Error::reason`]).
+pub fn make_script(opts: &Options, vm: &dyn Vm) -> Result<Outcome, Error> {
+    let Prepared { rel, apps, sorted, warnings } = prepare(opts).map_err(Error::Release)?;
     if opts.check_only {
         return Ok(Outcome::Checked(warnings, apps.iter().map(|x| (x.name.clone(), x.dir.clone())).collect()));
     }
     if opts.warnings_as_errors && !warnings.is_empty() {
-        return Err(warnings_error(&warnings));
+        return Err(Error::WarningsAsErrors(warnings));
     }
     let ordered: Vec<&App> = sorted.iter().map(|&i| &apps[i]).collect();
     let cfg = ScriptConfig {
@@ -169,7 +167,7 @@ pub fn make_script(opts: &Options, vm: &dyn Vm) -> Result<Outcome, Term> {
 ///
 /// The two files are rendered and written on two threads (file creation dominates on
 /// real disks), then renamed in systools' order: a failed `.boot` leaves the `.script`.
-pub fn write_outputs(output: &str, script: &Term, otp_major: u32, unicode_range: bool) -> Result<(), Term> {
+pub fn write_outputs(output: &str, script: &Term, otp_major: u32, unicode_range: bool) -> Result<(), Error> {
     let script_file = format!("{output}.script");
     let boot_file = format!("{output}.boot");
     // A temporary file not committed is removed when dropped, on every error path.
@@ -180,8 +178,8 @@ pub fn write_outputs(output: &str, script: &Term, otp_major: u32, unicode_range:
         let boot_tmp = boot.join().unwrap_or_else(|_| Err(std::io::Error::other("boot writer panicked")));
         (script_tmp, boot_tmp)
     });
-    script_tmp.and_then(Temp::commit).map_err(|e| open_error(&script_file, &e))?;
-    boot_tmp.and_then(Temp::commit).map_err(|e| open_error(&boot_file, &e))
+    script_tmp.and_then(Temp::commit).map_err(|e| Error::open(&script_file, &e))?;
+    boot_tmp.and_then(Temp::commit).map_err(|e| Error::open(&boot_file, &e))
 }
 
 /// `items.iter().map(f)` on up to four threads, results in order. Small inputs stay on
@@ -211,10 +209,6 @@ fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     });
     out.sort_unstable_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, r)| r).collect()
-}
-
-fn open_error(file: &str, e: &std::io::Error) -> Term {
-    t([a("open"), s(file), a(posix_name(e))])
 }
 
 /// A file's mtime as the local-time tuple `file:read_file_info/1` gives, which is what

@@ -7,12 +7,14 @@
 //! except with `reproducible` (sorted directory listings, one mtime, owner 0/0).
 
 use crate::fs::{posix_name, Temp};
+use crate::systools::error::Invalid;
 use crate::systools::filename::{erl_dirname, erl_join};
 use crate::systools::make_script::{self, Options, Prepared};
 use crate::systools::pgzip::ParGz;
 use crate::systools::release::App;
 use crate::systools::tar::{safe_name, AddError, Normalise, Refusal, TarWriter};
-use crate::term::{a, s, t, Term};
+use crate::systools::Error;
+use crate::term::Term;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -63,23 +65,15 @@ const ERTS_LEFT_OUT: [&str; 5] = ["typer", "dialyzer", "ct_run", "yielding_c_fun
 
 type Tar = TarWriter<ParGz<BufWriter<File>>>;
 
-fn add_error(e: AddError) -> Term {
-    let p = s(&e.path);
-    let why = match e.refused {
-        // fastrel's refusals (relnif:format_error/1 has their sentences).
-        Some(Refusal::UnsafeName(to)) => t([a("unsafe_name"), s(&to)]),
-        Some(Refusal::SymlinkOutside(target)) => t([a("symlink_outside"), s(&target)]),
-        Some(Refusal::SizeChanged) => a("size_changed"),
-        None => t([p.clone(), a(posix_name(&e.error))]),
-    };
-    t([a("tar_error"), t([a("add"), p, why])])
-}
-
-/// Runs `make_tar`: `Ok(warnings)` or the systools error reason.
-pub fn make_tar(opts: &TarOptions) -> Result<Vec<Term>, Term> {
-    let prep = make_script::prepare(&opts.base)?;
+/// Runs `make_tar`: `Ok(warnings)`.
+///
+/// # Errors
+///
+/// systools' (see [`Error::reason`]); nothing is left at `tar_file` then.
+pub fn make_tar(opts: &TarOptions) -> Result<Vec<Term>, Error> {
+    let prep = make_script::prepare(&opts.base).map_err(Error::Release)?;
     if opts.base.warnings_as_errors && !prep.warnings.is_empty() {
-        return Err(make_script::warnings_error(&prep.warnings));
+        return Err(Error::WarningsAsErrors(prep.warnings));
     }
     via_temp(&opts.tar_file, |tmp| write_tar(opts, &prep, tmp))?;
     Ok(prep.warnings)
@@ -87,16 +81,15 @@ pub fn make_tar(opts: &TarOptions) -> Result<Vec<Term>, Term> {
 
 /// Writes `out` through a temporary file beside it, renamed into place only when `write`
 /// succeeded: nothing half-written is left as if it were good.
-fn via_temp(out: &str, write: impl FnOnce(&str) -> Result<(), Term>) -> Result<(), Term> {
-    let close_error = |e: std::io::Error| t([a("close"), s(out), a(posix_name(&e))]);
+fn via_temp(out: &str, write: impl FnOnce(&str) -> Result<(), Error>) -> Result<(), Error> {
+    let close_error = |e: std::io::Error| Error::Close { file: out.to_string(), posix: posix_name(&e) };
     let tmp = Temp::beside(Path::new(out)).map_err(close_error)?;
     write(&tmp.path().to_string_lossy())?;
     tmp.commit().map_err(close_error)
 }
 
-fn open_tar(path: &str, shown: &str, opts: &TarOptions) -> Result<Tar, Term> {
-    let f =
-        create(path).map_err(|e| t([a("tar_error"), t([a("open"), s(shown), t([s(shown), a(posix_name(&e))])])]))?;
+fn open_tar(path: &str, shown: &str, opts: &TarOptions) -> Result<Tar, Error> {
+    let f = create(path).map_err(|e| tar_open_error(shown, &e))?;
     let norm = Normalise { reproducible: opts.reproducible, follow_outside: opts.follow_outside };
     Ok(TarWriter::new(ParGz::new(BufWriter::with_capacity(1 << 20, f), opts.level), norm))
 }
@@ -107,12 +100,16 @@ fn create(path: &str) -> std::io::Result<File> {
     std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o644).open(path)
 }
 
-fn close_tar(tar: Tar, shown: &str) -> Result<(), Term> {
+fn tar_open_error(shown: &str, e: &std::io::Error) -> Error {
+    Error::TarOpen { file: shown.to_string(), posix: posix_name(e) }
+}
+
+fn close_tar(tar: Tar, shown: &str) -> Result<(), Error> {
     let closed = tar.finish().and_then(|gz| gz.finish()).and_then(|mut w| {
         w.flush()?;
         w.into_inner().map_err(|e| e.into_error())
     });
-    closed.map(drop).map_err(|e| t([a("close"), s(shown), a(posix_name(&e))]))
+    closed.map(drop).map_err(|e| Error::Close { file: shown.to_string(), posix: posix_name(&e) })
 }
 
 /// The variable an application falls under, with the path between prefix and `Name-Vsn`.
@@ -129,7 +126,7 @@ fn variable_of<'a>(app: &App, vars: &'a [(String, String)]) -> Option<(&'a str, 
     None
 }
 
-fn write_tar(opts: &TarOptions, prep: &Prepared, tmp: &str) -> Result<(), Term> {
+fn write_tar(opts: &TarOptions, prep: &Prepared, tmp: &str) -> Result<(), Error> {
     let mut tar = open_tar(tmp, &opts.tar_file, opts)?;
     let vars = &opts.base.variables;
     let mut errors = Vec::new();
@@ -137,18 +134,18 @@ fn write_tar(opts: &TarOptions, prep: &Prepared, tmp: &str) -> Result<(), Term> 
         let app = &prep.apps[i];
         if variable_of(app, vars).is_none() {
             if let Err(e) = add_app(&mut tar, app, &format!("lib/{}-{}", app.name, app.vsn), opts) {
-                errors.push(t([a("error_add_appl"), t([a(&app.name), add_error(e)])]));
+                errors.push((app.name.clone(), e));
             }
         }
     }
     if !errors.is_empty() {
-        return Err(Term::List(errors));
+        return Err(Error::AddAppl(errors));
     }
     if opts.var_tar != VarTar::Omit {
         // `Var.tar.gz` is written in the current directory: not above it, nor elsewhere.
         if let Some((var, _)) = vars.iter().find(|(v, _)| !safe_name(&format!("{v}.tar.gz"))) {
             let file = format!("{var}.tar.gz");
-            return Err(add_error(AddError::refused(Path::new(&file), Refusal::UnsafeName(file.clone()))));
+            return Err(Error::TarAdd(AddError::refused(Path::new(&file), Refusal::UnsafeName(file.clone()))));
         }
         for (var, _) in vars {
             let file = format!("{var}.tar.gz");
@@ -160,7 +157,7 @@ fn write_tar(opts: &TarOptions, prep: &Prepared, tmp: &str) -> Result<(), Term> 
                             let mut root: Vec<String> = rest;
                             root.push(format!("{}-{}", app.name, app.vsn));
                             add_app(&mut vtar, app, &root.join("/"), opts)
-                                .map_err(|e| Term::list([t([a("error_add_appl"), t([a(&app.name), add_error(e)])])]))?;
+                                .map_err(|e| Error::AddAppl(vec![(app.name.clone(), e)]))?;
                         }
                     }
                 }
@@ -172,7 +169,7 @@ fn write_tar(opts: &TarOptions, prep: &Prepared, tmp: &str) -> Result<(), Term> 
             }
             built?;
             if opts.var_tar == VarTar::Include {
-                let added = tar.add(Path::new(&file), &file).map_err(add_error);
+                let added = tar.add(Path::new(&file), &file).map_err(Error::TarAdd);
                 let _ = std::fs::remove_file(&file);
                 added?;
             }
@@ -182,9 +179,7 @@ fn write_tar(opts: &TarOptions, prep: &Prepared, tmp: &str) -> Result<(), Term> 
     if let Some(dir) = &opts.erts {
         let bin = format!("{dir}/erts-{}/bin", prep.rel.erts_vsn);
         let mut names: Vec<String> = std::fs::read_dir(&bin)
-            .map_err(|e| {
-                t([t([a("badmatch"), t([a("error"), a(posix_name(&e))])]), Term::list([t([a("file"), s(&bin)])])])
-            })?
+            .map_err(|e| Error::ErtsBin { bin: bin.clone(), posix: posix_name(&e) })?
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
             .filter(|n| opts.erts_all || !ERTS_LEFT_OUT.contains(&n.as_str()))
             .collect();
@@ -192,11 +187,12 @@ fn write_tar(opts: &TarOptions, prep: &Prepared, tmp: &str) -> Result<(), Term> 
             names.sort();
         }
         for n in names {
-            tar.add(&Path::new(&bin).join(&n), &format!("erts-{}/bin/{n}", prep.rel.erts_vsn)).map_err(add_error)?;
+            tar.add(&Path::new(&bin).join(&n), &format!("erts-{}/bin/{n}", prep.rel.erts_vsn))
+                .map_err(Error::TarAdd)?;
         }
     }
     for (from, to) in &opts.extra_files {
-        tar.add(Path::new(from), to).map_err(add_error)?;
+        tar.add(Path::new(from), to).map_err(Error::TarAdd)?;
     }
     close_tar(tar, &opts.tar_file)
 }
@@ -241,25 +237,21 @@ fn first_in(dirs: &[String], name: &str) -> Option<String> {
     dirs.iter().map(|d| format!("{d}/{name}")).find(|p| Path::new(p).exists())
 }
 
-fn invalid(what: &str, why: Term) -> Term {
-    t([a("tar_error"), t([a("add"), s(what), Term::list([why])])])
-}
-
 /// The terms of a file systools checks before packing, or its `[invalid_format]` /
 /// `[{error, E}]` reason.
-fn consult(path: &str, what: &str) -> Result<Vec<Term>, Term> {
-    let bytes = std::fs::read(path).map_err(|e| invalid(what, t([a("error"), a(posix_name(&e))])))?;
+fn consult(path: &str, what: &'static str) -> Result<Vec<Term>, Error> {
+    let invalid = |why| Error::Invalid { what, why };
+    let bytes = std::fs::read(path).map_err(|e| invalid(Invalid::Unreadable(posix_name(&e))))?;
     // A syntax error is reported by the caller, which re-reads the file with file:consult
     // to give systools' own erl_parse term.
-    crate::term::reader::read_all_terms(&bytes, path)
-        .map_err(|_| invalid(what, t([a("error"), t([a("fastrel_consult"), s(path)])])))
+    crate::term::reader::read_all_terms(&bytes, path).map_err(|_| invalid(Invalid::Syntax(path.to_string())))
 }
 
 fn is_list(t: &Term) -> bool {
     matches!(t, Term::List(_))
 }
 
-fn add_system_files(tar: &mut Tar, opts: &TarOptions, prep: &Prepared) -> Result<(), Term> {
+fn add_system_files(tar: &mut Tar, opts: &TarOptions, prep: &Prepared) -> Result<(), Error> {
     let name = &opts.base.rel_name;
     let base = name.rsplit('/').next().unwrap_or(name);
     let vsn = &prep.rel.vsn;
@@ -274,12 +266,12 @@ fn add_system_files(tar: &mut Tar, opts: &TarOptions, prep: &Prepared) -> Result
     // filename:join, as systools: an empty version puts these files in releases/ itself.
     let vsn_dir = erl_join("releases", vsn);
     let in_vsn = |file: &str| erl_join(&vsn_dir, file);
-    tar.add(Path::new(&rel_file), &erl_join("releases", &format!("{base}.rel"))).map_err(add_error)?;
-    tar.add(Path::new(&rel_file), &in_vsn(&format!("{base}.rel"))).map_err(add_error)?;
+    tar.add(Path::new(&rel_file), &erl_join("releases", &format!("{base}.rel"))).map_err(Error::TarAdd)?;
+    tar.add(Path::new(&rel_file), &in_vsn(&format!("{base}.rel"))).map_err(Error::TarAdd)?;
     let boot = first_in(&sys, "start.boot")
         .or_else(|| first_in(&sys, &format!("{base}.boot")))
-        .ok_or_else(|| t([a("tar_error"), t([a("add"), a("boot"), s(name), a("enoent")])]))?;
-    tar.add(Path::new(&boot), &in_vsn("start.boot")).map_err(add_error)?;
+        .ok_or_else(|| Error::NoBootFile { rel_name: name.clone() })?;
+    tar.add(Path::new(&boot), &in_vsn("start.boot")).map_err(Error::TarAdd)?;
     if let Some(relup) = first_in(&sys, "relup") {
         let ok = match consult(&relup, "relup")?.as_slice() {
             [Term::Tuple(x)] if x.len() == 3 => {
@@ -288,12 +280,12 @@ fn add_system_files(tar: &mut Tar, opts: &TarOptions, prep: &Prepared) -> Result
             _ => false,
         };
         if !ok {
-            return Err(invalid("relup", a("invalid_format")));
+            return Err(Error::Invalid { what: "relup", why: Invalid::Format });
         }
-        tar.add(Path::new(&relup), &in_vsn("relup")).map_err(add_error)?;
+        tar.add(Path::new(&relup), &in_vsn("relup")).map_err(Error::TarAdd)?;
     }
     if let Some(src) = first_in(&sys, "sys.config.src") {
-        tar.add(Path::new(&src), &in_vsn("sys.config.src")).map_err(add_error)?;
+        tar.add(Path::new(&src), &in_vsn("sys.config.src")).map_err(Error::TarAdd)?;
     } else if let Some(cfg) = first_in(&sys, "sys.config") {
         let ok = match consult(&cfg, "sys.config")?.as_slice() {
             [Term::List(items)] => items.iter().all(|i| match i {
@@ -303,9 +295,9 @@ fn add_system_files(tar: &mut Tar, opts: &TarOptions, prep: &Prepared) -> Result
             _ => false,
         };
         if !ok {
-            return Err(invalid("sys.config", a("invalid_format")));
+            return Err(Error::Invalid { what: "sys.config", why: Invalid::Format });
         }
-        tar.add(Path::new(&cfg), &in_vsn("sys.config")).map_err(add_error)?;
+        tar.add(Path::new(&cfg), &in_vsn("sys.config")).map_err(Error::TarAdd)?;
     }
     Ok(())
 }
@@ -313,7 +305,11 @@ fn add_system_files(tar: &mut Tar, opts: &TarOptions, prep: &Prepared) -> Result
 /// Packs `entries` (`(from, to)`, files or whole directories, in order) into the gzip
 /// tarball `out` (through a temporary file renamed into place): the generic form behind
 /// `fastrel tar` for releases assembled by other tools (`mix release`).
-pub fn tar_files(out: &str, entries: &[(String, String)], level: u32, reproducible: Option<u64>) -> Result<(), Term> {
+///
+/// # Errors
+///
+/// [`Error::TarOpen`], [`Error::TarAdd`] or [`Error::Close`]; nothing is left at `out` then.
+pub fn tar_files(out: &str, entries: &[(String, String)], level: u32, reproducible: Option<u64>) -> Result<(), Error> {
     tar_files_with(out, entries, level, reproducible, false)
 }
 
@@ -325,13 +321,13 @@ pub fn tar_files_with(
     level: u32,
     reproducible: Option<u64>,
     follow_outside: bool,
-) -> Result<(), Term> {
+) -> Result<(), Error> {
     via_temp(out, |tmp| {
         let norm = Normalise { reproducible, follow_outside };
-        let f = create(tmp).map_err(|e| t([a("tar_error"), t([a("open"), s(out), t([s(out), a(posix_name(&e))])])]))?;
+        let f = create(tmp).map_err(|e| tar_open_error(out, &e))?;
         let mut tar = TarWriter::new(ParGz::new(BufWriter::with_capacity(1 << 20, f), level.min(9)), norm);
         for (from, to) in entries {
-            tar.add(Path::new(from), to).map_err(add_error)?;
+            tar.add(Path::new(from), to).map_err(Error::TarAdd)?;
         }
         close_tar(tar, out)
     })
@@ -340,6 +336,7 @@ pub fn tar_files_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::term::{a, s, t};
 
     #[test]
     fn tar_files_refuses_an_entry_named_outside_and_leaves_nothing() {
@@ -350,7 +347,7 @@ mod tests {
         let out = dir.join("t.tar.gz").to_string_lossy().into_owned();
         let e = tar_files(&out, &[(src.clone(), "../f".into())], 6, None).unwrap_err();
         let want = t([a("tar_error"), t([a("add"), s(&src), t([a("unsafe_name"), s("../f")])])]);
-        assert_eq!(format!("{e:?}"), format!("{want:?}"));
+        assert_eq!(e.reason(), want);
         assert!(!Path::new(&out).exists());
         tar_files(&out, &[(src, "f".into())], 6, None).unwrap();
         use std::os::unix::fs::PermissionsExt;

@@ -8,18 +8,23 @@
 //! checks them as `systools_make` does; [`order`] sorts the applications into start order;
 //! [`script`] builds the boot script; [`make_script`] and [`make_tar`] are the two entry
 //! points over that shared front end ([`tar`] and [`pgzip`] write the tarball); [`relup`]
-//! is `systools_relup` and `systools_rc`. Errors are systools' own terms, because callers
-//! compare them, print them with `format_error/1` and match on them.
+//! is `systools_relup` and `systools_rc`. Every entry point fails with one [`Error`],
+//! which [`error`] alone turns into systools' own terms, because callers compare them,
+//! print them with `format_error/1` and match on them.
 
+mod error;
 mod filename;
 pub mod make_script;
 pub mod make_tar;
 mod order;
 pub mod pgzip;
-pub(crate) mod release;
+mod release;
 pub mod relup;
-pub(crate) mod script;
-pub(crate) mod search_path;
+mod script;
+mod search_path;
 pub mod tar;
 
+pub(crate) use error::parse_error_term;
+pub use error::{Error, Invalid};
+pub(crate) use script::preloaded;
 pub use script::PathMode;

@@ -5,6 +5,7 @@
 //! drop-in promise is about those terms: callers compare them, print them with
 //! `format_error/1`, and match on them.
 
+use crate::systools::error::parse_error_term;
 use crate::systools::filename::{erl_dirname, erl_join};
 use crate::systools::search_path::{read_file, ReadFail, SearchPath};
 use crate::term::{a, s, t, Term};
@@ -51,13 +52,6 @@ pub struct App {
     /// `filename:dirname` of the path the `.app` was found at.
     pub dir: String,
     pub typ: String,
-}
-
-/// The error term of a syntax error, `{Line, Module, Message}`. The module is
-/// `fastrel_reader`; the Erlang side re-reads the file with `erl_parse` to put the exact
-/// OTP message in its place, so this text only has to be helpful.
-pub(crate) fn parse_error_term(line: u32, msg: &str) -> Term {
-    t([Term::Int(line as i64), a("fastrel_reader"), s(msg)])
 }
 
 /// An `{'EXIT', {badarg, Where}}` standing in for the exception systools' `string_p`

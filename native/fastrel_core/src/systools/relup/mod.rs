@@ -17,9 +17,10 @@
 pub mod rc;
 
 use crate::fs::{posix_name, write_atomic};
+use crate::systools::error::parse_error_term;
 use crate::systools::filename::erl_join;
 use crate::systools::make_script::{self, Options, Prepared};
-use crate::systools::release::{parse_error_term, App, Release};
+use crate::systools::release::{App, Release};
 use crate::systools::search_path::{read_term_cached, PathFail};
 use crate::term::{a, s, t, Term};
 use rc::{Mode, RcError};
@@ -27,7 +28,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Why `make_relup` stops, in systools' terms (see [`RelupError::to_term`]).
+/// Why `make_relup` stops, in systools' terms (see [`crate::systools::Error::relup_term`]).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RelupError {
     /// An error of `get_release`: `{error, systools_make, Reason}`.
@@ -59,28 +60,6 @@ pub enum RelupError {
 impl RelupError {
     pub(crate) fn raise(class: &'static str, reason: Term) -> RelupError {
         RelupError::Raise(class, reason)
-    }
-
-    /// The term `relnif` gets: `{error, Module, Reason}`, `{raise, Class, Reason}` or
-    /// `{need, Queries}`. The one place errors become Erlang terms.
-    pub fn to_term(&self) -> Term {
-        let err = |m: &str, r: Term| t([a("error"), a(m), r]);
-        match self {
-            RelupError::Make(r) => err("systools_make", r.clone()),
-            RelupError::MissingSasl(rel) => err("systools_relup", t([a("missing_sasl"), rel.clone()])),
-            RelupError::NoRelup(x) => {
-                let (f, app, v) = &**x;
-                let reason = Term::Tuple(vec![a("no_relup"), f.clone(), app.clone(), v.clone()]);
-                err("systools_relup", reason)
-            }
-            RelupError::FileProblem(f, what) => {
-                err("systools_relup", t([a("file_problem"), t([f.clone(), what.clone()])]))
-            }
-            RelupError::Rc(e) => err("systools_rc", e.to_term()),
-            RelupError::Raise(c, r) => t([a("raise"), a(c), r.clone()]),
-            RelupError::Need(qs) => t([a("need"), Term::List(qs.clone())]),
-            RelupError::Bad(what) => err("relnif", t([a("bad_options"), s(what)])),
-        }
     }
 }
 

@@ -61,30 +61,6 @@ pub enum RcError {
     Exit(Term),
 }
 
-impl RcError {
-    /// The Erlang reason term.
-    pub fn to_term(&self) -> Term {
-        match self {
-            RcError::BadOpBeforePnr(i) => t([a("bad_op_before_point_of_no_return"), i.clone()]),
-            RcError::TooManyPnr => a("too_many_point_of_no_return"),
-            RcError::NoObjectCode(m) => t([a("no_object_code"), m.clone()]),
-            RcError::Unbalanced(tag, ms) => t([a(tag), Term::List(ms.clone())]),
-            RcError::NoSuchApplication(x) => t([a("no_such_application"), x.clone()]),
-            RcError::RemovedApplicationPresent(x) => t([a("removed_application_present"), x.clone()]),
-            RcError::ConflictingVersions(x) => {
-                let (l, v1, v2) = &**x;
-                Term::Tuple(vec![a("conflicting_versions"), l.clone(), v1.clone(), v2.clone()])
-            }
-            RcError::NoSuchModule(m) => t([a("no_such_module"), m.clone()]),
-            RcError::NotYetImplemented => t([a("not_yet_implemented"), a("mnesia_backup")]),
-            RcError::Bad(tag, x) => t([a(tag), x.clone()]),
-            RcError::UndefModule(m) => t([a("undef_module"), m.clone()]),
-            RcError::MuldefModule(m) => t([a("muldef_module"), m.clone()]),
-            RcError::Exit(r) => r.clone(),
-        }
-    }
-}
-
 type Rc<T> = Result<T, RcError>;
 
 /// Up or down: which way the release changes.
