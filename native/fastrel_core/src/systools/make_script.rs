@@ -298,3 +298,94 @@ fn walk_dirs(dir: &Path, shown: &str, out: &mut Vec<String>, depth: u32) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::systools::fixture::{term, Release};
+    use crate::term::vm::TermOrder;
+
+    /// kernel, stdlib, and `a` using `b`, listed before it in the `.rel`.
+    fn abc(sasl: bool) -> Release {
+        let mut r = Release::new("script");
+        r.base(sasl).app("a", "1", &["a_m"], &["kernel", "b"]).app("b", "2", &["b_m"], &["kernel"]);
+        let mut apps = vec![("kernel", "1"), ("stdlib", "1"), ("a", "1"), ("b", "2")];
+        if sasl {
+            apps.push(("sasl", "1"));
+        }
+        r.rel("r", &apps);
+        r
+    }
+
+    fn started(p: &Prepared) -> Vec<&str> {
+        p.sorted.iter().map(|&i| p.apps[i].name.as_str()).collect()
+    }
+
+    #[test]
+    fn applications_start_after_those_they_use() {
+        let r = abc(true);
+        let p = prepare(&r.options("r")).unwrap();
+        assert_eq!(started(&p), ["kernel", "stdlib", "b", "a", "sasl"]);
+        assert_eq!(p.rel.vsn, "1");
+        assert!(p.warnings.is_empty());
+        assert_eq!(p.apps.iter().find(|x| x.name == "b").unwrap().vsn, "2");
+    }
+
+    #[test]
+    fn the_script_and_boot_are_written_and_hold_the_same_term() {
+        let r = abc(false);
+        let Outcome::Written(ws) = make_script(&r.options("r"), &TermOrder).unwrap() else { panic!("not written") };
+        assert_eq!(ws, [term("{warning, missing_sasl}")]);
+        let script = std::fs::read(r.path("r.script")).unwrap();
+        let from_text = crate::term::reader::read_first_term(&script, "r.script").unwrap();
+        let from_boot = crate::term::etf::decode(&std::fs::read(r.path("r.boot")).unwrap()).unwrap();
+        assert_eq!(from_text, from_boot);
+        let Term::Tuple(items) = &from_boot else { panic!("{from_boot:?}") };
+        assert_eq!(items[..2], [a("script"), t([s("r"), s("1")])]);
+        assert_eq!(r.listing(), ["lib", "r.boot", "r.rel", "r.script"]);
+    }
+
+    #[test]
+    fn no_warn_sasl_drops_the_warning() {
+        let r = abc(false);
+        let opts = Options { no_warn_sasl: true, check_only: true, ..r.options("r") };
+        let Outcome::Checked(ws, dirs) = make_script(&opts, &TermOrder).unwrap() else { panic!("not checked") };
+        assert!(ws.is_empty());
+        assert_eq!(dirs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["kernel", "stdlib", "a", "b"]);
+        assert_eq!(dirs[2].1, r.path("lib/a-1/ebin"));
+        assert_eq!(r.listing(), ["lib", "r.rel"], "check_only writes nothing");
+    }
+
+    #[test]
+    fn warnings_as_errors_writes_nothing() {
+        let r = abc(false);
+        let e = make_script(&Options { warnings_as_errors: true, ..r.options("r") }, &TermOrder).unwrap_err();
+        assert_eq!(e.reason(), term("{warnings_treated_as_errors, [missing_sasl]}"));
+        assert_eq!(r.listing(), ["lib", "r.rel"]);
+    }
+
+    #[test]
+    fn a_missing_application_is_systools_error_reading() {
+        let mut r = Release::new("missing");
+        r.base(true);
+        r.rel("r", &[("kernel", "1"), ("stdlib", "1"), ("sasl", "1"), ("nope", "1")]);
+        let e = make_script(&r.options("r"), &TermOrder).unwrap_err();
+        assert_eq!(e.reason(), term("[{error_reading, {nope, {not_found, \"nope.app\"}}}]"));
+    }
+
+    #[test]
+    fn a_missing_release_file_is_not_found() {
+        let r = Release::new("norel");
+        let e = make_script(&r.options("r"), &TermOrder).unwrap_err();
+        assert_eq!(e.reason(), t([a("not_found"), s(&format!("{}.rel", r.path("r")))]));
+    }
+
+    #[test]
+    fn an_output_that_cannot_be_created_is_an_open_error_and_leaves_nothing() {
+        let r = abc(true);
+        let output = r.path("no/such/r");
+        let e = make_script(&Options { output: output.clone(), ..r.options("r") }, &TermOrder).unwrap_err();
+        assert_eq!(e.reason(), t([a("open"), s(&format!("{output}.script")), a("enoent")]));
+        assert_eq!(r.listing(), ["lib", "r.rel"]);
+    }
+}

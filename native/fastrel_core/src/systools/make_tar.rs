@@ -336,7 +336,129 @@ pub fn tar_files_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::systools::fixture::{tar_names, term, Release};
+    use crate::term::vm::TermOrder;
     use crate::term::{a, s, t};
+
+    /// kernel, stdlib, sasl and `a` (with a `priv` file), its boot file written.
+    fn release() -> Release {
+        let mut r = Release::new("tar");
+        r.base(true).app("a", "1", &["a_m", "a_n"], &["kernel"]);
+        r.write("lib/a-1/priv/data", "d");
+        r.rel("r", &[("kernel", "1"), ("stdlib", "1"), ("sasl", "1"), ("a", "1")]);
+        make_script::make_script(&r.options("r"), &TermOrder).unwrap();
+        r
+    }
+
+    #[test]
+    fn applications_then_release_files_in_systools_order() {
+        let r = release();
+        let opts = r.tar_options("r");
+        assert_eq!(make_tar(&opts).unwrap(), Vec::<Term>::new());
+        let names = tar_names(Path::new(&opts.tar_file));
+        let want = [
+            "lib/kernel-1/ebin/kernel.app",
+            "lib/kernel-1/ebin/kernel_m.beam",
+            "lib/stdlib-1/ebin/stdlib.app",
+            "lib/stdlib-1/ebin/stdlib_m.beam",
+            "lib/sasl-1/ebin/sasl.app",
+            "lib/sasl-1/ebin/sasl_m.beam",
+            "lib/a-1/priv/data",
+            "lib/a-1/ebin/a.app",
+            "lib/a-1/ebin/a_m.beam",
+            "lib/a-1/ebin/a_n.beam",
+            "releases/r.rel",
+            "releases/1/r.rel",
+            "releases/1/start.boot",
+        ];
+        let names: Vec<&str> = names.iter().map(|n| n.trim_end_matches('/')).collect();
+        assert_eq!(names, want);
+    }
+
+    #[test]
+    fn sys_config_and_extra_files_are_packed() {
+        let r = release();
+        r.write("sys.config", "[{a, [{k, v}]}].");
+        r.write("notes.txt", "n");
+        let opts = TarOptions {
+            sys_path: vec![r.path("")],
+            extra_files: vec![(r.path("notes.txt"), "doc/notes.txt".into())],
+            ..r.tar_options("r")
+        };
+        make_tar(&opts).unwrap();
+        let names = tar_names(Path::new(&opts.tar_file));
+        assert_eq!(names[names.len() - 2..], ["releases/1/sys.config", "doc/notes.txt"]);
+    }
+
+    #[test]
+    fn a_missing_beam_fails_the_application_and_leaves_no_tarball() {
+        let r = release();
+        std::fs::remove_file(r.path("lib/a-1/ebin/a_n.beam")).unwrap();
+        let opts = r.tar_options("r");
+        let e = make_tar(&opts).unwrap_err();
+        let beam = r.path("lib/a-1/ebin/a_n.beam");
+        let inner = t([a("tar_error"), t([a("add"), s(&beam), t([s(&beam), a("enoent")])])]);
+        assert_eq!(e.reason(), Term::list([t([a("error_add_appl"), t([a("a"), inner])])]));
+        assert!(!r.listing().iter().any(|n| n.contains("tar")), "{:?}", r.listing());
+    }
+
+    #[test]
+    fn no_boot_file_is_systools_error() {
+        let r = release();
+        std::fs::remove_file(r.path("r.boot")).unwrap();
+        let opts = r.tar_options("r");
+        let e = make_tar(&opts).unwrap_err();
+        assert_eq!(e.reason(), t([a("tar_error"), t([a("add"), a("boot"), s(&r.path("r")), a("enoent")])]));
+        assert!(!Path::new(&opts.tar_file).exists());
+    }
+
+    #[test]
+    fn a_sys_config_of_the_wrong_shape_or_syntax_is_refused() {
+        let r = release();
+        let opts = TarOptions { sys_path: vec![r.path("")], ..r.tar_options("r") };
+        r.write("sys.config", "{a, tuple}.");
+        let e = make_tar(&opts).unwrap_err();
+        assert!(matches!(e, Error::Invalid { what: "sys.config", why: Invalid::Format }), "{e:?}");
+        assert_eq!(e.reason(), term("{tar_error, {add, \"sys.config\", [invalid_format]}}"));
+        // `not` is an operator: a syntax error, which relnif re-reads for erl_parse's term.
+        r.write("sys.config", "[{not, a}].");
+        let e = make_tar(&opts).unwrap_err();
+        let cfg = r.path("sys.config");
+        assert_eq!(
+            e.reason(),
+            t([
+                a("tar_error"),
+                t([a("add"), s("sys.config"), Term::list([t([a("error"), t([a("fastrel_consult"), s(&cfg)])])])])
+            ])
+        );
+        assert!(!Path::new(&opts.tar_file).exists());
+    }
+
+    #[test]
+    fn extra_files_named_outside_the_root_are_refused() {
+        let r = release();
+        let opts = TarOptions { extra_files: vec![(r.path("r.rel"), "../r.rel".into())], ..r.tar_options("r") };
+        let e = make_tar(&opts).unwrap_err();
+        assert_eq!(
+            e.reason(),
+            t([a("tar_error"), t([a("add"), s(&r.path("r.rel")), t([a("unsafe_name"), s("../r.rel")])])])
+        );
+        assert!(!Path::new(&opts.tar_file).exists());
+    }
+
+    #[test]
+    fn warnings_as_errors_writes_no_tarball() {
+        let mut r = Release::new("tar-wae");
+        r.base(false);
+        r.rel("r", &[("kernel", "1"), ("stdlib", "1")]);
+        let opts = r.tar_options("r");
+        let e =
+            make_tar(&TarOptions { base: Options { warnings_as_errors: true, ..opts.base.clone() }, ..opts.clone() })
+                .unwrap_err();
+        assert_eq!(e.reason(), term("{warnings_treated_as_errors, [missing_sasl]}"));
+        assert!(!Path::new(&opts.tar_file).exists());
+    }
 
     #[test]
     fn tar_files_refuses_an_entry_named_outside_and_leaves_nothing() {

@@ -14,6 +14,8 @@
 
 mod error;
 mod filename;
+#[cfg(test)]
+mod fixture;
 pub mod make_script;
 pub mod make_tar;
 mod order;
