@@ -2,12 +2,21 @@
 //! fastrel's core: the Erlang terms releases are made of, and the files built from them.
 //!
 //! Everything here is plain Rust with no tie to a running VM, so it is unit-tested and
-//! fuzzed on its own; the NIF crate is only a table of contents over it. The pieces:
-//! a reader for Erlang term text (what `file:consult/1` reads), a byte-exact External Term
-//! Format codec (what `term_to_binary/1` writes), the `~tp` pretty-printer, and
-//! `make_script` and `make_tar`, reimplementations of `systools:make_script/2` and
-//! `systools:make_tar/2` (the tar writer and parallel gzip are in `tar` and `pgzip`), and
-//! `relup`, `systools:make_relup/4` (`systools_relup` and `systools_rc`).
+//! fuzzed on its own; the NIF crate is only a table of contents over [`api`]. Three
+//! layers, each using only those below it:
+//!
+//! * the term toolkit (`term`): [`Term`], a reader for Erlang term text (what
+//!   `file:consult/1` reads), a byte-exact External Term Format codec ([`etf`], what
+//!   `term_to_binary/1` writes), the `~tp` pretty-printer ([`pretty`]) and the map order
+//!   only the VM knows ([`vm`]); it knows nothing of releases;
+//! * the systools port (`systools`): [`make_script`], [`make_tar`] and [`relup`],
+//!   reimplementations of `systools:make_script/2`, `make_tar/2` and `make_relup/4`, with
+//!   the tar writer ([`tar`]) and parallel gzip ([`pgzip`]) beside them, on top of one
+//!   small `fs` module (outputs written whole or not at all, POSIX error names);
+//! * [`api`]: the NIF-facing entry points, External Term Format in and out, with one
+//!   decoder (`options`) that reads what `relnif` sends into the port's typed options
+//!   and refuses unknown or ill-typed keys. Failures are one [`Error`];
+//!   [`Error::reason`] is the only way they become Erlang terms.
 //!
 //! ```
 //! use fastrel_core::{read_first_term, etf};
@@ -17,25 +26,13 @@
 #![deny(missing_docs)]
 
 pub mod api;
-mod dircache;
-pub mod etf;
-pub mod make_script;
-pub mod make_tar;
-#[cfg(test)]
-mod oracle;
-mod order;
-pub mod pgzip;
-pub mod pretty;
-mod reader;
-mod release;
-pub mod relup;
-mod script;
-pub mod tar;
+mod fs;
+mod options;
+mod systools;
 mod term;
-pub mod vm;
 
-pub use reader::{
+pub use crate::systools::{make_script, make_tar, pgzip, relup, tar, Error, Invalid, PathMode};
+pub use crate::term::reader::{
     atoms_in_source, read_all_terms, read_first_term, set_scanner_rules, ReadError, ReadErrorKind, ScannerRules,
 };
-pub use script::PathMode;
-pub use term::{map_key_cmp, term_cmp, Term};
+pub use crate::term::{etf, map_key_cmp, pretty, term_cmp, vm, Term};

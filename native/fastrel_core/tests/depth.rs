@@ -221,7 +221,7 @@ fn hundred_thousand_levels_are_errors() {
         dismantle(t);
         let f = file.to_str().unwrap().to_string();
         let r = on_stack(STACK, move || fastrel_core::api::boot2script(&f, 25, false, &vm::TermOrder));
-        let e = r.unwrap_err();
+        let e = r.unwrap_err().reason();
         let [tag, name, why] = e.as_tuple().unwrap() else { panic!("{e:?}") };
         assert!(tag.is_atom("bad_boot"));
         assert_eq!(name.string_p().unwrap().unwrap(), file.to_str().unwrap());

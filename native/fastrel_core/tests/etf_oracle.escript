@@ -1,5 +1,5 @@
 #!/usr/bin/env escript
-%% Differential oracle for fastrel_core's ETF codec (src/etf.rs).
+%% Differential oracle for fastrel_core's ETF codec (src/term/etf.rs).
 %%
 %% Usage: etf_oracle.escript OutDir Seed N
 %%

@@ -1,7 +1,7 @@
 #!/usr/bin/env escript
 %% -*- erlang -*-
 %%
-%% Differential oracle for fastrel's term reader (native/fastrel_core/src/reader.rs).
+%% Differential oracle for fastrel's term reader (native/fastrel_core/src/term/reader/).
 %%
 %%   escript reader_oracle.escript valid|errors OutDir Seed N
 %%

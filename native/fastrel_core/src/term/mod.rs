@@ -1,24 +1,37 @@
 // SPDX-License-Identifier: Apache-2.0
-//! The Erlang terms that release files are made of, with Erlang's own equality and order.
+//! The term toolkit: Erlang terms as release files hold them, and every way they are read
+//! and written, with no knowledge of releases.
 //!
-//! Strings are not a separate kind: `"ab"` is the list `[97,98]`, exactly as in Erlang, so
-//! that equality, ordering and encoding need no special cases.
+//! [`Term`] has Erlang's own equality and order ([`term_cmp`], [`map_key_cmp`]). Strings
+//! are not a separate kind: `"ab"` is the list `[97,98]`, exactly as in Erlang, so that
+//! equality, ordering and encoding need no special cases. Around it: [`reader`] reads term
+//! text (`file:consult/1`), [`etf`] is a byte-exact External Term Format codec
+//! (`term_to_binary/1`), [`pretty`] prints as `~tp` does, and [`vm`] is the one thing only
+//! a running VM knows (the order of a map's atom keys). Nothing here imports the systools
+//! port built on top of it.
 
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 use std::cmp::Ordering;
 
+pub mod etf;
+#[cfg(test)]
+mod oracle;
+pub mod pretty;
+pub mod reader;
+pub mod vm;
+
 /// The deepest nesting of containers (lists, tuples, maps, an improper list's tail) a
 /// [`Term`] made from input can have: the one limit of every entry point, the text reader
 /// (`consult`, `.rel`, `.app`, `.script`: a `nesting too deep` parse error) and the ETF
-/// decoder (`.boot`, NIF arguments: [`crate::etf::EtfError::TooDeep`]). Both are
+/// decoder (`.boot`, NIF arguments: [`crate::term::etf::EtfError::TooDeep`]). Both are
 /// iterative and check the depth before they descend, so a 100,000-level input is an
 /// error, not a crash.
 ///
 /// Past the entry points a term is walked recursively, once per level, by `Drop`, `Clone`,
 /// `Debug`, the comparisons here ([`term_cmp`], [`map_key_cmp`], `==`), [`Term::string_p`]
-/// and the `~tp` printer ([`crate::pretty`]); the ETF encoder and the map-ordering walks
-/// of [`crate::vm`] are iterative. Measured in a release build (`cargo test --release -p
+/// and the `~tp` printer ([`crate::term::pretty`]); the ETF encoder and the map-ordering walks
+/// of [`crate::term::vm`] are iterative. Measured in a release build (`cargo test --release -p
 /// fastrel_core --test depth -- --ignored stack_cost`), per level: the printer ~415 bytes,
 /// `Clone` and the comparisons ~300, `Debug` ~240, `Drop` and `string_p` ~65. The NIFs run
 /// on dirty IO schedulers, whose stack is 40 kilowords (320 KiB) by default (`erl
@@ -372,6 +385,21 @@ fn bits_of(t: &Term) -> (Vec<u8>, u8) {
 }
 
 /// Exact equality (`=:=`): `1 =/= 1.0`.
+/// `Term::atom(name)`, short for the many terms built by hand.
+pub(crate) fn a(name: &str) -> Term {
+    Term::atom(name)
+}
+
+/// `Term::string(text)`: a string as Erlang has it, a list of code points.
+pub(crate) fn s(text: &str) -> Term {
+    Term::string(text)
+}
+
+/// A tuple of `N` terms.
+pub(crate) fn t<const N: usize>(items: [Term; N]) -> Term {
+    Term::Tuple(items.into())
+}
+
 impl PartialEq for Term {
     fn eq(&self, other: &Term) -> bool {
         map_key_cmp(self, other) == Ordering::Equal

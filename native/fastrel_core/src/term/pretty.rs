@@ -1213,7 +1213,7 @@ mod tests {
     // ---- differential test against the running VM ----
 
     fn oracle_decode(bytes: &[u8]) -> Term {
-        crate::etf::decode(bytes).expect("the oracle wrote valid ETF")
+        crate::term::etf::decode(bytes).expect("the oracle wrote valid ETF")
     }
 
     /// Maps whose pairs, as written by the VM, are not in `Term::map`'s order: a problem for
@@ -1244,7 +1244,7 @@ mod tests {
 
     #[test]
     fn matches_the_vm_on_random_terms_and_real_scripts() {
-        if crate::oracle::escript_on_path().is_none() {
+        if crate::term::oracle::escript_on_path().is_none() {
             return;
         }
         let escript = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pretty_oracle.escript");

@@ -5,12 +5,10 @@
 //! drop-in promise is about those terms: callers compare them, print them with
 //! `format_error/1`, and match on them.
 
-use crate::dircache::{app_names, cached_term, store_term, AppNames, FileStamp};
-use crate::reader::{read_first_term, ReadErrorKind};
-use crate::term::Term;
-use std::path::Path;
-use std::sync::Arc;
-use std::sync::OnceLock;
+use crate::systools::error::parse_error_term;
+use crate::systools::filename::{erl_dirname, erl_join};
+use crate::systools::search_path::{read_file, ReadFail, SearchPath};
+use crate::term::{a, s, t, Term};
 
 /// One application entry of the `.rel` file.
 #[derive(Debug, Clone)]
@@ -54,136 +52,6 @@ pub struct App {
     /// `filename:dirname` of the path the `.app` was found at.
     pub dir: String,
     pub typ: String,
-}
-
-pub(crate) fn a(name: &str) -> Term {
-    Term::atom(name)
-}
-
-pub(crate) fn s(text: &str) -> Term {
-    Term::string(text)
-}
-
-pub(crate) fn t<const N: usize>(items: [Term; N]) -> Term {
-    Term::Tuple(items.into())
-}
-
-/// Why a term file could not be used.
-#[derive(Clone)]
-pub(crate) enum ReadFail {
-    /// Not found on any of the directories (or unreadable).
-    NotFound,
-    /// Empty, scan error or no terminating dot: systools' `{read, File}`.
-    Read,
-    /// A syntax error at a line: systools' `{parse, File, {Line, erl_parse, Msg}}`.
-    Parse(u32, String),
-}
-
-/// The search path of one call. A directory is opened once and looked into with one
-/// `fstatat`/`openat` of a single name instead of a walk from `/`; for `.app` files, the
-/// cached listing of [`crate::dircache`] answers most lookups without a system call.
-pub struct SearchPath {
-    dirs: Vec<String>,
-    fds: Vec<OnceLock<Option<std::fs::File>>>,
-    apps: Vec<OnceLock<AppNames>>,
-}
-
-impl SearchPath {
-    /// A search path over `dirs`; each directory is opened when first searched.
-    pub fn new(dirs: &[String]) -> SearchPath {
-        SearchPath {
-            dirs: dirs.to_vec(),
-            fds: dirs.iter().map(|_| OnceLock::new()).collect(),
-            apps: dirs.iter().map(|_| OnceLock::new()).collect(),
-        }
-    }
-
-    /// The first term of `file` in the `i`th directory, if it can be read. Parsed files
-    /// are remembered by identity and stamp (see [`crate::dircache`]), so an unchanged
-    /// `.app` is not read and parsed again on the next call.
-    fn term_in(&self, i: usize, file: &str) -> Option<Result<Arc<Term>, ReadFail>> {
-        let (dir, st) = self.stat_in(i, file)?;
-        let stamp = FileStamp::of(&st);
-        if let Some(hit) = cached_term(&stamp) {
-            return Some(hit);
-        }
-        let parsed = parse_bytes(&read_at(dir, file, &st)?, file).map(Arc::new);
-        store_term(stamp, &parsed);
-        Some(parsed)
-    }
-
-    /// The directory and `stat` of a regular file `file` in the `i`th directory.
-    fn stat_in(&self, i: usize, file: &str) -> Option<(&std::fs::File, nix::sys::stat::FileStat)> {
-        use nix::fcntl::AtFlags;
-        use std::os::fd::AsFd;
-        if file.ends_with(".app") {
-            match self.apps[i].get_or_init(|| app_names(&self.dirs[i])) {
-                AppNames::NotADir => return None,
-                AppNames::Listed(names) if !names.contains(file) => return None,
-                AppNames::Listed(_) | AppNames::Unknown => {}
-            }
-        }
-        let dir = self.fds[i].get_or_init(|| open_dir(&self.dirs[i])).as_ref()?;
-        // Probe with fstatat first: a miss then costs no open file description.
-        let st = nix::sys::stat::fstatat(dir.as_fd(), file, AtFlags::empty()).ok()?;
-        (st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFREG).then_some((dir, st))
-    }
-}
-
-fn read_at(dir: &std::fs::File, file: &str, st: &nix::sys::stat::FileStat) -> Option<Vec<u8>> {
-    use nix::fcntl::OFlag;
-    use std::io::Read;
-    use std::os::fd::AsFd;
-    let fd = nix::fcntl::openat(dir.as_fd(), file, OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-        .ok()?;
-    let mut buf = Vec::with_capacity(st.st_size.max(0) as usize + 1);
-    // Through `take` so the read does not stat the file again for a size hint.
-    std::fs::File::from(fd).take(u64::MAX).read_to_end(&mut buf).ok()?;
-    Some(buf)
-}
-
-fn open_dir(dir: &str) -> Option<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let d = if dir.is_empty() { "." } else { dir };
-    std::fs::OpenOptions::new().read(true).custom_flags(nix::libc::O_DIRECTORY).open(d).ok()
-}
-
-fn parse_bytes(bytes: &[u8], file: &str) -> Result<Term, ReadFail> {
-    read_first_term(bytes, file).map_err(|e| match e.kind {
-        ReadErrorKind::Parse(msg) => ReadFail::Parse(e.line, msg),
-        ReadErrorKind::Scan(_) | ReadErrorKind::Eof => ReadFail::Read,
-    })
-}
-
-/// Reads the first term of `file`, searched like `file:path_open(Dirs, File, [read])`.
-/// Returns the term and the full name it was opened under.
-pub(crate) fn read_file(file: &str, dirs: &[String]) -> Result<(Term, String), ReadFail> {
-    if file.starts_with('/') {
-        let bytes = std::fs::read(file).map_err(|_| ReadFail::NotFound)?;
-        return parse_bytes(&bytes, file).map(|t| (t, file.to_string()));
-    }
-    // file:path_open/3 moves on to the next directory only when the file is not there
-    // (enoent, enotdir); any other failure to open it (a directory, no permission, a
-    // symlink loop) ends the search.
-    for dir in dirs {
-        let full = erl_join(dir, file);
-        match std::fs::metadata(&full) {
-            Err(e) if matches!(e.raw_os_error(), Some(nix::libc::ENOENT | nix::libc::ENOTDIR)) => continue,
-            Ok(m) if m.is_file() => {
-                let bytes = std::fs::read(&full).map_err(|_| ReadFail::NotFound)?;
-                return parse_bytes(&bytes, file).map(|t| (t, full));
-            }
-            _ => return Err(ReadFail::NotFound),
-        }
-    }
-    Err(ReadFail::NotFound)
-}
-
-/// The error term of a syntax error, `{Line, Module, Message}`. The module is
-/// `fastrel_reader`; the Erlang side re-reads the file with `erl_parse` to put the exact
-/// OTP message in its place, so this text only has to be helpful.
-pub(crate) fn parse_error_term(line: u32, msg: &str) -> Term {
-    t([Term::Int(line as i64), a("fastrel_reader"), s(msg)])
 }
 
 /// An `{'EXIT', {badarg, Where}}` standing in for the exception systools' `string_p`
@@ -342,7 +210,7 @@ pub fn read_application(
 ) -> Result<App, Term> {
     let file = format!("{name}.app");
     let mut first_error: Option<Term> = None;
-    for (i, dir) in path.dirs.iter().enumerate() {
+    for (i, dir) in path.dirs().iter().enumerate() {
         let found = match path.term_in(i, &file) {
             Some(parsed) => parsed.map(|t| (t, erl_join(dir, &file))),
             None => Err(ReadFail::NotFound),
@@ -512,98 +380,10 @@ fn check_item(dict: &[Term], key: &str, full: &str, otp_major: u32) -> Result<Te
     }
 }
 
-/// `filename:join(A, B)` on Unix: joins, drops `.` components (but a leading `./`),
-/// collapses repeated slashes and strips a trailing one.
-pub fn erl_join(first: &str, second: &str) -> String {
-    if second.starts_with('/') {
-        return erl_norm(second);
-    }
-    let mut out = String::with_capacity(first.len() + second.len() + 1);
-    push_norm(&mut out, first);
-    if !out.is_empty() && !second.is_empty() {
-        if out.ends_with("/.") {
-            out.pop();
-        } else if !out.ends_with('/') {
-            out.push('/');
-        }
-    } else if out.is_empty() && !second.is_empty() {
-        out.push('/');
-    }
-    push_norm(&mut out, second);
-    finish_norm(out)
-}
-
-/// `filename:join([A])`: normalisation of one name.
-pub fn erl_norm(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    push_norm(&mut out, name);
-    finish_norm(out)
-}
-
-fn push_norm(out: &mut String, name: &str) {
-    for c in name.chars() {
-        if c == '/' {
-            if out.ends_with("/.") {
-                out.pop();
-                continue;
-            }
-            if out.ends_with('/') {
-                continue;
-            }
-        }
-        out.push(c);
-    }
-}
-
-fn finish_norm(mut out: String) -> String {
-    if out.len() > 1 && out.ends_with('/') {
-        out.pop();
-    }
-    out
-}
-
-/// `filename:dirname/1` on Unix.
-pub fn erl_dirname(name: &str) -> String {
-    let trimmed = name.trim_end_matches('/');
-    if trimmed.is_empty() {
-        return if name.starts_with('/') { "/".into() } else { ".".into() };
-    }
-    match trimmed.rfind('/') {
-        None => ".".into(),
-        Some(i) => {
-            let dir = trimmed[..i].trim_end_matches('/');
-            if dir.is_empty() {
-                "/".into()
-            } else {
-                dir.to_string()
-            }
-        }
-    }
-}
-
-/// `filename:absname/1` against `cwd`.
-pub fn erl_absname(name: &str, cwd: &Path) -> String {
-    if name.starts_with('/') {
-        erl_norm(name)
-    } else {
-        erl_join(&cwd.to_string_lossy(), name)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn join_matches_filename_join() {
-        assert_eq!(erl_join(".", "x.app"), "./x.app");
-        assert_eq!(erl_join("./a/", "x"), "./a/x");
-        assert_eq!(erl_join("a/./b", "x"), "a/b/x");
-        assert_eq!(erl_join("a//b/", "x"), "a/b/x");
-        assert_eq!(erl_join("a", "/abs"), "/abs");
-        assert_eq!(erl_join("/", "x"), "/x");
-        assert_eq!(erl_norm("/a/b/"), "/a/b");
-    }
+    use crate::term::reader::read_first_term;
 
     #[test]
     fn duplicates_in_app_lists_are_an_error_from_otp_26() {
@@ -612,13 +392,5 @@ mod tests {
         assert!(matches!(parse_application(&term, "d.app", "1", &[], 25), Parsed::Ok(_)));
         let Parsed::Err(e) = parse_application(&term, "d.app", "1", &[], 26) else { panic!("accepted on 26") };
         assert_eq!(e.as_tuple().unwrap()[0], t([a("dupl_entry"), a("registered"), Term::list([a("r")])]));
-    }
-
-    #[test]
-    fn dirname_matches_filename_dirname() {
-        assert_eq!(erl_dirname("x.app"), ".");
-        assert_eq!(erl_dirname("./x.app"), ".");
-        assert_eq!(erl_dirname("/x.app"), "/");
-        assert_eq!(erl_dirname("lib/a-1/ebin/a.app"), "lib/a-1/ebin");
     }
 }

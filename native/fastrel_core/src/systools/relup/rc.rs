@@ -13,8 +13,8 @@
 //! caller's [`Oracle`] is asked (`relnif` answers with `digraph` itself).
 
 use super::{Oracle, RelupError};
-use crate::release::{a, t, App};
-use crate::term::Term;
+use crate::systools::release::App;
+use crate::term::{a, t, Term};
 use std::collections::HashMap;
 
 /// Why `systools_rc` rejects a script: the `Reason` of `{error, systools_rc, Reason}`.
@@ -59,30 +59,6 @@ pub enum RcError {
     /// A crash inside systools' catch (`{'EXIT', Reason}`), e.g. an improper list.
     #[error("crash")]
     Exit(Term),
-}
-
-impl RcError {
-    /// The Erlang reason term.
-    pub fn to_term(&self) -> Term {
-        match self {
-            RcError::BadOpBeforePnr(i) => t([a("bad_op_before_point_of_no_return"), i.clone()]),
-            RcError::TooManyPnr => a("too_many_point_of_no_return"),
-            RcError::NoObjectCode(m) => t([a("no_object_code"), m.clone()]),
-            RcError::Unbalanced(tag, ms) => t([a(tag), Term::List(ms.clone())]),
-            RcError::NoSuchApplication(x) => t([a("no_such_application"), x.clone()]),
-            RcError::RemovedApplicationPresent(x) => t([a("removed_application_present"), x.clone()]),
-            RcError::ConflictingVersions(x) => {
-                let (l, v1, v2) = &**x;
-                Term::Tuple(vec![a("conflicting_versions"), l.clone(), v1.clone(), v2.clone()])
-            }
-            RcError::NoSuchModule(m) => t([a("no_such_module"), m.clone()]),
-            RcError::NotYetImplemented => t([a("not_yet_implemented"), a("mnesia_backup")]),
-            RcError::Bad(tag, x) => t([a(tag), x.clone()]),
-            RcError::UndefModule(m) => t([a("undef_module"), m.clone()]),
-            RcError::MuldefModule(m) => t([a("muldef_module"), m.clone()]),
-            RcError::Exit(r) => r.clone(),
-        }
-    }
 }
 
 type Rc<T> = Result<T, RcError>;

@@ -22,8 +22,8 @@ pub(crate) fn escript_on_path() -> Option<()> {
     panic!("escript is not on PATH: this test checks against the installed OTP (install erlang-nox, or set FASTREL_SKIP_OTP_ORACLE=1 to skip)");
 }
 
-/// The installed OTP's scanner rules (see [`crate::reader::ScannerRules`]).
-pub(crate) fn vm_scanner_rules() -> crate::reader::ScannerRules {
+/// The installed OTP's scanner rules (see [`crate::term::reader::ScannerRules`]).
+pub(crate) fn vm_scanner_rules() -> crate::term::reader::ScannerRules {
     let ok = "fun(S) -> atom_to_list(element(1, erl_scan:string(S))) end";
     let atom = "case erl_scan:string(\"maybe.\") of {ok, [{atom, _, _} | _], _} -> \"atom\"; _ -> \"reserved\" end";
     let eval = format!("F = {ok}, io:put_chars([F([34,97,34,34,98,34,46]), $ , F(\"8x.\"), $ , {atom}, $ , F([39,92,94,125,39,46])]), halt().");
@@ -31,7 +31,7 @@ pub(crate) fn vm_scanner_rules() -> crate::reader::ScannerRules {
     assert!(out.status.success(), "erl failed: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let mut words = text.split(' ');
-    crate::reader::ScannerRules {
+    crate::term::reader::ScannerRules {
         adjacent_strings: words.next() == Some("ok"),
         name_after_number: words.next() == Some("ok"),
         maybe_else_reserved: words.next() == Some("reserved"),

@@ -1671,10 +1671,10 @@ mod tests {
 
     #[test]
     fn matches_term_to_binary_of_the_installed_otp() {
-        if crate::oracle::escript_on_path().is_none() {
+        if crate::term::oracle::escript_on_path().is_none() {
             return;
         }
-        let otp = crate::oracle::vm_otp_major();
+        let otp = crate::term::oracle::vm_otp_major();
         let enc = |t: &Term| encode(t, otp);
         let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/etf_oracle.escript");
         let dir = std::env::temp_dir().join(format!("fastrel_etf_oracle_{}", std::process::id()));

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-//! Which `.app` files a directory holds, and what they parse to, remembered between calls.
+//! Where systools looks for `.rel` and `.app` files, and what it finds there, remembered
+//! between calls: `file:path_open/3` over the search path of one call, with the cache
+//! that makes it cheap.
 //!
 //! Finding an application means probing every directory of the search path before the one
 //! that holds it: for a 34-application release some 600 failed lookups per call, most of
@@ -14,17 +16,169 @@
 //! size, mtime and ctime (which no one can set back) from the `stat` the lookup makes
 //! anyway, and only once both times are two seconds older than the read.
 
+use crate::systools::filename::erl_join;
+use crate::term::reader::{read_first_term, ReadErrorKind};
+use crate::term::Term;
 use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use crate::release::ReadFail;
-use crate::term::Term;
+/// Why a term file could not be used.
+#[derive(Clone)]
+pub(crate) enum ReadFail {
+    /// Not found on any of the directories (or unreadable).
+    NotFound,
+    /// Empty, scan error or no terminating dot: systools' `{read, File}`.
+    Read,
+    /// A syntax error at a line: systools' `{parse, File, {Line, erl_parse, Msg}}`.
+    Parse(u32, String),
+}
+
+/// The search path of one call. A directory is opened once and looked into with one
+/// `fstatat`/`openat` of a single name instead of a walk from `/`; for `.app` files, the
+/// cached listing below answers most lookups without a system call.
+pub struct SearchPath {
+    dirs: Vec<String>,
+    fds: Vec<OnceLock<Option<std::fs::File>>>,
+    apps: Vec<OnceLock<AppNames>>,
+}
+
+impl SearchPath {
+    /// A search path over `dirs`; each directory is opened when first searched.
+    pub fn new(dirs: &[String]) -> SearchPath {
+        SearchPath {
+            dirs: dirs.to_vec(),
+            fds: dirs.iter().map(|_| OnceLock::new()).collect(),
+            apps: dirs.iter().map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The directories, in search order.
+    pub(crate) fn dirs(&self) -> &[String] {
+        &self.dirs
+    }
+
+    /// The first term of `file` in the `i`th directory, if it can be read. Parsed files
+    /// are remembered by identity and stamp (see [`cached_term`]), so an unchanged
+    /// `.app` is not read and parsed again on the next call.
+    pub(crate) fn term_in(&self, i: usize, file: &str) -> Option<Result<Arc<Term>, ReadFail>> {
+        let (dir, st) = self.stat_in(i, file)?;
+        let stamp = FileStamp::of(&st);
+        if let Some(hit) = cached_term(&stamp) {
+            return Some(hit);
+        }
+        let parsed = parse_bytes(&read_at(dir, file, &st)?, file).map(Arc::new);
+        store_term(stamp, &parsed);
+        Some(parsed)
+    }
+
+    /// The directory and `stat` of a regular file `file` in the `i`th directory.
+    fn stat_in(&self, i: usize, file: &str) -> Option<(&std::fs::File, nix::sys::stat::FileStat)> {
+        use nix::fcntl::AtFlags;
+        use std::os::fd::AsFd;
+        if file.ends_with(".app") {
+            match self.apps[i].get_or_init(|| app_names(&self.dirs[i])) {
+                AppNames::NotADir => return None,
+                AppNames::Listed(names) if !names.contains(file) => return None,
+                AppNames::Listed(_) | AppNames::Unknown => {}
+            }
+        }
+        let dir = self.fds[i].get_or_init(|| open_dir(&self.dirs[i])).as_ref()?;
+        // Probe with fstatat first: a miss then costs no open file description.
+        let st = nix::sys::stat::fstatat(dir.as_fd(), file, AtFlags::empty()).ok()?;
+        (st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFREG).then_some((dir, st))
+    }
+}
+
+fn read_at(dir: &std::fs::File, file: &str, st: &nix::sys::stat::FileStat) -> Option<Vec<u8>> {
+    use nix::fcntl::OFlag;
+    use std::io::Read;
+    use std::os::fd::AsFd;
+    let fd = nix::fcntl::openat(dir.as_fd(), file, OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+        .ok()?;
+    let mut buf = Vec::with_capacity(st.st_size.max(0) as usize + 1);
+    // Through `take` so the read does not stat the file again for a size hint.
+    std::fs::File::from(fd).take(u64::MAX).read_to_end(&mut buf).ok()?;
+    Some(buf)
+}
+
+fn open_dir(dir: &str) -> Option<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let d = if dir.is_empty() { "." } else { dir };
+    std::fs::OpenOptions::new().read(true).custom_flags(nix::libc::O_DIRECTORY).open(d).ok()
+}
+
+fn parse_bytes(bytes: &[u8], file: &str) -> Result<Term, ReadFail> {
+    read_first_term(bytes, file).map_err(|e| match e.kind {
+        ReadErrorKind::Parse(msg) => ReadFail::Parse(e.line, msg),
+        ReadErrorKind::Scan(_) | ReadErrorKind::Eof => ReadFail::Read,
+    })
+}
+
+/// Reads the first term of `file`, searched like `file:path_open(Dirs, File, [read])`.
+/// Returns the term and the full name it was opened under.
+pub(crate) fn read_file(file: &str, dirs: &[String]) -> Result<(Term, String), ReadFail> {
+    if file.starts_with('/') {
+        let bytes = std::fs::read(file).map_err(|_| ReadFail::NotFound)?;
+        return parse_bytes(&bytes, file).map(|t| (t, file.to_string()));
+    }
+    // file:path_open/3 moves on to the next directory only when the file is not there
+    // (enoent, enotdir); any other failure to open it (a directory, no permission, a
+    // symlink loop) ends the search.
+    for dir in dirs {
+        let full = erl_join(dir, file);
+        match std::fs::metadata(&full) {
+            Err(e) if matches!(e.raw_os_error(), Some(nix::libc::ENOENT | nix::libc::ENOTDIR)) => continue,
+            Ok(m) if m.is_file() => {
+                let bytes = std::fs::read(&full).map_err(|_| ReadFail::NotFound)?;
+                return parse_bytes(&bytes, file).map(|t| (t, full));
+            }
+            _ => return Err(ReadFail::NotFound),
+        }
+    }
+    Err(ReadFail::NotFound)
+}
+
+/// Why a file named by its full path could not be used.
+pub(crate) enum PathFail {
+    /// The OS error of opening it.
+    Open(i32),
+    /// A syntax error at a line.
+    Parse(u32, String),
+    /// Empty, scan error or no terminating dot.
+    Read,
+}
+
+/// Reads the first term of the file at `full` (an appup); parses are remembered across
+/// calls while the file keeps its stamp, as `.app` files are.
+pub(crate) fn read_term_cached(full: &Path) -> Result<Arc<Term>, PathFail> {
+    let st = nix::sys::stat::stat(full).map_err(|e| PathFail::Open(e as i32))?;
+    let stamp = FileStamp::of(&st);
+    let from_cache = |c: ReadFail| match c {
+        ReadFail::NotFound => PathFail::Read,
+        ReadFail::Read => PathFail::Read,
+        ReadFail::Parse(l, m) => PathFail::Parse(l, m),
+    };
+    if let Some(hit) = cached_term(&stamp) {
+        return hit.map_err(from_cache);
+    }
+    let bytes = std::fs::read(full).map_err(|e| PathFail::Open(e.raw_os_error().unwrap_or(5)))?;
+    let parsed = match read_first_term(&bytes, &full.to_string_lossy()) {
+        Ok(term) => Ok(Arc::new(term)),
+        Err(e) => Err(match e.kind {
+            ReadErrorKind::Parse(msg) => ReadFail::Parse(e.line, msg),
+            _ => ReadFail::Read,
+        }),
+    };
+    store_term(stamp, &parsed);
+    parsed.map_err(from_cache)
+}
 
 /// What a search-path directory can tell about the `.app` files in it.
 #[derive(Clone)]
-pub(crate) enum AppNames {
+enum AppNames {
     /// Not a directory (or not there): nothing can be found in it.
     NotADir,
     /// The names of the `.app` files it holds.
@@ -45,7 +199,7 @@ const STABLE_AFTER: Duration = Duration::from_secs(2);
 static CACHE: Mutex<Option<HashMap<(u64, u64), Entry>>> = Mutex::new(None);
 
 /// The `.app` names in `dir` (relative names resolve against the process's cwd).
-pub(crate) fn app_names(dir: &str) -> AppNames {
+fn app_names(dir: &str) -> AppNames {
     let path = if dir.is_empty() { "." } else { dir };
     let Ok(meta) = std::fs::metadata(path) else { return AppNames::NotADir };
     if !meta.is_dir() {
@@ -79,7 +233,7 @@ pub(crate) fn app_names(dir: &str) -> AppNames {
 
 /// Identity and change stamp of a file, from one `stat`.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct FileStamp {
+struct FileStamp {
     dev: u64,
     ino: u64,
     size: i64,
@@ -91,7 +245,7 @@ impl FileStamp {
     // The stat fields' types differ between platforms (st_dev is 32 bits on some): the
     // casts are the identity only here.
     #[allow(clippy::unnecessary_cast)]
-    pub(crate) fn of(st: &nix::sys::stat::FileStat) -> FileStamp {
+    fn of(st: &nix::sys::stat::FileStat) -> FileStamp {
         FileStamp {
             dev: st.st_dev as u64,
             ino: st.st_ino as u64,
@@ -122,7 +276,7 @@ type TermCache = HashMap<(u64, u64), (FileStamp, Parsed)>;
 static TERMS: Mutex<Option<TermCache>> = Mutex::new(None);
 
 /// The remembered parse of the file with this stamp, if any.
-pub(crate) fn cached_term(stamp: &FileStamp) -> Option<Parsed> {
+fn cached_term(stamp: &FileStamp) -> Option<Parsed> {
     let cache = TERMS.lock().unwrap_or_else(|p| p.into_inner());
     match cache.as_ref()?.get(&(stamp.dev, stamp.ino)) {
         Some((s, parsed)) if s == stamp => Some(parsed.clone()),
@@ -131,7 +285,7 @@ pub(crate) fn cached_term(stamp: &FileStamp) -> Option<Parsed> {
 }
 
 /// Remembers a parse, if the file has been left alone long enough to trust its stamp.
-pub(crate) fn store_term(stamp: FileStamp, parsed: &Parsed) {
+fn store_term(stamp: FileStamp, parsed: &Parsed) {
     if !stamp.stable() {
         return;
     }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //! The boot script term (`generate_script/4` of `systools_make`).
 
-use crate::release::{a, erl_absname, erl_norm, s, t, App, Release};
-use crate::term::Term;
+use crate::systools::filename::{erl_absname, erl_join, erl_norm};
+use crate::systools::release::{App, Release};
+use crate::term::{a, s, t, Term};
 use std::path::Path;
 
 /// How paths in the script are written (`path_flag/1`).
@@ -107,7 +108,7 @@ fn split(p: &str) -> Vec<&str> {
 fn join_all(parts: &[&str]) -> String {
     let mut out = String::new();
     for p in parts {
-        out = if out.is_empty() { erl_norm(p) } else { crate::release::erl_join(&out, p) };
+        out = if out.is_empty() { erl_norm(p) } else { erl_join(&out, p) };
     }
     out
 }

@@ -5,12 +5,15 @@
 //! wildcards and supplies the code path, because those depend on the running VM; what is
 //! left is pure file work, done here.
 
-use crate::order;
-use crate::release::{self, a, s, t, App};
-use crate::script::{self, PathMode, ScriptConfig};
-use crate::term::Term;
-use crate::vm::{self, Vm};
-use std::io::Write;
+use crate::fs::Temp;
+use crate::systools::filename::{erl_join, erl_norm};
+use crate::systools::order;
+use crate::systools::release::{self, App};
+use crate::systools::script::{self, PathMode, ScriptConfig};
+use crate::systools::search_path::SearchPath;
+use crate::systools::Error;
+use crate::term::vm::{self, Vm};
+use crate::term::{a, s, t, Term};
 use std::path::{Path, PathBuf};
 
 /// Everything `make_script` needs, already validated.
@@ -84,7 +87,7 @@ pub(crate) struct Prepared {
 /// start order and the warnings (`no_warn_sasl` applied).
 pub(crate) fn prepare(opts: &Options) -> Result<Prepared, Term> {
     let (rel, mut warnings) = release::read_release(&opts.rel_name, &opts.path)?;
-    let search = release::SearchPath::new(&opts.path);
+    let search = SearchPath::new(&opts.path);
     let mut apps: Vec<App> = Vec::with_capacity(rel.apps.len());
     let mut errors = Vec::new();
     let found = par_map(&rel.apps, |entry| {
@@ -120,22 +123,19 @@ pub(crate) fn prepare(opts: &Options) -> Result<Prepared, Term> {
     Ok(Prepared { rel, apps, sorted, warnings })
 }
 
-/// `warnings_as_errors` with warnings: systools' error, the `{warning, W}` wrappers off.
-pub(crate) fn warnings_error(warnings: &[Term]) -> Term {
-    let inner = warnings.iter().map(|w| w.as_tuple().map(|x| x[1].clone()).unwrap_or_else(|| w.clone())).collect();
-    t([a("warnings_treated_as_errors"), Term::List(inner)])
-}
-
-/// Runs `make_script`. `Err` holds the systools error reason (the `E` of
-/// `{error, systools_make, E}`). Maps in the script (application environments) are put
-/// in `vm`'s order.
-pub fn make_script(opts: &Options, vm: &dyn Vm) -> Result<Outcome, Term> {
-    let Prepared { rel, apps, sorted, warnings } = prepare(opts)?;
+/// Runs `make_script`. Maps in the script (application environments) are put in `vm`'s
+/// order.
+///
+/// # Errors
+///
+/// systools' (the `E` of `{error, systools_make, E}`, see [`Error::reason`]).
+pub fn make_script(opts: &Options, vm: &dyn Vm) -> Result<Outcome, Error> {
+    let Prepared { rel, apps, sorted, warnings } = prepare(opts).map_err(Error::Release)?;
     if opts.check_only {
         return Ok(Outcome::Checked(warnings, apps.iter().map(|x| (x.name.clone(), x.dir.clone())).collect()));
     }
     if opts.warnings_as_errors && !warnings.is_empty() {
-        return Err(warnings_error(&warnings));
+        return Err(Error::WarningsAsErrors(warnings));
     }
     let ordered: Vec<&App> = sorted.iter().map(|&i| &apps[i]).collect();
     let cfg = ScriptConfig {
@@ -149,11 +149,11 @@ pub fn make_script(opts: &Options, vm: &dyn Vm) -> Result<Outcome, Term> {
     if vm::has_orderable_map(&script) {
         // The atoms of the files in the order systools reads them (the .rel, then each
         // .app in .rel order), so that new atoms get the indices systools would give them.
-        let files = std::iter::once(rel.path.clone())
-            .chain(apps.iter().map(|x| release::erl_join(&x.dir, &format!("{}.app", x.name))));
+        let files =
+            std::iter::once(rel.path.clone()).chain(apps.iter().map(|x| erl_join(&x.dir, &format!("{}.app", x.name))));
         for file in files {
             if let Ok(bytes) = std::fs::read(&file) {
-                vm.intern_atoms(&crate::reader::atoms_in_source(&bytes));
+                vm.intern_atoms(&crate::term::reader::atoms_in_source(&bytes));
             }
         }
         vm::order_maps(&mut script, vm);
@@ -167,38 +167,19 @@ pub fn make_script(opts: &Options, vm: &dyn Vm) -> Result<Outcome, Term> {
 ///
 /// The two files are rendered and written on two threads (file creation dominates on
 /// real disks), then renamed in systools' order: a failed `.boot` leaves the `.script`.
-pub fn write_outputs(output: &str, script: &Term, otp_major: u32, unicode_range: bool) -> Result<(), Term> {
+pub fn write_outputs(output: &str, script: &Term, otp_major: u32, unicode_range: bool) -> Result<(), Error> {
     let script_file = format!("{output}.script");
     let boot_file = format!("{output}.boot");
+    // A temporary file not committed is removed when dropped, on every error path.
     let (script_tmp, boot_tmp) = std::thread::scope(|scope| {
-        let boot = scope.spawn(|| write_temp(Path::new(&boot_file), &crate::etf::encode(script, otp_major)));
-        let text = crate::pretty::script_text(script, unicode_range, otp_major);
-        let script_tmp = write_temp(Path::new(&script_file), text.as_bytes());
+        let boot = scope.spawn(|| Temp::write(Path::new(&boot_file), &crate::term::etf::encode(script, otp_major)));
+        let text = crate::term::pretty::script_text(script, unicode_range, otp_major);
+        let script_tmp = Temp::write(Path::new(&script_file), text.as_bytes());
         let boot_tmp = boot.join().unwrap_or_else(|_| Err(std::io::Error::other("boot writer panicked")));
         (script_tmp, boot_tmp)
     });
-    let discard = |tmp: &std::io::Result<std::path::PathBuf>| {
-        if let Ok(p) = tmp {
-            let _ = std::fs::remove_file(p);
-        }
-    };
-    let script_tmp = match script_tmp {
-        Ok(p) => p,
-        Err(e) => {
-            discard(&boot_tmp);
-            return Err(open_error(&script_file, &e));
-        }
-    };
-    if let Err(e) = std::fs::rename(&script_tmp, &script_file) {
-        let _ = std::fs::remove_file(&script_tmp);
-        discard(&boot_tmp);
-        return Err(open_error(&script_file, &e));
-    }
-    let boot_tmp = boot_tmp.map_err(|e| open_error(&boot_file, &e))?;
-    std::fs::rename(&boot_tmp, &boot_file).map_err(|e| {
-        let _ = std::fs::remove_file(&boot_tmp);
-        open_error(&boot_file, &e)
-    })
+    script_tmp.and_then(Temp::commit).map_err(|e| Error::open(&script_file, &e))?;
+    boot_tmp.and_then(Temp::commit).map_err(|e| Error::open(&boot_file, &e))
 }
 
 /// `items.iter().map(f)` on up to four threads, results in order. Small inputs stay on
@@ -230,69 +211,6 @@ fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     out.into_iter().map(|(_, r)| r).collect()
 }
 
-fn open_error(file: &str, e: &std::io::Error) -> Term {
-    t([a("open"), s(file), a(posix_name(e))])
-}
-
-/// Writes `data` to `path` via a temporary file in the same directory + rename; the
-/// temporary file is removed on failure.
-pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let tmp = write_temp(path, data)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
-}
-
-/// Writes `data` to a new temporary file beside `path` and returns its name.
-fn write_temp(path: &Path, data: &[u8]) -> std::io::Result<std::path::PathBuf> {
-    let file_name = path.file_name().ok_or_else(|| std::io::Error::from_raw_os_error(21))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(file_name);
-    // Unique per call too: two Erlang processes of one VM may write the same output.
-    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    tmp_name.push(format!(".tmp{}.{seq}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(data)?;
-        f.flush()
-    })();
-    match result {
-        Ok(()) => Ok(tmp),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
-}
-
-/// The POSIX error atom Erlang's file module would report.
-pub fn posix_name(e: &std::io::Error) -> &'static str {
-    match e.raw_os_error() {
-        Some(1) => "eperm",
-        Some(2) => "enoent",
-        Some(5) => "eio",
-        Some(9) => "ebadf",
-        Some(12) => "enomem",
-        Some(13) => "eacces",
-        Some(16) => "ebusy",
-        Some(17) => "eexist",
-        Some(18) => "exdev",
-        Some(20) => "enotdir",
-        Some(21) => "eisdir",
-        Some(22) => "einval",
-        Some(24) => "emfile",
-        Some(27) => "efbig",
-        Some(28) => "enospc",
-        Some(30) => "erofs",
-        Some(36) => "enametoolong",
-        Some(40) => "eloop",
-        Some(122) => "edquot",
-        _ => "eio",
-    }
-}
-
 /// A file's mtime as the local-time tuple `file:read_file_info/1` gives, which is what
 /// systools compares: across a DST fall-back, local times do not follow UTC order.
 fn mtime_local(p: &Path) -> Option<[i32; 6]> {
@@ -317,12 +235,12 @@ fn src_tests(apps: &[App]) -> Result<Vec<Term>, Term> {
         let src_dirs = source_dirs(&app.dir);
         for m in &app.modules {
             let mod_t = t([a(m), a(&app.name), s(&app.dir)]);
-            let beam = release::erl_join(&app.dir, &format!("{m}.beam"));
+            let beam = erl_join(&app.dir, &format!("{m}.beam"));
             let Some(beam_time) = mtime_local(Path::new(&beam)) else {
                 errors.push(t([a("error"), t([t([a("module_not_found"), a(&app.name), a(m)]), mod_t])]));
                 continue;
             };
-            let src = src_dirs.iter().find_map(|d| mtime_local(Path::new(&release::erl_join(d, &format!("{m}.erl")))));
+            let src = src_dirs.iter().find_map(|d| mtime_local(Path::new(&erl_join(d, &format!("{m}.erl")))));
             match src {
                 None => warnings.push(t([a("warning"), t([a("source_not_found"), mod_t])])),
                 Some(st) if st > beam_time => warnings.push(t([a("warning"), t([a("obj_out_of_date"), mod_t])])),
@@ -344,7 +262,7 @@ fn source_dirs(dir: &str) -> Vec<String> {
         return vec![dir.to_string()];
     };
     // "ebin" alone has no parent ("src"); "/ebin" has the root ("/src").
-    let base = |x: &str| if parent.is_empty() { release::erl_norm(x) } else { release::erl_join(parent, x) };
+    let base = |x: &str| if parent.is_empty() { erl_norm(x) } else { erl_join(parent, x) };
     let guesses = [base("src"), base("src/e_src")];
     let mut found = Vec::new();
     let mut missing = Vec::new();
@@ -378,5 +296,96 @@ fn walk_dirs(dir: &Path, shown: &str, out: &mut Vec<String>, depth: u32) {
             out.push(shown_child.clone());
             walk_dirs(&p, &shown_child, out, depth + 1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::systools::fixture::{term, Release};
+    use crate::term::vm::TermOrder;
+
+    /// kernel, stdlib, and `a` using `b`, listed before it in the `.rel`.
+    fn abc(sasl: bool) -> Release {
+        let mut r = Release::new("script");
+        r.base(sasl).app("a", "1", &["a_m"], &["kernel", "b"]).app("b", "2", &["b_m"], &["kernel"]);
+        let mut apps = vec![("kernel", "1"), ("stdlib", "1"), ("a", "1"), ("b", "2")];
+        if sasl {
+            apps.push(("sasl", "1"));
+        }
+        r.rel("r", &apps);
+        r
+    }
+
+    fn started(p: &Prepared) -> Vec<&str> {
+        p.sorted.iter().map(|&i| p.apps[i].name.as_str()).collect()
+    }
+
+    #[test]
+    fn applications_start_after_those_they_use() {
+        let r = abc(true);
+        let p = prepare(&r.options("r")).unwrap();
+        assert_eq!(started(&p), ["kernel", "stdlib", "b", "a", "sasl"]);
+        assert_eq!(p.rel.vsn, "1");
+        assert!(p.warnings.is_empty());
+        assert_eq!(p.apps.iter().find(|x| x.name == "b").unwrap().vsn, "2");
+    }
+
+    #[test]
+    fn the_script_and_boot_are_written_and_hold_the_same_term() {
+        let r = abc(false);
+        let Outcome::Written(ws) = make_script(&r.options("r"), &TermOrder).unwrap() else { panic!("not written") };
+        assert_eq!(ws, [term("{warning, missing_sasl}")]);
+        let script = std::fs::read(r.path("r.script")).unwrap();
+        let from_text = crate::term::reader::read_first_term(&script, "r.script").unwrap();
+        let from_boot = crate::term::etf::decode(&std::fs::read(r.path("r.boot")).unwrap()).unwrap();
+        assert_eq!(from_text, from_boot);
+        let Term::Tuple(items) = &from_boot else { panic!("{from_boot:?}") };
+        assert_eq!(items[..2], [a("script"), t([s("r"), s("1")])]);
+        assert_eq!(r.listing(), ["lib", "r.boot", "r.rel", "r.script"]);
+    }
+
+    #[test]
+    fn no_warn_sasl_drops_the_warning() {
+        let r = abc(false);
+        let opts = Options { no_warn_sasl: true, check_only: true, ..r.options("r") };
+        let Outcome::Checked(ws, dirs) = make_script(&opts, &TermOrder).unwrap() else { panic!("not checked") };
+        assert!(ws.is_empty());
+        assert_eq!(dirs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["kernel", "stdlib", "a", "b"]);
+        assert_eq!(dirs[2].1, r.path("lib/a-1/ebin"));
+        assert_eq!(r.listing(), ["lib", "r.rel"], "check_only writes nothing");
+    }
+
+    #[test]
+    fn warnings_as_errors_writes_nothing() {
+        let r = abc(false);
+        let e = make_script(&Options { warnings_as_errors: true, ..r.options("r") }, &TermOrder).unwrap_err();
+        assert_eq!(e.reason(), term("{warnings_treated_as_errors, [missing_sasl]}"));
+        assert_eq!(r.listing(), ["lib", "r.rel"]);
+    }
+
+    #[test]
+    fn a_missing_application_is_systools_error_reading() {
+        let mut r = Release::new("missing");
+        r.base(true);
+        r.rel("r", &[("kernel", "1"), ("stdlib", "1"), ("sasl", "1"), ("nope", "1")]);
+        let e = make_script(&r.options("r"), &TermOrder).unwrap_err();
+        assert_eq!(e.reason(), term("[{error_reading, {nope, {not_found, \"nope.app\"}}}]"));
+    }
+
+    #[test]
+    fn a_missing_release_file_is_not_found() {
+        let r = Release::new("norel");
+        let e = make_script(&r.options("r"), &TermOrder).unwrap_err();
+        assert_eq!(e.reason(), t([a("not_found"), s(&format!("{}.rel", r.path("r")))]));
+    }
+
+    #[test]
+    fn an_output_that_cannot_be_created_is_an_open_error_and_leaves_nothing() {
+        let r = abc(true);
+        let output = r.path("no/such/r");
+        let e = make_script(&Options { output: output.clone(), ..r.options("r") }, &TermOrder).unwrap_err();
+        assert_eq!(e.reason(), t([a("open"), s(&format!("{output}.script")), a("enoent")]));
+        assert_eq!(r.listing(), ["lib", "r.rel"]);
     }
 }

@@ -5,8 +5,8 @@
 //! Erlang's list subtraction and "first occurrence" rules decide the order, so they are
 //! reproduced literally rather than replaced by a textbook topological sort.
 
-use crate::release::{a, s, t, App, Release};
-use crate::term::Term;
+use crate::systools::release::{App, Release};
+use crate::term::{a, s, t, Term};
 
 fn minus(list: &mut Vec<String>, remove: &str) {
     if let Some(i) = list.iter().position(|x| x == remove) {
@@ -235,7 +235,7 @@ fn find_all<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::release::RelApp;
+    use crate::systools::release::RelApp;
 
     /// An app from `(name, uses, includes)`; kernel and stdlib are left out of the
     /// vectors, as in the spec's tables.

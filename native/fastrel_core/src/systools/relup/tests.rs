@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 use super::rc::{self, Mode, RcError};
 use super::*;
-use crate::read_first_term;
+use crate::systools::error::rc_reason;
+use crate::systools::Error;
+use crate::term::reader::read_first_term;
 
 fn term(src: &str) -> Term {
     read_first_term(format!("{src}.").as_bytes(), "test").unwrap()
@@ -41,7 +43,7 @@ fn ok(mode: Mode, scripts: &str) -> Term {
 
 fn rc_err(scripts: &str) -> Term {
     match translate(Mode::Up, scripts, &Oracle::default()) {
-        Err(RelupError::Rc(e)) => e.to_term(),
+        Err(RelupError::Rc(e)) => rc_reason(&e),
         other => panic!("expected a systools_rc error, got {other:?}"),
     }
 }
@@ -143,7 +145,7 @@ fn errors_are_systools_terms() {
     // A string in a script is spliced in, character by character.
     assert_eq!(rc_err("[[\"load\"]]"), term("{bad_instruction,108}"));
     assert!(matches!(translate(Mode::Up, "[oops]", &Oracle::default()), Err(RelupError::Raise("error", _))));
-    assert!(matches!(RcError::TooManyPnr.to_term(), Term::Atom(_)));
+    assert!(matches!(rc_reason(&RcError::TooManyPnr), Term::Atom(_)));
 }
 
 #[test]
@@ -160,13 +162,15 @@ fn relup_text_has_systools_header() {
 
 #[test]
 fn errors_become_tagged_terms() {
-    assert_eq!(RelupError::Make(term("x")).to_term(), term("{error,systools_make,x}"));
-    assert_eq!(RelupError::Need(vec![term("q")]).to_term(), term("{need,[q]}"));
-    assert_eq!(RelupError::raise("error", term("badarg")).to_term(), term("{raise,error,badarg}"));
+    let term_of = |e: RelupError| Error::from(e).relup_term();
+    assert_eq!(term_of(RelupError::Make(term("x"))), term("{error,systools_make,x}"));
+    assert_eq!(term_of(RelupError::Need(vec![term("q")])), term("{need,[q]}"));
+    assert_eq!(term_of(RelupError::raise("error", term("badarg"))), term("{raise,error,badarg}"));
     assert_eq!(
-        RelupError::Rc(RcError::NoSuchModule(term("m"))).to_term(),
+        term_of(RelupError::Rc(RcError::NoSuchModule(term("m")))),
         term("{error,systools_rc,{no_such_module,m}}")
     );
+    assert_eq!(Error::BadOptions("x".into()).relup_term(), term("{error,relnif,{bad_options,\"x\"}}"));
 }
 
 #[test]

@@ -16,15 +16,19 @@
 
 pub mod rc;
 
-use crate::make_script::{self, Options, Prepared};
-use crate::release::{a, erl_join, s, t, App, Release};
-use crate::term::Term;
+use crate::fs::{posix_name, write_atomic};
+use crate::systools::error::parse_error_term;
+use crate::systools::filename::erl_join;
+use crate::systools::make_script::{self, Options, Prepared};
+use crate::systools::release::{App, Release};
+use crate::systools::search_path::{read_term_cached, PathFail};
+use crate::term::{a, s, t, Term};
 use rc::{Mode, RcError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Why `make_relup` stops, in systools' terms (see [`RelupError::to_term`]).
+/// Why `make_relup` stops, in systools' terms (see [`crate::systools::Error::relup_term`]).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RelupError {
     /// An error of `get_release`: `{error, systools_make, Reason}`.
@@ -56,28 +60,6 @@ pub enum RelupError {
 impl RelupError {
     pub(crate) fn raise(class: &'static str, reason: Term) -> RelupError {
         RelupError::Raise(class, reason)
-    }
-
-    /// The term `relnif` gets: `{error, Module, Reason}`, `{raise, Class, Reason}` or
-    /// `{need, Queries}`. The one place errors become Erlang terms.
-    pub fn to_term(&self) -> Term {
-        let err = |m: &str, r: Term| t([a("error"), a(m), r]);
-        match self {
-            RelupError::Make(r) => err("systools_make", r.clone()),
-            RelupError::MissingSasl(rel) => err("systools_relup", t([a("missing_sasl"), rel.clone()])),
-            RelupError::NoRelup(x) => {
-                let (f, app, v) = &**x;
-                let reason = Term::Tuple(vec![a("no_relup"), f.clone(), app.clone(), v.clone()]);
-                err("systools_relup", reason)
-            }
-            RelupError::FileProblem(f, what) => {
-                err("systools_relup", t([a("file_problem"), t([f.clone(), what.clone()])]))
-            }
-            RelupError::Rc(e) => err("systools_rc", e.to_term()),
-            RelupError::Raise(c, r) => t([a("raise"), a(c), r.clone()]),
-            RelupError::Need(qs) => t([a("need"), Term::List(qs.clone())]),
-            RelupError::Bad(what) => err("relnif", t([a("bad_options"), s(what)])),
-        }
     }
 }
 
@@ -207,7 +189,7 @@ impl Releases<'_> {
                 rel_name: name.to_string(),
                 output: String::new(),
                 path: self.opts.path.clone(),
-                mode: crate::script::PathMode::Root,
+                mode: crate::systools::script::PathMode::Root,
                 variables: Vec::new(),
                 no_dot_erlang: false,
                 src_tests: false,
@@ -248,56 +230,21 @@ impl Releases<'_> {
             return r.clone();
         }
         let full = if Path::new(file).is_absolute() { PathBuf::from(file) } else { self.opts.cwd.join(file) };
-        let r = read_appup(&full).map_err(|fail| match fail {
-            ReadFail::NotFound(e) => {
-                let posix = make_script::posix_name(&std::io::Error::from_raw_os_error(e));
+        let r = read_term_cached(&full).map_err(|fail| match fail {
+            PathFail::Open(e) => {
+                let posix = posix_name(&std::io::Error::from_raw_os_error(e));
                 t([a("error"), Term::Tuple(vec![a("open"), s(file), a(posix)])])
             }
-            ReadFail::Parse(line, msg) => {
-                let err = crate::release::parse_error_term(line, &msg);
+            PathFail::Parse(line, msg) => {
+                let err = parse_error_term(line, &msg);
                 t([a("error"), Term::Tuple(vec![a("parse"), s(file), err])])
             }
-            ReadFail::Read => t([a("error"), t([a("read"), s(file)])]),
+            PathFail::Read => t([a("error"), t([a("read"), s(file)])]),
         });
         self.appups.insert(file.to_string(), r.clone());
         self.files.push(file.to_string());
         r
     }
-}
-
-/// Why an appup could not be read.
-enum ReadFail {
-    /// The OS error of opening it.
-    NotFound(i32),
-    Parse(u32, String),
-    Read,
-}
-
-/// Reads the first term of an appup; parses are remembered across calls while the file
-/// keeps its stamp (the cache `.app` files use).
-fn read_appup(full: &Path) -> Result<Arc<Term>, ReadFail> {
-    use crate::dircache::{cached_term, store_term, FileStamp};
-    use crate::release::ReadFail as Cached;
-    let st = nix::sys::stat::stat(full).map_err(|e| ReadFail::NotFound(e as i32))?;
-    let stamp = FileStamp::of(&st);
-    let from_cache = |c: Cached| match c {
-        Cached::NotFound => ReadFail::Read,
-        Cached::Read => ReadFail::Read,
-        Cached::Parse(l, m) => ReadFail::Parse(l, m),
-    };
-    if let Some(hit) = cached_term(&stamp) {
-        return hit.map_err(from_cache);
-    }
-    let bytes = std::fs::read(full).map_err(|e| ReadFail::NotFound(e.raw_os_error().unwrap_or(5)))?;
-    let parsed = match crate::reader::read_first_term(&bytes, &full.to_string_lossy()) {
-        Ok(term) => Ok(Arc::new(term)),
-        Err(e) => Err(match e.kind {
-            crate::reader::ReadErrorKind::Parse(msg) => Cached::Parse(e.line, msg),
-            _ => Cached::Read,
-        }),
-    };
-    store_term(stamp, &parsed);
-    parsed.map_err(from_cache)
 }
 
 /// Queries met while a run goes on, so that one round of answers covers as many as
@@ -493,7 +440,7 @@ fn appup_script(
 
 /// The text systools writes to `relup`: `"%% coding: utf-8\n~tp.\n"` (`epp:encoding_to_string(utf8)` is `"coding: utf-8"`).
 pub fn relup_text(relup: &Term, unicode_range: bool, otp_major: u32) -> String {
-    let body = crate::pretty::pretty(relup, unicode_range, otp_major);
+    let body = crate::term::pretty::pretty(relup, unicode_range, otp_major);
     let mut out = String::with_capacity(body.len() + 12);
     out.push_str("%% coding: utf-8\n");
     out.push_str(&body);
@@ -504,7 +451,7 @@ pub fn relup_text(relup: &Term, unicode_range: bool, otp_major: u32) -> String {
 /// Writes `relup` to `file` through a temporary file; `Err` is the POSIX reason.
 pub fn write_relup(file: &str, relup: &Term, unicode_range: bool, otp_major: u32) -> Result<(), String> {
     let text = relup_text(relup, unicode_range, otp_major);
-    make_script::write_atomic(Path::new(file), text.as_bytes()).map_err(|e| make_script::posix_name(&e).to_string())
+    write_atomic(Path::new(file), text.as_bytes()).map_err(|e| posix_name(&e).to_string())
 }
 
 #[cfg(test)]

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Erlang's `filename` module on Unix, as far as systools uses it: the exact names it
+//! builds (`./x.app`, no trailing slash, `.` components dropped) end up in scripts,
+//! error terms and tar entries, so `Path::join` will not do.
+
+use std::path::Path;
+
+/// `filename:join(A, B)` on Unix: joins, drops `.` components (but a leading `./`),
+/// collapses repeated slashes and strips a trailing one.
+pub fn erl_join(first: &str, second: &str) -> String {
+    if second.starts_with('/') {
+        return erl_norm(second);
+    }
+    let mut out = String::with_capacity(first.len() + second.len() + 1);
+    push_norm(&mut out, first);
+    if !out.is_empty() && !second.is_empty() {
+        if out.ends_with("/.") {
+            out.pop();
+        } else if !out.ends_with('/') {
+            out.push('/');
+        }
+    } else if out.is_empty() && !second.is_empty() {
+        out.push('/');
+    }
+    push_norm(&mut out, second);
+    finish_norm(out)
+}
+
+/// `filename:join([A])`: normalisation of one name.
+pub fn erl_norm(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    push_norm(&mut out, name);
+    finish_norm(out)
+}
+
+fn push_norm(out: &mut String, name: &str) {
+    for c in name.chars() {
+        if c == '/' {
+            if out.ends_with("/.") {
+                out.pop();
+                continue;
+            }
+            if out.ends_with('/') {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+}
+
+fn finish_norm(mut out: String) -> String {
+    if out.len() > 1 && out.ends_with('/') {
+        out.pop();
+    }
+    out
+}
+
+/// `filename:dirname/1` on Unix.
+pub fn erl_dirname(name: &str) -> String {
+    let trimmed = name.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return if name.starts_with('/') { "/".into() } else { ".".into() };
+    }
+    match trimmed.rfind('/') {
+        None => ".".into(),
+        Some(i) => {
+            let dir = trimmed[..i].trim_end_matches('/');
+            if dir.is_empty() {
+                "/".into()
+            } else {
+                dir.to_string()
+            }
+        }
+    }
+}
+
+/// `filename:absname/1` against `cwd`.
+pub fn erl_absname(name: &str, cwd: &Path) -> String {
+    if name.starts_with('/') {
+        erl_norm(name)
+    } else {
+        erl_join(&cwd.to_string_lossy(), name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_matches_filename_join() {
+        assert_eq!(erl_join(".", "x.app"), "./x.app");
+        assert_eq!(erl_join("./a/", "x"), "./a/x");
+        assert_eq!(erl_join("a/./b", "x"), "a/b/x");
+        assert_eq!(erl_join("a//b/", "x"), "a/b/x");
+        assert_eq!(erl_join("a", "/abs"), "/abs");
+        assert_eq!(erl_join("/", "x"), "/x");
+        assert_eq!(erl_norm("/a/b/"), "/a/b");
+    }
+
+    #[test]
+    fn dirname_matches_filename_dirname() {
+        assert_eq!(erl_dirname("x.app"), ".");
+        assert_eq!(erl_dirname("./x.app"), ".");
+        assert_eq!(erl_dirname("/x.app"), "/");
+        assert_eq!(erl_dirname("lib/a-1/ebin/a.app"), "lib/a-1/ebin");
+    }
+}
