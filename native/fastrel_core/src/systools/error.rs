@@ -4,13 +4,13 @@
 //! The drop-in promise is about those terms: callers compare them (the differential
 //! suites do, with systools' own), print them with `format_error/1` and match on them.
 //! So each variant names one shape systools (or `relnif`, for what systools never sees)
-//! returns, and [`Error::reason`] builds exactly that shape; nothing else in the crate
-//! builds an error term for `make_script`, `make_tar`, `tar_files` or `make_relup`.
-//! The reasons of the `.rel`/`.app` checks ([`Error::Release`]) are the exception: there
-//! are dozens of them, each built once where it is found, and kept as systools' term.
+//! returns, and [`Error::reason`] (with [`Error::relup_term`] for `make_relup`'s
+//! `{error, Module, Reason}`) builds exactly that shape, here and nowhere else. What
+//! systools puts inside some of them stays its term, built once where it is found: the
+//! dozens of `.rel`/`.app` check reasons ([`Error::Release`]), an appup's `What` in
+//! [`Error::FileProblem`], the instructions [`RcError`] names.
 
 use crate::systools::relup::rc::RcError;
-use crate::systools::relup::RelupError;
 use crate::systools::tar::{AddError, Refusal};
 use crate::term::{a, s, t, Term};
 
@@ -22,7 +22,7 @@ pub enum Error {
     #[error("bad options: {0}")]
     BadOptions(String),
     /// A reason of systools_make's release checks (`.rel`, `.app`, start order, source
-    /// tests), already systools' term.
+    /// tests), already systools' term; from `make_relup`, `{error, systools_make, R}`.
     #[error("release check failed: {0:?}")]
     Release(Term),
     /// `warnings_as_errors` with warnings: `{warnings_treated_as_errors, [W]}`, the
@@ -108,9 +108,25 @@ pub enum Error {
         /// Erlang's name for the OS error.
         posix: &'static str,
     },
-    /// `make_relup` stops (an error, a copied crash, or questions for the VM).
-    #[error(transparent)]
-    Relup(#[from] RelupError),
+    /// A release of `make_relup` without sasl: `{missing_sasl, #release{}}`.
+    #[error("no sasl in a release")]
+    MissingSasl(Term),
+    /// No appup entry for a base version: `{no_relup, File, #application{}, BaseVsn}`.
+    #[error("no appup entry for a version")]
+    NoRelup(Box<(Term, Term, Term)>),
+    /// An appup that cannot be used: `{file_problem, {File, What}}`.
+    #[error("appup cannot be used")]
+    FileProblem(Term, Term),
+    /// An appup script `systools_rc` rejects: `{error, systools_rc, Reason}`.
+    #[error("bad appup script: {0}")]
+    Rc(#[from] RcError),
+    /// systools raises `Class:Reason` here (a crash `make_relup` copies rather than
+    /// reports): `{raise, Class, Reason}`.
+    #[error("raises {0}")]
+    Raise(&'static str, Term),
+    /// `make_relup` needs the VM to answer these queries first: `{need, Queries}`.
+    #[error("needs answers")]
+    Need(Vec<Term>),
 }
 
 /// What is wrong with a file systools checks before packing it.
@@ -127,12 +143,18 @@ pub enum Invalid {
 }
 
 impl Error {
+    pub(crate) fn raise(class: &'static str, reason: Term) -> Error {
+        Error::Raise(class, reason)
+    }
+
     /// An [`Error::Open`] for `file`.
     pub(crate) fn open(file: &str, e: &std::io::Error) -> Error {
         Error::Open { file: file.to_string(), posix: crate::fs::posix_name(e) }
     }
 
-    /// The `Reason` of `{error, Reason}` as systools (or relnif) returns it.
+    /// The `Reason` of `{error, Reason}` as systools (or relnif) returns it. `make_relup`'s
+    /// [`Error::Raise`] and [`Error::Need`] are no error reasons: they give
+    /// [`Error::relup_term`].
     pub fn reason(&self) -> Term {
         match self {
             Error::BadOptions(what) => t([a("bad_options"), s(what)]),
@@ -164,17 +186,28 @@ impl Error {
             Error::ErtsBin { bin, posix } => {
                 t([t([a("badmatch"), t([a("error"), a(posix)])]), Term::list([t([a("file"), s(bin)])])])
             }
-            Error::Relup(e) => relup_result(e),
+            Error::MissingSasl(rel) => t([a("missing_sasl"), rel.clone()]),
+            Error::NoRelup(x) => {
+                let (f, app, v) = &**x;
+                Term::Tuple(vec![a("no_relup"), f.clone(), app.clone(), v.clone()])
+            }
+            Error::FileProblem(f, what) => t([a("file_problem"), t([f.clone(), what.clone()])]),
+            Error::Rc(e) => rc_reason(e),
+            Error::Raise(..) | Error::Need(_) => self.relup_term(),
         }
     }
 
     /// What `relnif`'s `make_relup` gets: `{error, Module, Reason}`, `{raise, Class,
     /// Reason}` or `{need, Queries}`.
     pub fn relup_term(&self) -> Term {
+        let err = |m: &str| t([a("error"), a(m), self.reason()]);
         match self {
-            Error::Relup(e) => relup_result(e),
-            Error::BadOptions(_) => t([a("error"), a("relnif"), self.reason()]),
-            other => t([a("error"), a("systools_make"), other.reason()]),
+            Error::Raise(c, r) => t([a("raise"), a(c), r.clone()]),
+            Error::Need(qs) => t([a("need"), Term::List(qs.clone())]),
+            Error::BadOptions(_) => err("relnif"),
+            Error::MissingSasl(_) | Error::NoRelup(_) | Error::FileProblem(..) => err("systools_relup"),
+            Error::Rc(_) => err("systools_rc"),
+            _ => err("systools_make"),
         }
     }
 }
@@ -196,24 +229,6 @@ fn add_error(e: &AddError) -> Term {
         None => t([p.clone(), a(crate::fs::posix_name(&e.error))]),
     };
     t([a("tar_error"), t([a("add"), p, why])])
-}
-
-fn relup_result(e: &RelupError) -> Term {
-    let err = |m: &str, r: Term| t([a("error"), a(m), r]);
-    match e {
-        RelupError::Make(r) => err("systools_make", r.clone()),
-        RelupError::MissingSasl(rel) => err("systools_relup", t([a("missing_sasl"), rel.clone()])),
-        RelupError::NoRelup(x) => {
-            let (f, app, v) = &**x;
-            let reason = Term::Tuple(vec![a("no_relup"), f.clone(), app.clone(), v.clone()]);
-            err("systools_relup", reason)
-        }
-        RelupError::FileProblem(f, what) => err("systools_relup", t([a("file_problem"), t([f.clone(), what.clone()])])),
-        RelupError::Rc(e) => err("systools_rc", rc_reason(e)),
-        RelupError::Raise(c, r) => t([a("raise"), a(c), r.clone()]),
-        RelupError::Need(qs) => t([a("need"), Term::List(qs.clone())]),
-        RelupError::Bad(what) => err("relnif", t([a("bad_options"), s(what)])),
-    }
 }
 
 /// The `Reason` of `{error, systools_rc, Reason}`.

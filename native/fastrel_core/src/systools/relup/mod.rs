@@ -11,7 +11,7 @@
 //! Two answers depend on the running VM and are asked of an [`Oracle`] filled by the
 //! caller: whether a binary regex in an appup matches a version (`re:run/3`, PCRE), and
 //! the order `digraph_utils:topsort/1` gives modules whose dependencies leave it open.
-//! A run that needs an answer it does not have stops with [`RelupError::Need`]; `relnif`
+//! A run that needs an answer it does not have stops with [`Error::Need`]; `relnif`
 //! answers and runs again.
 
 pub mod rc;
@@ -22,46 +22,12 @@ use crate::systools::filename::erl_join;
 use crate::systools::make_script::{self, Options, Prepared};
 use crate::systools::release::{App, Release};
 use crate::systools::search_path::{read_term_cached, PathFail};
+use crate::systools::Error;
 use crate::term::{a, s, t, Term};
-use rc::{Mode, RcError};
+use rc::Mode;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// Why `make_relup` stops, in systools' terms (see [`crate::systools::Error::relup_term`]).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum RelupError {
-    /// An error of `get_release`: `{error, systools_make, Reason}`.
-    #[error("release error")]
-    Make(Term),
-    /// `{missing_sasl, #release{}}`.
-    #[error("no sasl in a release")]
-    MissingSasl(Term),
-    /// `{no_relup, File, #application{}, BaseVsn}`.
-    #[error("no appup entry for a version")]
-    NoRelup(Box<(Term, Term, Term)>),
-    /// `{file_problem, {File, What}}`.
-    #[error("appup cannot be used")]
-    FileProblem(Term, Term),
-    /// An error of `systools_rc`.
-    #[error("bad appup script: {0}")]
-    Rc(#[from] RcError),
-    /// systools raises `Class:Reason` here (a crash we copy rather than report).
-    #[error("raises {0}")]
-    Raise(&'static str, Term),
-    /// The oracle must answer these queries first.
-    #[error("needs answers")]
-    Need(Vec<Term>),
-    /// The options from `relnif` could not be read.
-    #[error("bad options: {0}")]
-    Bad(&'static str),
-}
-
-impl RelupError {
-    pub(crate) fn raise(class: &'static str, reason: Term) -> RelupError {
-        RelupError::Raise(class, reason)
-    }
-}
 
 /// Answers the caller already has, by query term.
 #[derive(Debug, Default)]
@@ -80,15 +46,15 @@ impl Oracle {
     }
 
     /// The answer to `q`, or `Err(Need([q]))`.
-    pub fn ask(&self, q: Term) -> Result<Term, RelupError> {
-        self.lookup(&q).cloned().ok_or(RelupError::Need(vec![q]))
+    pub fn ask(&self, q: Term) -> Result<Term, Error> {
+        self.lookup(&q).cloned().ok_or(Error::Need(vec![q]))
     }
 
     /// Answers to all of `qs`, or `Err(Need(missing))`.
-    fn ask_all(&self, qs: Vec<Term>) -> Result<Vec<Term>, RelupError> {
+    fn ask_all(&self, qs: Vec<Term>) -> Result<Vec<Term>, Error> {
         let missing: Vec<Term> = qs.iter().filter(|q| self.lookup(q).is_none()).cloned().collect();
         if !missing.is_empty() {
-            return Err(RelupError::Need(missing));
+            return Err(Error::Need(missing));
         }
         Ok(qs.iter().filter_map(|q| self.lookup(q).cloned()).collect())
     }
@@ -183,7 +149,7 @@ struct Releases<'a> {
 }
 
 impl Releases<'_> {
-    fn get(&mut self, name: &str) -> Result<std::rc::Rc<Rel>, RelupError> {
+    fn get(&mut self, name: &str) -> Result<std::rc::Rc<Rel>, Error> {
         if !self.cache.contains_key(name) {
             let o = Options {
                 rel_name: name.to_string(),
@@ -217,9 +183,9 @@ impl Releases<'_> {
             }
             self.cache.insert(name.to_string(), r);
         }
-        let r = self.cache[name].clone().map_err(RelupError::Make)?;
+        let r = self.cache[name].clone().map_err(Error::Release)?;
         if r.warnings.contains(&t([a("warning"), a("missing_sasl")])) {
-            return Err(RelupError::MissingSasl(r.record()));
+            return Err(Error::MissingSasl(r.record()));
         }
         Ok(r)
     }
@@ -255,10 +221,10 @@ struct Pending(Vec<Term>);
 
 impl Pending {
     /// `Ok(Some(v))` for a value, `Ok(None)` when `r` needs answers (now recorded).
-    fn take<T>(&mut self, r: Result<T, RelupError>) -> Result<Option<T>, RelupError> {
+    fn take<T>(&mut self, r: Result<T, Error>) -> Result<Option<T>, Error> {
         match r {
             Ok(v) => Ok(Some(v)),
-            Err(RelupError::Need(qs)) => {
+            Err(Error::Need(qs)) => {
                 for q in qs {
                     if !self.0.contains(&q) {
                         self.0.push(q);
@@ -266,29 +232,29 @@ impl Pending {
                 }
                 Ok(None)
             }
-            Err(_) if !self.0.is_empty() => Err(RelupError::Need(std::mem::take(&mut self.0))),
+            Err(_) if !self.0.is_empty() => Err(Error::Need(std::mem::take(&mut self.0))),
             Err(e) => Err(e),
         }
     }
 
     /// `Err(Need)` if anything is pending.
-    fn finish(self) -> Result<(), RelupError> {
+    fn finish(self) -> Result<(), Error> {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(RelupError::Need(self.0))
+            Err(Error::Need(self.0))
         }
     }
 }
 
 /// The relup term and the warnings, or why not.
-pub fn make_relup(opts: &RelupOptions, oracle: &Oracle) -> Result<(Term, Vec<Term>), RelupError> {
+pub fn make_relup(opts: &RelupOptions, oracle: &Oracle) -> Result<(Term, Vec<Term>), Error> {
     make_relup_files(opts, oracle).map(|(relup, ws, _)| (relup, ws))
 }
 
 /// [`make_relup`], also returning the files read, in the order systools reads them (the
 /// order its reads make atoms in the VM).
-pub fn make_relup_files(opts: &RelupOptions, oracle: &Oracle) -> Result<(Term, Vec<Term>, Vec<String>), RelupError> {
+pub fn make_relup_files(opts: &RelupOptions, oracle: &Oracle) -> Result<(Term, Vec<Term>, Vec<String>), Error> {
     let mut rels = Releases { opts, cache: HashMap::new(), appups: HashMap::new(), files: Vec::new() };
     let top = rels.get(&opts.top)?;
     // Newest first, as systools prepends.
@@ -299,7 +265,7 @@ pub fn make_relup_files(opts: &RelupOptions, oracle: &Oracle) -> Result<(Term, V
         let out = if mode == Mode::Up { &mut up } else { &mut dn };
         for entry in entries {
             let BaseRel::Rel(name, descr) = entry else {
-                pending.take::<()>(Err(RelupError::raise("error", a("function_clause"))))?;
+                pending.take::<()>(Err(Error::raise("error", a("function_clause"))))?;
                 continue;
             };
             let Some(base) = pending.take(rels.get(name))? else {
@@ -328,7 +294,7 @@ fn base_script(
     base: &Rel,
     ws: &mut Vec<Term>,
     oracle: &Oracle,
-) -> Result<Vec<Term>, RelupError> {
+) -> Result<Vec<Term>, Error> {
     let mut scripts = Vec::new();
     let mut pending = Pending::default();
     for app in &top.apps {
@@ -389,12 +355,12 @@ fn appup_script(
     base_vsn: &str,
     ws: &mut Vec<Term>,
     oracle: &Oracle,
-) -> Result<Term, RelupError> {
+) -> Result<Term, Error> {
     let file = erl_join(&app.dir, &format!("{}.appup", app.name));
-    let term = rels.appup(&file).map_err(|what| RelupError::FileProblem(s(&file), what))?;
+    let term = rels.appup(&file).map_err(|what| Error::FileProblem(s(&file), what))?;
     let (top_vsn, entries) = match term.as_tuple() {
         Some([v, up, dn]) => (v, if mode == Mode::Up { up } else { dn }),
-        _ => return Err(RelupError::FileProblem(s(&file), t([a("ok"), (*term).clone()]))),
+        _ => return Err(Error::FileProblem(s(&file), t([a("ok"), (*term).clone()]))),
     };
     let app_vsn = s(&app.vsn);
     let mut bad_vsn = None;
@@ -405,7 +371,7 @@ fn appup_script(
     let (items, proper) = match entries {
         Term::List(l) => (l.as_slice(), true),
         Term::Improper(l, _) => (l.as_slice(), false),
-        _ => return Err(RelupError::raise("error", a("function_clause"))),
+        _ => return Err(Error::raise("error", a("function_clause"))),
     };
     let patterns: Vec<Term> = items
         .iter()
@@ -422,7 +388,7 @@ fn appup_script(
         let hit = match v {
             Term::Binary(_) => match answers.next() {
                 Some(x) if x.is_atom("true") => true,
-                Some(x) if x.is_atom("badarg") => return Err(RelupError::raise("error", a("badarg"))),
+                Some(x) if x.is_atom("badarg") => return Err(Error::raise("error", a("badarg"))),
                 _ => false,
             },
             _ => *v == base,
@@ -433,9 +399,9 @@ fn appup_script(
         }
     }
     if !proper {
-        return Err(RelupError::raise("error", a("function_clause")));
+        return Err(Error::raise("error", a("function_clause")));
     }
-    Err(RelupError::NoRelup(Box::new((s(&file), app_record(app), base))))
+    Err(Error::NoRelup(Box::new((s(&file), app_record(app), base))))
 }
 
 /// The text systools writes to `relup`: `"%% coding: utf-8\n~tp.\n"` (`epp:encoding_to_string(utf8)` is `"coding: utf-8"`).

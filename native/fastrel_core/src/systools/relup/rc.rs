@@ -12,8 +12,9 @@
 //! ETS tables. When a component's order is unique it is computed here; otherwise the
 //! caller's [`Oracle`] is asked (`relnif` answers with `digraph` itself).
 
-use super::{Oracle, RelupError};
+use super::Oracle;
 use crate::systools::release::App;
+use crate::systools::Error;
 use crate::term::{a, t, Term};
 use std::collections::HashMap;
 
@@ -93,20 +94,20 @@ fn tup(items: Vec<Term>) -> Term {
 
 /// `expand_script/1` of each script. A script that is not a proper list raises
 /// `function_clause` in systools (outside its catch): `Err(Raise)`.
-pub fn expand_scripts(scripts: &[Term]) -> Result<Vec<Vec<Term>>, RelupError> {
+pub fn expand_scripts(scripts: &[Term]) -> Result<Vec<Vec<Term>>, Error> {
     scripts.iter().map(expand_script).collect()
 }
 
-fn expand_script(script: &Term) -> Result<Vec<Term>, RelupError> {
+fn expand_script(script: &Term) -> Result<Vec<Term>, Error> {
     let Term::List(items) = script else {
-        return Err(RelupError::raise("error", a("function_clause")));
+        return Err(Error::raise("error", a("function_clause")));
     };
     let mut out = Vec::with_capacity(items.len());
     for i in items {
         let i2 = expand_one(i);
         match i2 {
             Term::List(l) => out.extend(l),
-            Term::Improper(..) => return Err(RelupError::raise("error", a("badarg"))),
+            Term::Improper(..) => return Err(Error::raise("error", a("badarg"))),
             other => out.push(other),
         }
     }
@@ -159,7 +160,7 @@ pub fn translate(
     appls: &[App],
     pre_appls: &[App],
     oracle: &Oracle,
-) -> Result<Vec<Term>, RelupError> {
+) -> Result<Vec<Term>, Error> {
     let merged = merge_scripts(scripts)?;
     check_syntax(&merged)?;
     let script: Vec<Term> = merged.into_iter().map(normalize).collect();
@@ -543,7 +544,7 @@ fn translate_dependent_instrs(
     after: Vec<Term>,
     appls: &[App],
     oracle: &Oracle,
-) -> Result<(Vec<Term>, Vec<Term>), RelupError> {
+) -> Result<(Vec<Term>, Vec<Term>), Error> {
     let g = dependency_graph(&after)?;
     let comp = g.components();
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -589,7 +590,7 @@ fn component_orders(
     comp: &[usize],
     groups: &HashMap<usize, Vec<usize>>,
     oracle: &Oracle,
-) -> Result<HashMap<usize, Vec<usize>>, RelupError> {
+) -> Result<HashMap<usize, Vec<usize>>, Error> {
     let mut orders = HashMap::with_capacity(groups.len());
     let mut roots = Vec::new();
     for (&c, members) in groups {
@@ -614,14 +615,14 @@ fn component_orders(
             .iter()
             .map(|m| m.as_atom().and_then(|n| index.get(n).copied()))
             .collect::<Option<Vec<usize>>>()
-            .ok_or(RelupError::Bad("oracle"))?;
+            .ok_or(Error::BadOptions("oracle".into()))?;
         let Some(&first) = order.first() else {
             continue;
         };
         orders.insert(comp[first], order);
     }
     if roots.iter().any(|&r| !orders.contains_key(&comp[r])) {
-        return Err(RelupError::Bad("oracle"));
+        return Err(Error::BadOptions("oracle".into()));
     }
     Ok(orders)
 }

@@ -30,7 +30,7 @@ fn app(name: &str, vsn: &str, mods: &[&str]) -> App {
     }
 }
 
-fn translate(mode: Mode, scripts: &str, oracle: &Oracle) -> Result<Term, RelupError> {
+fn translate(mode: Mode, scripts: &str, oracle: &Oracle) -> Result<Term, Error> {
     let new = [app("a", "2", &["a1", "a2", "a3", "a4"]), app("b", "1", &["b1"])];
     let old = [app("a", "1", &["a1", "a2", "a3"]), app("c", "1", &["c1"])];
     let expanded = rc::expand_scripts(term(scripts).as_list().unwrap())?;
@@ -43,7 +43,7 @@ fn ok(mode: Mode, scripts: &str) -> Term {
 
 fn rc_err(scripts: &str) -> Term {
     match translate(Mode::Up, scripts, &Oracle::default()) {
-        Err(RelupError::Rc(e)) => rc_reason(&e),
+        Err(Error::Rc(e)) => rc_reason(&e),
         other => panic!("expected a systools_rc error, got {other:?}"),
     }
 }
@@ -103,7 +103,7 @@ fn emulator_restarts_move_to_their_places() {
 fn an_open_order_is_asked_of_the_oracle() {
     let scripts = "[[{update,a1,[a2,a3]},{update,a2},{update,a3}]]";
     let query = match translate(Mode::Up, scripts, &Oracle::default()) {
-        Err(RelupError::Need(q)) => q,
+        Err(Error::Need(q)) => q,
         other => panic!("expected a query, got {other:?}"),
     };
     assert_eq!(query, vec![term("{deps,[{a1,[a2,a3]},{a2,[]},{a3,[]}],[a1]}")]);
@@ -144,7 +144,7 @@ fn errors_are_systools_terms() {
     assert_eq!(rc_err("[[{suspend,[{a1,0}]},{resume,[a1]}]]"), term("{bad_timeout,0}"));
     // A string in a script is spliced in, character by character.
     assert_eq!(rc_err("[[\"load\"]]"), term("{bad_instruction,108}"));
-    assert!(matches!(translate(Mode::Up, "[oops]", &Oracle::default()), Err(RelupError::Raise("error", _))));
+    assert!(matches!(translate(Mode::Up, "[oops]", &Oracle::default()), Err(Error::Raise("error", _))));
     assert!(matches!(rc_reason(&RcError::TooManyPnr), Term::Atom(_)));
 }
 
@@ -162,14 +162,11 @@ fn relup_text_has_systools_header() {
 
 #[test]
 fn errors_become_tagged_terms() {
-    let term_of = |e: RelupError| Error::from(e).relup_term();
-    assert_eq!(term_of(RelupError::Make(term("x"))), term("{error,systools_make,x}"));
-    assert_eq!(term_of(RelupError::Need(vec![term("q")])), term("{need,[q]}"));
-    assert_eq!(term_of(RelupError::raise("error", term("badarg"))), term("{raise,error,badarg}"));
-    assert_eq!(
-        term_of(RelupError::Rc(RcError::NoSuchModule(term("m")))),
-        term("{error,systools_rc,{no_such_module,m}}")
-    );
+    let term_of = |e: Error| e.relup_term();
+    assert_eq!(term_of(Error::Release(term("x"))), term("{error,systools_make,x}"));
+    assert_eq!(term_of(Error::Need(vec![term("q")])), term("{need,[q]}"));
+    assert_eq!(term_of(Error::raise("error", term("badarg"))), term("{raise,error,badarg}"));
+    assert_eq!(term_of(Error::Rc(RcError::NoSuchModule(term("m")))), term("{error,systools_rc,{no_such_module,m}}"));
     assert_eq!(Error::BadOptions("x".into()).relup_term(), term("{error,relnif,{bad_options,\"x\"}}"));
 }
 
