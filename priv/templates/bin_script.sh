@@ -2,7 +2,8 @@
 # Start script of the @@REL_NAME@@ @@REL_VSN@@ release (ERTS @@ERTS_VSN@@), written by fastrel.
 #
 # Same commands and exit statuses as relx's extended start script, but:
-#   * no helper VM is ever booted (node name and host come from vm.args and erl_call);
+#   * no helper VM is ever booted (node name and host come from vm.args, fastrel_programs
+#     and erl_call);
 #   * daemon/stop return as soon as the node is up/gone (short polls, bounded);
 #   * heart, run_erl and to_erl are fastrel's (release/fastrel/bin), also when the
 #     system's ERTS is used;
