@@ -2,7 +2,8 @@
 # Start script of the @@REL_NAME@@ @@REL_VSN@@ release (ERTS @@ERTS_VSN@@), written by fastrel.
 #
 # Same commands and exit statuses as relx's extended start script, but:
-#   * no helper VM is ever booted (node name and host come from vm.args and erl_call);
+#   * no helper VM is ever booted (node name and host come from vm.args, fastrel_programs
+#     and erl_call);
 #   * daemon/stop return as soon as the node is up/gone (short polls, bounded);
 #   * heart, run_erl and to_erl are fastrel's (release/fastrel/bin), also when the
 #     system's ERTS is used;
@@ -385,15 +386,9 @@ prepare_config() {
 prepare_config vm.args "$VMARGS_PATH"
 VMARGS_PATH=$CFG_OUT
 
-# Node name, cookie and distribution flags from vm.args (and the files it includes).
-NAME_TYPE=
-NAME=
-VM_COOKIE=
-VM_HEART=
-VM_HEART_TIMEOUT=
-DIST_ARGS=
 # The node's name, cookie and distribution flags, read as erlexec reads vm.args (quotes,
-# comments, backslashes, -args_file) by fastrel_programs, which prints sh assignments.
+# comments, backslashes, -args_file) by fastrel_programs, which prints sh assignments of
+# all of NAME_TYPE, NAME, VM_COOKIE, VM_HEART, VM_HEART_TIMEOUT and DIST_ARGS.
 scan_vm_args() {
     _sv_out=$("$FASTREL_PROGRAMS" vmargs "$1" "$RELEASE_ROOT_DIR") ||
         { err "cannot read $1 with $FASTREL_PROGRAMS"; exit 1; }
@@ -416,21 +411,11 @@ if [ -n "$ERL_DIST_PORT" ]; then
     EXTRA_DIST_ARGS="-erl_epmd_port $ERL_DIST_PORT -start_epmd false"
 fi
 
-# Full node name (NAME@host); only computed for the commands that need it.
+# Sets NODE to the full node name (NAME@host, the host as erl_call adds it); only for
+# the commands that need it (a -name host may take a resolver round trip).
 full_node_name() {
-    case $NAME in
-        *@*) NODE=$NAME ;;
-        *)
-            if [ "$NAME_TYPE" = "-name" ]; then
-                _fn_host=$(hostname -f 2>/dev/null) || _fn_host=
-                [ -n "$_fn_host" ] || _fn_host=$(hostname)
-            else
-                _fn_host=$(hostname 2>/dev/null || uname -n)
-                _fn_host=${_fn_host%%.*}
-            fi
-            NODE=$NAME@$_fn_host
-            ;;
-    esac
+    NODE=$("$FASTREL_PROGRAMS" nodename "$NAME_TYPE" "$NAME") ||
+        { err "cannot get the host name with $FASTREL_PROGRAMS"; exit 1; }
 }
 
 need_name() {
@@ -1043,6 +1028,403 @@ set_heart_command() {
     export HEART_COMMAND
 }
 
+# ---------------------------------------------------------------------------------------
+# Commands that start the node
+# (cmd_*: one per command, called with its arguments by the dispatcher below, which
+# runs finish when one returns: the command succeeded).
+
+# foreground, console, console_clean, console_boot FILE: the VM replaces this script (exec).
+cmd_exec_vm() {
+    prepare_config sys.config "$RELX_CONFIG_PATH"
+    RELX_CONFIG_PATH=$CFG_OUT
+    FG_OPTS=
+    case $COMMAND in
+        foreground)
+            BOOTFILE=$REL_DIR/start
+            [ -f "$REL_DIR/$REL_NAME.boot" ] && BOOTFILE=$REL_DIR/$REL_NAME
+            FG_OPTS="-noinput +Bd"
+            ;;
+        console)
+            BOOTFILE=$REL_DIR/start
+            [ -f "$REL_DIR/$REL_NAME.boot" ] && BOOTFILE=$REL_DIR/$REL_NAME
+            ;;
+        console_clean)
+            BOOTFILE=$REL_DIR/start_clean
+            CODE_LOADING_MODE=${CODE_LOADING_MODE:-interactive}
+            ;;
+        console_boot)
+            if [ -z "$1" ]; then
+                err "Usage: ${SCRIPT##*/} console_boot FILE"
+                exit 1
+            fi
+            BOOTFILE=$(abs_path "$1")
+            BOOTFILE=${BOOTFILE%.boot}
+            shift
+            ;;
+    esac
+    CODE_LOADING_MODE=${CODE_LOADING_MODE:-embedded}
+    set -- "$COMMAND" "$@"
+    if [ -f "$VMARGS_PATH" ]; then
+        # shellcheck disable=SC2086
+        set -- -args_file "$VMARGS_PATH" $EXTRA_DIST_ARGS -- "$@"
+    else
+        # shellcheck disable=SC2086
+        set -- $EXTRA_DIST_ARGS -- "$@"
+    fi
+    if [ -f "$RELX_CONFIG_PATH" ]; then
+        set -- -config "$RELX_CONFIG_PATH" "$@"
+    fi
+    # release_handler restarts a node into a new ERTS through this script (see
+    # new_start_erl.data above); a start_prg in vm.args still wins, one in sys.config
+    # does not.
+    set -- -sasl start_prg "\"$RELEASE_ROOT_DIR/bin/$REL_NAME\"" "$@"
+    # shellcheck disable=SC2086
+    set -- $FG_OPTS -boot "$BOOTFILE" -mode "$CODE_LOADING_MODE" \
+        -boot_var SYSTEM_LIB_DIR "$SYSTEM_LIB_DIR" "$@"
+    echo "Exec: $BINDIR/erlexec $*"
+    echo "Root: $ROOTDIR"
+    run_phase pre_start
+    # Under daemon: tell the waiting script which OS pid the VM will have (exec keeps it).
+    if [ -n "$FASTREL_PID_FILE" ]; then
+        echo "$$" > "$FASTREL_PID_FILE" 2>/dev/null
+        unset FASTREL_PID_FILE
+    fi
+    exec "$BINDIR/erlexec" "$@"
+}
+
+# daemon (start), daemon_boot FILE: the VM under run_erl; returns once it has booted.
+cmd_daemon() {
+    need_name
+    case $COMMAND in
+        daemon | start) START_OPTION=console; HEART_OPTION=daemon ;;
+        daemon_boot)
+            START_OPTION=console_boot; HEART_OPTION=daemon_boot
+            if [ -z "$1" ]; then
+                err "Usage: ${SCRIPT##*/} daemon_boot FILE"
+                exit 1
+            fi
+            _db_file=$(abs_path "$1")
+            shift
+            set -- "$_db_file" "$@"
+            ;;
+    esac
+    if node_alive; then
+        echo "Node is already running!"
+        exit 1
+    fi
+    set_heart_command "$HEART_OPTION" "$@"
+    case $TERM in '' | dumb) TERM=screen; export TERM ;; esac
+    set_pipe_dir
+    if [ -n "$PIPE_BASE_DIR" ] && [ ! -d "$PIPE_BASE_DIR" ]; then
+        mkdir -p -- "$PIPE_BASE_DIR" 2>/dev/null && chmod 1777 "$PIPE_BASE_DIR" 2>/dev/null
+    fi
+    mkdir -p -- "$PIPE_DIR" 2>/dev/null
+    if [ ! -w "$PIPE_DIR" ]; then
+        err "failed to start, user '$(id -un)' does not have write privileges on '$PIPE_DIR', either delete it or run node as a different user"
+        exit 1
+    fi
+    mkdir -p -- "$RUNNER_LOG_DIR" || exit 1
+    run_phase pre_start
+    shell_quote "$RELEASE_ROOT_DIR/bin/$REL_NAME"
+    _dm_cmd="exec $SQ"
+    if [ -n "$START_DATA_FILE" ]; then
+        shell_quote "$START_DATA_FILE"
+        _dm_cmd="$_dm_cmd $SQ"
+    fi
+    _dm_cmd="$_dm_cmd --relx-disable-hooks $START_OPTION"
+    for _dm_a do
+        shell_quote "$_dm_a"
+        _dm_cmd="$_dm_cmd $SQ"
+    done
+    FASTREL_PID_FILE=$PIPE_DIR/fastrel.$$.pid
+    rm -f -- "$FASTREL_PID_FILE"
+    export FASTREL_PID_FILE
+    "$RUN_ERL" -daemon "$PIPE_DIR" "$RUNNER_LOG_DIR" "$_dm_cmd" || {
+        err "run_erl failed to start"
+        exit 1
+    }
+    # Wait for the node to be started; give up after FASTREL_START_TIMEOUT seconds, or as
+    # soon as run_erl is gone (it removes its FIFOs when the VM exits).
+    _dm_limit=${FASTREL_START_TIMEOUT:-60}
+    _dm_start=$(date +%s)
+    _dm_vm_pid=
+    while :; do
+        # Up = distribution answers and init has finished the boot script (relx only
+        # waited for is_alive, i.e. it could return before the applications started).
+        case $(erl_rpc init get_status 2>/dev/null) in
+            "{started, started}")
+                rm -f -- "$FASTREL_PID_FILE"
+                run_phase post_start
+                finish
+                ;;
+        esac
+        _dm_now=$(date +%s)
+        if [ -z "$_dm_vm_pid" ] && [ -r "$FASTREL_PID_FILE" ]; then
+            IFS= read -r _dm_vm_pid < "$FASTREL_PID_FILE"
+        fi
+        if [ -n "$_dm_vm_pid" ]; then
+            if ! os_pid_running "$_dm_vm_pid"; then
+                rm -f -- "$FASTREL_PID_FILE"
+                err "The node did not start: the VM (OS pid $_dm_vm_pid) exited during boot."
+                [ -n "$VM_HEART" ] && err "(-heart is on: heart may restart it with HEART_COMMAND=$HEART_COMMAND)"
+                print_last_log 25
+                exit 1
+            fi
+        elif [ $((_dm_now - _dm_start)) -ge 10 ]; then
+            rm -f -- "$FASTREL_PID_FILE"
+            err "The node did not start: run_erl did not run the start command within 10 s."
+            err "(run_erl reports its errors to syslog and $RUNNER_LOG_DIR/run_erl.log)"
+            print_last_log 25
+            exit 1
+        fi
+        if [ $((_dm_now - _dm_start)) -ge "$_dm_limit" ]; then
+            rm -f -- "$FASTREL_PID_FILE"
+            err "The node did not finish booting within $_dm_limit s (FASTREL_START_TIMEOUT)."
+            print_last_log 25
+            exit 1
+        fi
+        nap
+    done
+}
+
+# ---------------------------------------------------------------------------------------
+# Commands that talk to a running node
+
+# daemon_attach (attach): the daemon's shell through its pipe (to_erl).
+cmd_attach() {
+    ping_or_exit
+    set_pipe_dir
+    if [ ! -w "$PIPE_DIR" ]; then
+        err "failed to attach, user '$(id -un)' does not have sufficient privileges on '$PIPE_DIR', please run node as a different user"
+        exit 1
+    fi
+    case $TERM in '' | dumb) TERM=screen; export TERM ;; esac
+    exec "$TO_ERL" "$PIPE_DIR"
+}
+
+# remote_console (remote, remsh): a hidden node with a remote shell on the node.
+cmd_remote_console() {
+    ping_or_exit
+    full_node_name
+    TICKTIME=$(erl_rpc net_kernel get_net_ticktime 2>/dev/null)
+    case $TICKTIME in '' | *[!0-9]*) TICKTIME=60 ;; esac
+    set -- -remsh "$NODE" -boot "$REL_DIR/start_clean" -mode interactive \
+        -boot_var SYSTEM_LIB_DIR "$SYSTEM_LIB_DIR" -hidden -kernel net_ticktime "$TICKTIME" \
+        -dist_listen false
+    [ -n "$COOKIE" ] && set -- "$@" -setcookie "$COOKIE"
+    # shellcheck disable=SC2086
+    exec "$BINDIR/erlexec" "$NAME_TYPE" "undefined@${NODE#*@}" "$@" $DIST_ARGS $EXTRA_DIST_ARGS
+}
+
+cmd_ping() {
+    ping_or_exit
+    echo "pong"
+}
+
+cmd_pid() {
+    need_name
+    if ! get_pid; then
+        echo "Node is not running!"
+        exit 1
+    fi
+    echo "$NODE_PID"
+}
+
+# stop: init:stop(), then wait until the VM's OS process is gone.
+cmd_stop() {
+    need_name
+    run_phase pre_stop
+    if ! get_pid; then
+        echo "Node is not running!"
+        exit 1
+    fi
+    erl_rpc init stop > /dev/null || exit 1
+    _st_limit=${FASTREL_STOP_TIMEOUT:-60}
+    _st_start=$(date +%s)
+    while os_pid_running "$NODE_PID"; do
+        if [ $(($(date +%s) - _st_start)) -ge "$_st_limit" ]; then
+            err "The node (OS pid $NODE_PID) is still running after $_st_limit s."
+            exit 1
+        fi
+        nap
+    done
+    run_phase post_stop
+}
+
+# restart: init:restart() (the applications restart, the VM keeps running).
+cmd_restart() {
+    need_name
+    erl_rpc init restart > /dev/null || exit 1
+}
+
+# reboot: init:reboot() (the VM exits; heart, if on, starts it again).
+cmd_reboot() {
+    need_name
+    erl_rpc init reboot > /dev/null || exit 1
+}
+
+# rpc [Mod [Fun [Args]]]: the result of Mod:Fun(Args...) on the node.
+cmd_rpc() {
+    ping_or_exit
+    _rpc_out=$(erl_rpc "$@") || { [ -n "$_rpc_out" ] && printf '%s\n' "$_rpc_out"; exit 1; }
+    printf '%s\n' "$_rpc_out"
+}
+
+# eval 'Exprs.': the value, printed as relx prints it ({ok, X} as X).
+cmd_eval() {
+    ping_or_exit
+    _ev_out=$(erl_eval_raw "$@") || { [ -n "$_ev_out" ] && printf '%s\n' "$_ev_out"; exit 1; }
+    case $_ev_out in
+        "{ok, "*"}")
+            _ev_out=${_ev_out#"{ok, "}
+            _ev_out=${_ev_out%"}"}
+            ;;
+        "{error, "*)
+            # erl_call could not evaluate it (relx printed this and exited 0)
+            printf '%s\n' "$_ev_out"
+            exit 1
+            ;;
+    esac
+    printf '%s\n' "$_ev_out"
+}
+
+# status: succeeds if the node is up; the status hooks get the arguments.
+cmd_status() {
+    ping_or_exit
+    run_phase status status "$@"
+}
+
+# versions: the releases release_handler knows, with their status.
+cmd_versions() {
+    ping_or_exit
+    printf '%s\n' 'io:format("Installed versions:~n~s", [[io_lib:format("* ~s\t~s~n", [V, S]) || {_, V, _, S} <- release_handler:which_releases()]]).' |
+        erl_call_node -fetch_stdout -no_result_term -e || exit 1
+}
+
+# ---------------------------------------------------------------------------------------
+# Hot upgrade commands
+
+# upgrade, downgrade, install VSN [--no-permanent]: unpack if needed, install, make permanent.
+cmd_upgrade() {
+    # Every branch exits: unpacking may replace this very file.
+    rh_args "$@"
+    ping_or_exit
+    run_phase pre_install_upgrade
+    rh_status "$RH_VSN"
+    case $RH_STATUS in
+        none)
+            rh_unpack "$RH_VSN"
+            rh_install "$RH_VSN"
+            ;;
+        unpacked)
+            echo "Release $RH_VSN is already unpacked, now installing"
+            rh_install "$RH_VSN"
+            ;;
+        old)
+            echo "Release $RH_VSN is marked old, switching to it"
+            rh_install "$RH_VSN"
+            ;;
+        current)
+            echo "Release $RH_VSN is already installed and current, making it permanent"
+            rh_permanent "$RH_VSN"
+            ;;
+        permanent)
+            echo "Release $RH_VSN is already installed and permanent"
+            ;;
+        *)
+            err "Release $RH_VSN has the unknown status $RH_STATUS"
+            exit 2
+            ;;
+    esac
+    run_phase post_install_upgrade
+    finish
+}
+
+cmd_unpack() {
+    rh_args "$@"
+    ping_or_exit
+    run_phase pre_install_upgrade
+    rh_status "$RH_VSN"
+    case $RH_STATUS in
+        none) rh_unpack "$RH_VSN" ;;
+        *) echo "Release $RH_VSN is already unpacked ($RH_STATUS)" ;;
+    esac
+    run_phase post_install_upgrade
+    finish
+}
+
+cmd_uninstall() {
+    rh_args "$@"
+    ping_or_exit
+    run_phase pre_install_upgrade
+    rh_status "$RH_VSN"
+    case $RH_STATUS in
+        old | unpacked)
+            if ! rh_result "$(rh_step "release_handler:remove_release(\"$RH_VSN\")")"; then
+                err "Uninstall failed: release_handler:remove_release(\"$RH_VSN\") says: $RH_WHY_TEXT."
+                exit 2
+            fi
+            echo "Uninstalled release $RH_VSN"
+            ;;
+        none)
+            err "Release $RH_VSN is not installed"
+            exit 2
+            ;;
+        *)
+            err "Release $RH_VSN is $RH_STATUS: it cannot be uninstalled"
+            exit 2
+            ;;
+    esac
+    run_phase post_install_upgrade
+    finish
+}
+
+# ---------------------------------------------------------------------------------------
+# Other commands
+
+# escript PATH [ARGS]: PATH (relative to the release root) run with the release's ERTS.
+cmd_escript() {
+    if [ -z "$1" ]; then
+        err "Usage: ${SCRIPT##*/} escript PATH [ARGS]"
+        exit 1
+    fi
+    case $1 in
+        /*) _es=$1 ;;
+        *) _es=$RELEASE_ROOT_DIR/$1 ;;
+    esac
+    shift
+    "$BINDIR/escript" "$_es" "$@" || exit 1
+}
+
+# help [COMMAND]; an extension's help is the extension run with "help".
+cmd_help() {
+    if [ -z "$1" ]; then
+        usage ""
+        exit 1
+    fi
+    if ! known_command "$1" && extension_script "$1"; then
+        # relx: an extension's help is the extension run with "help".
+        run_extension "$EXTENSION_SCRIPT" help
+        exit
+    fi
+    usage "$1"
+}
+
+# An extension of this release, else an unknown command (usage, exit 1).
+cmd_other() {
+    if extension_script "$COMMAND"; then
+        run_extension "$EXTENSION_SCRIPT" "$@"
+        _ex_status=$?
+        [ "$_ex_status" -eq 0 ] && finish
+        exit "$_ex_status"
+    fi
+    usage "$COMMAND"
+    exit 1
+}
+
+# ---------------------------------------------------------------------------------------
+# The command line
+
 # relx's internal flag (daemon's inner console): no hooks, every command available.
 if [ "$1" = "--relx-disable-hooks" ]; then
     HOOKS_DISABLED=1
@@ -1077,374 +1459,26 @@ fi
 run_phase "pre:$COMMAND_NAME" "$COMMAND_NAME" "$@"
 
 case $COMMAND in
-    foreground | console | console_clean | console_boot)
-        prepare_config sys.config "$RELX_CONFIG_PATH"
-        RELX_CONFIG_PATH=$CFG_OUT
-        FG_OPTS=
-        case $COMMAND in
-            foreground)
-                BOOTFILE=$REL_DIR/start
-                [ -f "$REL_DIR/$REL_NAME.boot" ] && BOOTFILE=$REL_DIR/$REL_NAME
-                FG_OPTS="-noinput +Bd"
-                ;;
-            console)
-                BOOTFILE=$REL_DIR/start
-                [ -f "$REL_DIR/$REL_NAME.boot" ] && BOOTFILE=$REL_DIR/$REL_NAME
-                ;;
-            console_clean)
-                BOOTFILE=$REL_DIR/start_clean
-                CODE_LOADING_MODE=${CODE_LOADING_MODE:-interactive}
-                ;;
-            console_boot)
-                if [ -z "$1" ]; then
-                    err "Usage: ${SCRIPT##*/} console_boot FILE"
-                    exit 1
-                fi
-                BOOTFILE=$(abs_path "$1")
-                BOOTFILE=${BOOTFILE%.boot}
-                shift
-                ;;
-        esac
-        CODE_LOADING_MODE=${CODE_LOADING_MODE:-embedded}
-        set -- "$COMMAND" "$@"
-        if [ -f "$VMARGS_PATH" ]; then
-            # shellcheck disable=SC2086
-            set -- -args_file "$VMARGS_PATH" $EXTRA_DIST_ARGS -- "$@"
-        else
-            # shellcheck disable=SC2086
-            set -- $EXTRA_DIST_ARGS -- "$@"
-        fi
-        if [ -f "$RELX_CONFIG_PATH" ]; then
-            set -- -config "$RELX_CONFIG_PATH" "$@"
-        fi
-        # release_handler restarts a node into a new ERTS through this script (see
-        # new_start_erl.data above); a start_prg in vm.args still wins, one in sys.config
-        # does not.
-        set -- -sasl start_prg "\"$RELEASE_ROOT_DIR/bin/$REL_NAME\"" "$@"
-        # shellcheck disable=SC2086
-        set -- $FG_OPTS -boot "$BOOTFILE" -mode "$CODE_LOADING_MODE" \
-            -boot_var SYSTEM_LIB_DIR "$SYSTEM_LIB_DIR" "$@"
-        echo "Exec: $BINDIR/erlexec $*"
-        echo "Root: $ROOTDIR"
-        run_phase pre_start
-        # Under daemon: tell the waiting script which OS pid the VM will have (exec keeps it).
-        if [ -n "$FASTREL_PID_FILE" ]; then
-            echo "$$" > "$FASTREL_PID_FILE" 2>/dev/null
-            unset FASTREL_PID_FILE
-        fi
-        exec "$BINDIR/erlexec" "$@"
-        ;;
-
-    daemon | start | daemon_boot)
-        need_name
-        case $COMMAND in
-            daemon | start) START_OPTION=console; HEART_OPTION=daemon ;;
-            daemon_boot)
-                START_OPTION=console_boot; HEART_OPTION=daemon_boot
-                if [ -z "$1" ]; then
-                    err "Usage: ${SCRIPT##*/} daemon_boot FILE"
-                    exit 1
-                fi
-                _db_file=$(abs_path "$1")
-                shift
-                set -- "$_db_file" "$@"
-                ;;
-        esac
-        if node_alive; then
-            echo "Node is already running!"
-            exit 1
-        fi
-        set_heart_command "$HEART_OPTION" "$@"
-        case $TERM in '' | dumb) TERM=screen; export TERM ;; esac
-        set_pipe_dir
-        if [ -n "$PIPE_BASE_DIR" ] && [ ! -d "$PIPE_BASE_DIR" ]; then
-            mkdir -p -- "$PIPE_BASE_DIR" 2>/dev/null && chmod 1777 "$PIPE_BASE_DIR" 2>/dev/null
-        fi
-        mkdir -p -- "$PIPE_DIR" 2>/dev/null
-        if [ ! -w "$PIPE_DIR" ]; then
-            err "failed to start, user '$(id -un)' does not have write privileges on '$PIPE_DIR', either delete it or run node as a different user"
-            exit 1
-        fi
-        mkdir -p -- "$RUNNER_LOG_DIR" || exit 1
-        run_phase pre_start
-        shell_quote "$RELEASE_ROOT_DIR/bin/$REL_NAME"
-        _dm_cmd="exec $SQ"
-        if [ -n "$START_DATA_FILE" ]; then
-            shell_quote "$START_DATA_FILE"
-            _dm_cmd="$_dm_cmd $SQ"
-        fi
-        _dm_cmd="$_dm_cmd --relx-disable-hooks $START_OPTION"
-        for _dm_a do
-            shell_quote "$_dm_a"
-            _dm_cmd="$_dm_cmd $SQ"
-        done
-        FASTREL_PID_FILE=$PIPE_DIR/fastrel.$$.pid
-        rm -f -- "$FASTREL_PID_FILE"
-        export FASTREL_PID_FILE
-        "$RUN_ERL" -daemon "$PIPE_DIR" "$RUNNER_LOG_DIR" "$_dm_cmd" || {
-            err "run_erl failed to start"
-            exit 1
-        }
-        # Wait for the node to be started; give up after FASTREL_START_TIMEOUT seconds, or as
-        # soon as run_erl is gone (it removes its FIFOs when the VM exits).
-        _dm_limit=${FASTREL_START_TIMEOUT:-60}
-        _dm_start=$(date +%s)
-        _dm_vm_pid=
-        while :; do
-            # Up = distribution answers and init has finished the boot script (relx only
-            # waited for is_alive, i.e. it could return before the applications started).
-            case $(erl_rpc init get_status 2>/dev/null) in
-                "{started, started}")
-                    rm -f -- "$FASTREL_PID_FILE"
-                    run_phase post_start
-                    finish
-                    ;;
-            esac
-            _dm_now=$(date +%s)
-            if [ -z "$_dm_vm_pid" ] && [ -r "$FASTREL_PID_FILE" ]; then
-                IFS= read -r _dm_vm_pid < "$FASTREL_PID_FILE"
-            fi
-            if [ -n "$_dm_vm_pid" ]; then
-                if ! os_pid_running "$_dm_vm_pid"; then
-                    rm -f -- "$FASTREL_PID_FILE"
-                    err "The node did not start: the VM (OS pid $_dm_vm_pid) exited during boot."
-                    [ -n "$VM_HEART" ] && err "(-heart is on: heart may restart it with HEART_COMMAND=$HEART_COMMAND)"
-                    print_last_log 25
-                    exit 1
-                fi
-            elif [ $((_dm_now - _dm_start)) -ge 10 ]; then
-                rm -f -- "$FASTREL_PID_FILE"
-                err "The node did not start: run_erl did not run the start command within 10 s."
-                err "(run_erl reports its errors to syslog and $RUNNER_LOG_DIR/run_erl.log)"
-                print_last_log 25
-                exit 1
-            fi
-            if [ $((_dm_now - _dm_start)) -ge "$_dm_limit" ]; then
-                rm -f -- "$FASTREL_PID_FILE"
-                err "The node did not finish booting within $_dm_limit s (FASTREL_START_TIMEOUT)."
-                print_last_log 25
-                exit 1
-            fi
-            nap
-        done
-        ;;
-
-    daemon_attach | attach)
-        ping_or_exit
-        set_pipe_dir
-        if [ ! -w "$PIPE_DIR" ]; then
-            err "failed to attach, user '$(id -un)' does not have sufficient privileges on '$PIPE_DIR', please run node as a different user"
-            exit 1
-        fi
-        case $TERM in '' | dumb) TERM=screen; export TERM ;; esac
-        exec "$TO_ERL" "$PIPE_DIR"
-        ;;
-
-    remote_console | remote | remsh)
-        ping_or_exit
-        full_node_name
-        TICKTIME=$(erl_rpc net_kernel get_net_ticktime 2>/dev/null)
-        case $TICKTIME in '' | *[!0-9]*) TICKTIME=60 ;; esac
-        set -- -remsh "$NODE" -boot "$REL_DIR/start_clean" -mode interactive \
-            -boot_var SYSTEM_LIB_DIR "$SYSTEM_LIB_DIR" -hidden -kernel net_ticktime "$TICKTIME" \
-            -dist_listen false
-        [ -n "$COOKIE" ] && set -- "$@" -setcookie "$COOKIE"
-        # shellcheck disable=SC2086
-        exec "$BINDIR/erlexec" "$NAME_TYPE" "undefined@${NODE#*@}" "$@" $DIST_ARGS $EXTRA_DIST_ARGS
-        ;;
-
-    ping)
-        ping_or_exit
-        echo "pong"
-        ;;
-
-    pid)
-        need_name
-        if ! get_pid; then
-            echo "Node is not running!"
-            exit 1
-        fi
-        echo "$NODE_PID"
-        ;;
-
-    stop)
-        need_name
-        run_phase pre_stop
-        if ! get_pid; then
-            echo "Node is not running!"
-            exit 1
-        fi
-        erl_rpc init stop > /dev/null || exit 1
-        _st_limit=${FASTREL_STOP_TIMEOUT:-60}
-        _st_start=$(date +%s)
-        while os_pid_running "$NODE_PID"; do
-            if [ $(($(date +%s) - _st_start)) -ge "$_st_limit" ]; then
-                err "The node (OS pid $NODE_PID) is still running after $_st_limit s."
-                exit 1
-            fi
-            nap
-        done
-        run_phase post_stop
-        ;;
-
-    restart)
-        need_name
-        erl_rpc init restart > /dev/null || exit 1
-        ;;
-
-    reboot)
-        need_name
-        erl_rpc init reboot > /dev/null || exit 1
-        ;;
-
-    rpc)
-        ping_or_exit
-        _rpc_out=$(erl_rpc "$@") || { [ -n "$_rpc_out" ] && printf '%s\n' "$_rpc_out"; exit 1; }
-        printf '%s\n' "$_rpc_out"
-        ;;
-
-    eval)
-        ping_or_exit
-        _ev_out=$(erl_eval_raw "$@") || { [ -n "$_ev_out" ] && printf '%s\n' "$_ev_out"; exit 1; }
-        case $_ev_out in
-            "{ok, "*"}")
-                _ev_out=${_ev_out#"{ok, "}
-                _ev_out=${_ev_out%"}"}
-                ;;
-            "{error, "*)
-                # erl_call could not evaluate it (relx printed this and exited 0)
-                printf '%s\n' "$_ev_out"
-                exit 1
-                ;;
-        esac
-        printf '%s\n' "$_ev_out"
-        ;;
-
-    status)
-        ping_or_exit
-        run_phase status status "$@"
-        ;;
-
-    versions)
-        ping_or_exit
-        printf '%s\n' 'io:format("Installed versions:~n~s", [[io_lib:format("* ~s\t~s~n", [V, S]) || {_, V, _, S} <- release_handler:which_releases()]]).' |
-            erl_call_node -fetch_stdout -no_result_term -e || exit 1
-        ;;
-
-    escript)
-        if [ -z "$1" ]; then
-            err "Usage: ${SCRIPT##*/} escript PATH [ARGS]"
-            exit 1
-        fi
-        case $1 in
-            /*) _es=$1 ;;
-            *) _es=$RELEASE_ROOT_DIR/$1 ;;
-        esac
-        shift
-        "$BINDIR/escript" "$_es" "$@" || exit 1
-        ;;
-
-    upgrade | downgrade | install)
-        # Every branch exits: unpacking may replace this very file.
-        rh_args "$@"
-        ping_or_exit
-        run_phase pre_install_upgrade
-        rh_status "$RH_VSN"
-        case $RH_STATUS in
-            none)
-                rh_unpack "$RH_VSN"
-                rh_install "$RH_VSN"
-                ;;
-            unpacked)
-                echo "Release $RH_VSN is already unpacked, now installing"
-                rh_install "$RH_VSN"
-                ;;
-            old)
-                echo "Release $RH_VSN is marked old, switching to it"
-                rh_install "$RH_VSN"
-                ;;
-            current)
-                echo "Release $RH_VSN is already installed and current, making it permanent"
-                rh_permanent "$RH_VSN"
-                ;;
-            permanent)
-                echo "Release $RH_VSN is already installed and permanent"
-                ;;
-            *)
-                err "Release $RH_VSN has the unknown status $RH_STATUS"
-                exit 2
-                ;;
-        esac
-        run_phase post_install_upgrade
-        finish
-        ;;
-
-    unpack)
-        rh_args "$@"
-        ping_or_exit
-        run_phase pre_install_upgrade
-        rh_status "$RH_VSN"
-        case $RH_STATUS in
-            none) rh_unpack "$RH_VSN" ;;
-            *) echo "Release $RH_VSN is already unpacked ($RH_STATUS)" ;;
-        esac
-        run_phase post_install_upgrade
-        finish
-        ;;
-
-    uninstall)
-        rh_args "$@"
-        ping_or_exit
-        run_phase pre_install_upgrade
-        rh_status "$RH_VSN"
-        case $RH_STATUS in
-            old | unpacked)
-                if ! rh_result "$(rh_step "release_handler:remove_release(\"$RH_VSN\")")"; then
-                    err "Uninstall failed: release_handler:remove_release(\"$RH_VSN\") says: $RH_WHY_TEXT."
-                    exit 2
-                fi
-                echo "Uninstalled release $RH_VSN"
-                ;;
-            none)
-                err "Release $RH_VSN is not installed"
-                exit 2
-                ;;
-            *)
-                err "Release $RH_VSN is $RH_STATUS: it cannot be uninstalled"
-                exit 2
-                ;;
-        esac
-        run_phase post_install_upgrade
-        finish
-        ;;
-
-    systemd-unit | systemd_unit)
-        print_systemd_unit
-        ;;
-
-    help)
-        if [ -z "$1" ]; then
-            usage ""
-            exit 1
-        fi
-        if ! known_command "$1" && extension_script "$1"; then
-            # relx: an extension's help is the extension run with "help".
-            run_extension "$EXTENSION_SCRIPT" help
-            exit
-        fi
-        usage "$1"
-        ;;
-
-    *)
-        if extension_script "$COMMAND"; then
-            run_extension "$EXTENSION_SCRIPT" "$@"
-            _ex_status=$?
-            [ "$_ex_status" -eq 0 ] && finish
-            exit "$_ex_status"
-        fi
-        usage "$COMMAND"
-        exit 1
-        ;;
+    foreground | console | console_clean | console_boot) cmd_exec_vm "$@" ;;
+    daemon | start | daemon_boot) cmd_daemon "$@" ;;
+    daemon_attach | attach) cmd_attach "$@" ;;
+    remote_console | remote | remsh) cmd_remote_console "$@" ;;
+    ping) cmd_ping "$@" ;;
+    pid) cmd_pid "$@" ;;
+    stop) cmd_stop "$@" ;;
+    restart) cmd_restart "$@" ;;
+    reboot) cmd_reboot "$@" ;;
+    rpc) cmd_rpc "$@" ;;
+    eval) cmd_eval "$@" ;;
+    status) cmd_status "$@" ;;
+    versions) cmd_versions "$@" ;;
+    escript) cmd_escript "$@" ;;
+    upgrade | downgrade | install) cmd_upgrade "$@" ;;
+    unpack) cmd_unpack "$@" ;;
+    uninstall) cmd_uninstall "$@" ;;
+    systemd-unit | systemd_unit) print_systemd_unit ;;
+    help) cmd_help "$@" ;;
+    *) cmd_other "$@" ;;
 esac
 
 finish

@@ -12,9 +12,11 @@
 //! - `fastrel_programs vmargs FILE ROOT`: sh assignments of `NAME_TYPE`, `NAME`,
 //!   `VM_COOKIE`, `VM_HEART` and `DIST_ARGS` from a `vm.args`, read as `erlexec` reads it;
 //! - `fastrel_programs render SRC DST`: `${VAR}` and `${VAR:-default}` rendering of
-//!   `vm.args.src`/`sys.config.src`.
+//!   `vm.args.src`/`sys.config.src`;
+//! - `fastrel_programs nodename NAME_TYPE NAME`: the full node name `NAME@host` (`-name`:
+//!   the host's canonical name, anything else: the short host name).
 
-use fastrel_programs::{render, vmargs};
+use fastrel_programs::{nodename, render, vmargs};
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
@@ -27,7 +29,7 @@ type Main = fn() -> ExitCode;
 /// The programs, by the name each is run as.
 const PROGRAMS: [(&str, Main); 3] = [("heart", heart::main), ("run_erl", run_erl::main), ("to_erl", to_erl::main)];
 
-const USAGE: &str = "usage: fastrel_programs vmargs FILE ROOT | render SRC DST\n\
+const USAGE: &str = "usage: fastrel_programs vmargs FILE ROOT | render SRC DST | nodename NAME_TYPE NAME\n\
                      (or run as heart, run_erl or to_erl through a link of that name)\n";
 
 /// Bad arguments (the start script always passes good ones).
@@ -53,6 +55,18 @@ fn main() -> ExitCode {
             // Quietly: the start script then renders into the runtime directory instead.
             Err(_) => ExitCode::FAILURE,
         },
+        [cmd, name_type, name] if cmd.as_bytes() == b"nodename" => {
+            match nodename::full_name(name_type.as_bytes() == b"-name", name.as_bytes(), nodename::host) {
+                Ok(node) => match std::io::stdout().write_all(&[&node[..], b"\n"].concat()) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(_) => ExitCode::FAILURE,
+                },
+                Err(e) => {
+                    eprintln!("fastrel_programs: cannot get the host name: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         _ => {
             eprint!("{USAGE}");
             ExitCode::from(EXIT_USAGE)
