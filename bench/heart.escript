@@ -102,7 +102,9 @@ with_node(Erl, Exe, Dir, Env, Then, Fun) ->
     try
         ok = wait_until(fun() -> filelib:is_regular(Pids) end, 30000),
         [Vm, Heart] = Started(),
-        {ok, Exe} = file:read_link("/proc/" ++ Heart ++ "/exe"),
+        %% fastrel's heart is a link to fastrel_programs beside it: the same directory.
+        {ok, Real} = file:read_link("/proc/" ++ Heart ++ "/exe"),
+        true = filename:dirname(Real) =:= filename:dirname(Exe),
         Fun(Vm, Heart)
     after
         [os:cmd("kill -9 " ++ P ++ " 2>/dev/null") || P <- lists:usort([integer_to_list(VmOsPid) | Started()]), alive(P)],

@@ -55,7 +55,7 @@ alive(P) ->
 -spec kill([string() | undefined]) -> ok.
 kill(Pids) -> [os:cmd("kill -9 " ++ P ++ " 2>/dev/null") || P <- Pids, alive(P)], ok.
 
-%% Every process whose command line names Dir, a directory unique to one test: what a
+%% Every process whose command line or executable names Dir, a directory unique to one test: what a
 %% restart loop started after the PIDs the test knows (heart restarting a node that
 %% dies at boot spawns a new run_erl, VM and heart each round). All are stopped first,
 %% so no heart sees its VM die and starts another, then killed, until none is left.
@@ -65,8 +65,13 @@ kill_within(Dir) -> kill_within(list_to_binary(Dir), 20).
 kill_within(_, 0) -> ok;
 kill_within(Dir, Rounds) ->
     Own = os:getpid(),
+    %% The command line, or the executable: a heart's command line is `heart -pid N', its
+    %% executable the overlay's fastrel_programs.
+    Names = fun(P) -> [Cmd || {ok, Cmd} <- [file:read_file(P ++ "/cmdline")]]
+                          ++ [unicode:characters_to_binary(E) || {ok, E} <- [file:read_link(P ++ "/exe")]]
+            end,
     Pids = [P || P <- filelib:wildcard("/proc/[0-9]*"), "/proc/" ++ Pid <- [P], Pid =/= Own,
-                 {ok, Cmd} <- [file:read_file(P ++ "/cmdline")], binary:match(Cmd, Dir) =/= nomatch],
+                 lists:any(fun(N) -> binary:match(N, Dir) =/= nomatch end, Names(P))],
     case [Pid || "/proc/" ++ Pid <- Pids] of
         [] -> ok;
         Found ->
