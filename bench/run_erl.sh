@@ -3,15 +3,17 @@
 # Console logging throughput: a command writes N lines to its pty as fast as it can; how
 # long until run_erl has logged them all and exited. OTP's run_erl opens its log O_SYNC
 # (one synchronous write per chunk read from the pty); fastrel's syncs once per drain
-# (RUN_ERL_SYNC=batch, the default), and is also timed with always (OTP's policy).
-# Prints the median of RUNS runs each, interleaved, and the ratio.
+# (RUN_ERL_SYNC=batch, the default), and is also timed with always (OTP's policy),
+# interval:100 and never. The floor: the same command on a pty with nothing logged
+# (script(1) writing to /dev/null). Prints the median of RUNS runs each, interleaved, and
+# the ratios.
 set -eu
 cd "$(dirname "$0")/.."
 LINES=${LINES:-200000}
 RUNS=${RUNS:-5}
-OURS=${OURS:-target/release/run_erl}
+OURS=${OURS:-priv/run_erl}
 OTP=$(erl -noshell -eval 'io:format("~s/erts-~s/bin/run_erl", [code:root_dir(), erlang:system_info(version)]), halt().')
-[ -x "$OURS" ] || cargo build --release --quiet -p run_erl
+[ -x "$OURS" ] || rebar3 compile >/dev/null
 # On the project's disk, not /tmp: a tmpfs would make every sync free.
 mkdir -p _build
 SCRATCH=$(mktemp -d "$PWD/_build/bench-run_erl-XXXXXX")
@@ -29,16 +31,32 @@ one() { # prog sync
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-: > "$SCRATCH/otp"; : > "$SCRATCH/batch"; : > "$SCRATCH/always"
+# The pty alone: script(1) runs the command on a pty and copies its output to /dev/null.
+floor() {
+    t0=$(date +%s%N)
+    script -qc "seq 1 $LINES" /dev/null > /dev/null
+    t1=$(date +%s%N)
+    echo $(( (t1 - t0) / 1000000 ))
+}
+
+: > "$SCRATCH/otp"; : > "$SCRATCH/batch"; : > "$SCRATCH/always"; : > "$SCRATCH/interval"; : > "$SCRATCH/never"
+: > "$SCRATCH/floor"
 i=0
 while [ $i -lt "$RUNS" ]; do
     one "$OTP" batch >> "$SCRATCH/otp"
     one "$OURS" batch >> "$SCRATCH/batch"
     one "$OURS" always >> "$SCRATCH/always"
+    one "$OURS" interval:100 >> "$SCRATCH/interval"
+    one "$OURS" never >> "$SCRATCH/never"
+    floor >> "$SCRATCH/floor"
     i=$((i + 1))
 done
 otp=$(median < "$SCRATCH/otp"); batch=$(median < "$SCRATCH/batch"); always=$(median < "$SCRATCH/always")
+interval=$(median < "$SCRATCH/interval"); never=$(median < "$SCRATCH/never"); fl=$(median < "$SCRATCH/floor")
 echo "run_erl: $LINES lines through the pty into the log, median of $RUNS runs (ms)"
 printf "  OTP run_erl (O_SYNC)                 %8s\n" "$otp"
 printf "  fastrel run_erl, RUN_ERL_SYNC=batch  %8s   %sx faster\n" "$batch" "$(awk "BEGIN {printf \"%.1f\", $otp / ($batch > 0 ? $batch : 1)}")"
 printf "  fastrel run_erl, RUN_ERL_SYNC=always %8s   %sx\n" "$always" "$(awk "BEGIN {printf \"%.1f\", $otp / ($always > 0 ? $always : 1)}")"
+printf "  fastrel run_erl, interval:100        %8s   %sx\n" "$interval" "$(awk "BEGIN {printf \"%.1f\", $otp / ($interval > 0 ? $interval : 1)}")"
+printf "  fastrel run_erl, never               %8s   %sx\n" "$never" "$(awk "BEGIN {printf \"%.1f\", $otp / ($never > 0 ? $never : 1)}")"
+printf "  floor: the pty alone (script -qc)    %8s   %sx\n" "$fl" "$(awk "BEGIN {printf \"%.1f\", $otp / ($fl > 0 ? $fl : 1)}")"
