@@ -1240,14 +1240,11 @@ cmd_stop() {
     fi
     erl_rpc init stop > /dev/null || exit 1
     _st_limit=${FASTREL_STOP_TIMEOUT:-60}
-    _st_start=$(date +%s)
-    while os_pid_running "$NODE_PID"; do
-        if [ $(($(date +%s) - _st_start)) -ge "$_st_limit" ]; then
-            err "The node (OS pid $NODE_PID) is still running after $_st_limit s."
-            exit 1
-        fi
-        nap
-    done
+    # Returns at the VM's exit itself (a pidfd), not at the next tick of a polling loop.
+    if ! "$FASTREL_PROGRAMS" waitpid "$NODE_PID" "$_st_limit"; then
+        err "The node (OS pid $NODE_PID) is still running after $_st_limit s."
+        exit 1
+    fi
     run_phase post_stop
 }
 

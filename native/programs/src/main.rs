@@ -14,14 +14,17 @@
 //! - `fastrel_programs render SRC DST`: `${VAR}` and `${VAR:-default}` rendering of
 //!   `vm.args.src`/`sys.config.src`;
 //! - `fastrel_programs nodename NAME_TYPE NAME`: the full node name `NAME@host` (`-name`:
-//!   the host's canonical name, anything else: the short host name).
+//!   the host's canonical name, anything else: the short host name);
+//! - `fastrel_programs waitpid PID SECONDS`: returns when process PID has ended (exit 0)
+//!   or SECONDS have passed (exit 1), woken by the exit itself where pidfds exist.
 
-use fastrel_programs::{nodename, render, vmargs};
+use fastrel_programs::{nodename, render, vmargs, waitpid};
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// A program's `main`.
 type Main = fn() -> ExitCode;
@@ -29,7 +32,8 @@ type Main = fn() -> ExitCode;
 /// The programs, by the name each is run as.
 const PROGRAMS: [(&str, Main); 3] = [("heart", heart::main), ("run_erl", run_erl::main), ("to_erl", to_erl::main)];
 
-const USAGE: &str = "usage: fastrel_programs vmargs FILE ROOT | render SRC DST | nodename NAME_TYPE NAME\n\
+const USAGE: &str = "usage: fastrel_programs vmargs FILE ROOT | render SRC DST | nodename NAME_TYPE NAME \
+                     | waitpid PID SECONDS\n\
                      (or run as heart, run_erl or to_erl through a link of that name)\n";
 
 /// Bad arguments (the start script always passes good ones).
@@ -64,6 +68,17 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprintln!("fastrel_programs: cannot get the host name: {e}");
                     ExitCode::FAILURE
+                }
+            }
+        }
+        [cmd, pid, secs] if cmd.as_bytes() == b"waitpid" => {
+            let num = |s: &OsStr| std::str::from_utf8(s.as_bytes()).ok().and_then(|s| s.parse::<u64>().ok());
+            match (num(pid).and_then(|p| i32::try_from(p).ok()), num(secs)) {
+                (Some(pid), Some(secs)) if waitpid::wait(pid, Duration::from_secs(secs)) => ExitCode::SUCCESS,
+                (Some(_), Some(_)) => ExitCode::FAILURE,
+                _ => {
+                    eprint!("{USAGE}");
+                    ExitCode::from(EXIT_USAGE)
                 }
             }
         }
