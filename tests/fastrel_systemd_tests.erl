@@ -60,7 +60,7 @@ unit_text_test_() ->
                 %% keys too) but exits 0 for most of it, so the output must be empty (the unit with
                 %% the release's owner: verify warns of nobody).
                 ok = file:write_file(filename:join(Dir, "example_server.service"), Unit2),
-                ?assertEqual({0, ""}, run(Analyze, ["verify", filename:join(Dir, "example_server.service")], []))
+                ?assertEqual({0, ""}, verify(Analyze, filename:join(Dir, "example_server.service")))
         end
     end}.
 
@@ -141,5 +141,13 @@ mix_unit_test() ->
         false -> ok;
         Analyze ->
             ok = file:write_file(filename:join(Dir, "server02.service"), Text),
-            ?assertEqual({0, ""}, run(Analyze, ["verify", filename:join(Dir, "server02.service")], []))
+            ?assertEqual({0, ""}, verify(Analyze, filename:join(Dir, "server02.service")))
     end.
+
+%% systemd-analyze verify on a unit file: {ExitStatus, what it says of the unit}. Newer
+%% systemds (257, trixie) also say that the machine running the check has cgroups v1,
+%% which is about the test host, not the unit.
+verify(Analyze, Unit) ->
+    {Status, Out} = run(Analyze, ["verify", Unit], []),
+    {Status, lists:flatten([[L, $\n] || L <- string:split(Out, "\n", all), L =/= "",
+                                        string:find(L, "legacy cgroups v1") =:= nomatch])}.
