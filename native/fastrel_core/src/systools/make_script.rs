@@ -90,9 +90,16 @@ pub(crate) fn prepare(opts: &Options) -> Result<Prepared, Term> {
     let search = SearchPath::new(&opts.path);
     let mut apps: Vec<App> = Vec::with_capacity(rel.apps.len());
     let mut errors = Vec::new();
-    let found = par_map(&rel.apps, |entry| {
+    let read = |entry: &release::RelApp| {
         release::read_application(&entry.name, &entry.vsn, &search, &rel.incls, opts.otp_major)
-    });
+    };
+    // Warm, every `.app` is a `stat` and a cache hit, and a thread start would cost more
+    // than it saves; cold, the parsing is worth spreading.
+    let found = if crate::systools::search_path::remembered() < rel.apps.len() {
+        par_map(&rel.apps, read)
+    } else {
+        rel.apps.iter().map(read).collect()
+    };
     for (entry, result) in rel.apps.iter().zip(found) {
         match result {
             Ok(mut app) if app.name == entry.name => {

@@ -13,6 +13,7 @@
 //! print them with `format_error/1` and match on them.
 
 mod error;
+mod fasthash;
 mod filename;
 #[cfg(test)]
 mod fixture;

@@ -5,6 +5,7 @@
 //! Erlang's list subtraction and "first occurrence" rules decide the order, so they are
 //! reproduced literally rather than replaced by a textbook topological sort.
 
+use crate::systools::fasthash::FastSet;
 use crate::systools::release::{App, Release};
 use crate::term::{a, s, t, Term};
 
@@ -28,6 +29,12 @@ fn make_set_terms(items: Vec<Term>) -> Vec<Term> {
 /// later pairs first. Items are `(key, payload)`; `build` makes the Erlang tuple of an item,
 /// only for the few that are reported (building one per module is what dominated time).
 fn duplicates<P: Copy>(mut items: Vec<(&str, P)>, build: impl Fn(&str, P) -> Term) -> Vec<Term> {
+    // There are almost never any: one pass through a hash set says so, and only a list
+    // that has some is sorted to report them in systools' order.
+    let mut seen = FastSet::with_capacity_and_hasher(items.len(), Default::default());
+    if items.iter().all(|(n, _)| seen.insert(*n)) {
+        return Vec::new();
+    }
     // UTF-8 byte order is code point order, i.e. Erlang atom order.
     items.sort_by(|x, y| x.0.cmp(y.0));
     let mut out = Vec::new();

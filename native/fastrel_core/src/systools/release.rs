@@ -8,7 +8,7 @@
 use crate::systools::error::parse_error_term;
 use crate::systools::filename::{erl_dirname, erl_join};
 use crate::systools::search_path::{read_file, ReadFail, SearchPath};
-use crate::term::{a, s, t, Term};
+use crate::term::{a, s, t, Name, Term};
 
 /// One application entry of the `.rel` file.
 #[derive(Debug, Clone)]
@@ -38,8 +38,8 @@ pub struct App {
     pub vsn: String,
     pub id: String,
     pub description: String,
-    pub modules: Vec<String>,
-    pub regs: Vec<String>,
+    pub modules: Vec<Name>,
+    pub regs: Vec<Name>,
     pub uses: Vec<String>,
     pub optional: Vec<String>,
     pub includes: Vec<String>,
@@ -71,6 +71,19 @@ fn is_app_type(t: &str) -> bool {
 
 fn a_list(v: &Term) -> Option<Vec<String>> {
     v.atom_list().map(|l| l.into_iter().map(String::from).collect())
+}
+
+/// [`a_list`] for the long lists (modules, registered names), kept as atoms.
+fn name_list(v: &Term) -> Option<Vec<Name>> {
+    let l = v.as_list()?;
+    let mut out = Vec::with_capacity(l.len());
+    for t in l {
+        match t {
+            Term::Atom(n) => out.push(n.clone()),
+            _ => return None,
+        }
+    }
+    Some(out)
 }
 
 /// Reads and checks `RelName.rel`, searched in `["." | Path]`. Returns the release and its
@@ -291,12 +304,12 @@ fn parse_application(term: &Term, full: &str, vsn: &str, incls: &[(String, Vec<S
         includes = over.clone();
     }
     Parsed::Ok(Box::new(App {
-        name: name.clone(),
+        name: name.to_string(),
         vsn: found_vsn,
         id: str_of(&values[1]),
         description: str_of(&values[2]),
-        modules: atoms(&values[3]),
-        regs: atoms(&values[4]),
+        modules: name_list(&values[3]).unwrap_or_default(),
+        regs: name_list(&values[4]).unwrap_or_default(),
         uses: atoms(&values[5]),
         optional: atoms(&values[6]),
         includes,

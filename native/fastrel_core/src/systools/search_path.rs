@@ -16,10 +16,10 @@
 //! size, mtime and ctime (which no one can set back) from the `stat` the lookup makes
 //! anyway, and only once both times are two seconds older than the read.
 
+use crate::systools::fasthash::{FastMap, FastSet};
 use crate::systools::filename::erl_join;
 use crate::term::reader::{read_first_term, ReadErrorKind};
 use crate::term::Term;
-use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -36,23 +36,19 @@ pub(crate) enum ReadFail {
     Parse(u32, String),
 }
 
-/// The search path of one call. A directory is opened once and looked into with one
-/// `fstatat`/`openat` of a single name instead of a walk from `/`; for `.app` files, the
-/// cached listing below answers most lookups without a system call.
+/// The search path of one call. For `.app` files, the cached listing below answers most
+/// lookups without a system call; a file that is there costs one `stat` of its full name
+/// (opening the directory first would cost an `open` and a `close` more, and each
+/// directory is looked into for one name only).
 pub struct SearchPath {
     dirs: Vec<String>,
-    fds: Vec<OnceLock<Option<std::fs::File>>>,
     apps: Vec<OnceLock<AppNames>>,
 }
 
 impl SearchPath {
-    /// A search path over `dirs`; each directory is opened when first searched.
+    /// A search path over `dirs`.
     pub fn new(dirs: &[String]) -> SearchPath {
-        SearchPath {
-            dirs: dirs.to_vec(),
-            fds: dirs.iter().map(|_| OnceLock::new()).collect(),
-            apps: dirs.iter().map(|_| OnceLock::new()).collect(),
-        }
+        SearchPath { dirs: dirs.to_vec(), apps: dirs.iter().map(|_| OnceLock::new()).collect() }
     }
 
     /// The directories, in search order.
@@ -64,20 +60,18 @@ impl SearchPath {
     /// are remembered by identity and stamp (see [`cached_term`]), so an unchanged
     /// `.app` is not read and parsed again on the next call.
     pub(crate) fn term_in(&self, i: usize, file: &str) -> Option<Result<Arc<Term>, ReadFail>> {
-        let (dir, st) = self.stat_in(i, file)?;
+        let (full, st) = self.stat_in(i, file)?;
         let stamp = FileStamp::of(&st);
         if let Some(hit) = cached_term(&stamp) {
             return Some(hit);
         }
-        let parsed = parse_bytes(&read_at(dir, file, &st)?, file).map(Arc::new);
+        let parsed = parse_bytes(&read_sized(&full, &st)?, file).map(Arc::new);
         store_term(stamp, &parsed);
         Some(parsed)
     }
 
-    /// The directory and `stat` of a regular file `file` in the `i`th directory.
-    fn stat_in(&self, i: usize, file: &str) -> Option<(&std::fs::File, nix::sys::stat::FileStat)> {
-        use nix::fcntl::AtFlags;
-        use std::os::fd::AsFd;
+    /// The full name and `stat` of a regular file `file` in the `i`th directory.
+    fn stat_in(&self, i: usize, file: &str) -> Option<(String, nix::sys::stat::FileStat)> {
         if file.ends_with(".app") {
             match self.apps[i].get_or_init(|| app_names(&self.dirs[i])) {
                 AppNames::NotADir => return None,
@@ -85,29 +79,19 @@ impl SearchPath {
                 AppNames::Listed(_) | AppNames::Unknown => {}
             }
         }
-        let dir = self.fds[i].get_or_init(|| open_dir(&self.dirs[i])).as_ref()?;
-        // Probe with fstatat first: a miss then costs no open file description.
-        let st = nix::sys::stat::fstatat(dir.as_fd(), file, AtFlags::empty()).ok()?;
-        (st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFREG).then_some((dir, st))
+        let dir = if self.dirs[i].is_empty() { "." } else { &self.dirs[i] };
+        let full = erl_join(dir, file);
+        let st = nix::sys::stat::stat(full.as_str()).ok()?;
+        (st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFREG).then_some((full, st))
     }
 }
 
-fn read_at(dir: &std::fs::File, file: &str, st: &nix::sys::stat::FileStat) -> Option<Vec<u8>> {
-    use nix::fcntl::OFlag;
+fn read_sized(full: &str, st: &nix::sys::stat::FileStat) -> Option<Vec<u8>> {
     use std::io::Read;
-    use std::os::fd::AsFd;
-    let fd = nix::fcntl::openat(dir.as_fd(), file, OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-        .ok()?;
     let mut buf = Vec::with_capacity(st.st_size.max(0) as usize + 1);
     // Through `take` so the read does not stat the file again for a size hint.
-    std::fs::File::from(fd).take(u64::MAX).read_to_end(&mut buf).ok()?;
+    std::fs::File::open(full).ok()?.take(u64::MAX).read_to_end(&mut buf).ok()?;
     Some(buf)
-}
-
-fn open_dir(dir: &str) -> Option<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let d = if dir.is_empty() { "." } else { dir };
-    std::fs::OpenOptions::new().read(true).custom_flags(nix::libc::O_DIRECTORY).open(d).ok()
 }
 
 fn parse_bytes(bytes: &[u8], file: &str) -> Result<Term, ReadFail> {
@@ -182,21 +166,21 @@ enum AppNames {
     /// Not a directory (or not there): nothing can be found in it.
     NotADir,
     /// The names of the `.app` files it holds.
-    Listed(Arc<HashSet<String>>),
+    Listed(Arc<FastSet<String>>),
     /// Changed too recently to trust a listing: probe each name.
     Unknown,
 }
 
 struct Entry {
     times: [(i64, i64); 2],
-    names: Arc<HashSet<String>>,
+    names: Arc<FastSet<String>>,
 }
 
 /// Bound on remembered directories; past it the cache starts afresh.
 const MAX_ENTRIES: usize = 4096;
 const STABLE_AFTER: Duration = Duration::from_secs(2);
 
-static CACHE: Mutex<Option<HashMap<(u64, u64), Entry>>> = Mutex::new(None);
+static CACHE: Mutex<Option<FastMap<(u64, u64), Entry>>> = Mutex::new(None);
 
 /// The `.app` names in `dir` (relative names resolve against the process's cwd).
 fn app_names(dir: &str) -> AppNames {
@@ -219,11 +203,11 @@ fn app_names(dir: &str) -> AppNames {
         return AppNames::Unknown;
     }
     let Ok(entries) = std::fs::read_dir(path) else { return AppNames::Unknown };
-    let names: HashSet<String> =
+    let names: FastSet<String> =
         entries.flatten().filter_map(|e| e.file_name().into_string().ok()).filter(|n| n.ends_with(".app")).collect();
     let names = Arc::new(names);
     let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-    let map = cache.get_or_insert_with(HashMap::new);
+    let map = cache.get_or_insert_with(FastMap::default);
     if map.len() >= MAX_ENTRIES {
         map.clear();
     }
@@ -271,7 +255,7 @@ fn stable(times: &[(i64, i64)]) -> bool {
 type Parsed = Result<Arc<Term>, ReadFail>;
 
 /// Keyed by (device, inode).
-type TermCache = HashMap<(u64, u64), (FileStamp, Parsed)>;
+type TermCache = FastMap<(u64, u64), (FileStamp, Parsed)>;
 
 static TERMS: Mutex<Option<TermCache>> = Mutex::new(None);
 
@@ -284,13 +268,19 @@ fn cached_term(stamp: &FileStamp) -> Option<Parsed> {
     }
 }
 
+/// How many parsed files are remembered: a caller about to read `n` files can tell that
+/// they cannot all be remembered, and parsing on several threads would pay off.
+pub(crate) fn remembered() -> usize {
+    TERMS.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map_or(0, FastMap::len)
+}
+
 /// Remembers a parse, if the file has been left alone long enough to trust its stamp.
 fn store_term(stamp: FileStamp, parsed: &Parsed) {
     if !stamp.stable() {
         return;
     }
     let mut cache = TERMS.lock().unwrap_or_else(|p| p.into_inner());
-    let map = cache.get_or_insert_with(HashMap::new);
+    let map = cache.get_or_insert_with(FastMap::default);
     if map.len() >= MAX_ENTRIES {
         map.clear();
     }

@@ -661,7 +661,7 @@ impl<'a> Decoder<'a> {
             tag::FLOAT => return self.old_float(start).map(Step::Done),
             tag::ATOM | tag::SMALL_ATOM | tag::ATOM_UTF8 | tag::SMALL_ATOM_UTF8 => {
                 self.pos = start;
-                return Ok(Step::Done(Term::Atom(self.atom()?)));
+                return Ok(Step::Done(Term::Atom(self.atom()?.into())));
             }
             tag::NIL => return Ok(Step::Done(Term::nil())),
             tag::STRING => {
@@ -1519,7 +1519,7 @@ mod tests {
         fn atom(&mut self) -> Term {
             let chars = ['a', 'Z', '_', 'é', 'ÿ', 'α', '中', '😀', ' '];
             let n = self.pick(&[0, 1, 3, 8, 60, 255]);
-            Term::Atom((0..n).map(|_| self.pick(&chars)).collect())
+            Term::Atom((0..n).map(|_| self.pick(&chars)).collect::<String>().into())
         }
 
         fn int(&mut self) -> Term {

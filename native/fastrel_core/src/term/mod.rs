@@ -14,7 +14,10 @@ use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 use std::cmp::Ordering;
 
+pub use name::Name;
+
 pub mod etf;
+pub mod name;
 #[cfg(test)]
 mod oracle;
 pub mod pretty;
@@ -50,7 +53,7 @@ pub const MAX_DEPTH: usize = 256;
 #[derive(Debug, Clone)]
 pub enum Term {
     /// An atom; the name is its characters (Erlang atoms hold up to 255 code points).
-    Atom(String),
+    Atom(Name),
     /// An integer that fits in an `i64`.
     Int(i64),
     /// An integer outside the `i64` range (never holds a value that fits in `i64`).
@@ -79,12 +82,15 @@ pub enum Term {
 impl Term {
     /// An atom from a name.
     pub fn atom(name: &str) -> Term {
-        Term::Atom(name.to_string())
+        Term::Atom(Name::from(name))
     }
 
     /// A string, i.e. a list of code points.
     pub fn string(s: &str) -> Term {
-        Term::List(s.chars().map(|c| Term::Int(c as i64)).collect())
+        // `chars()` guesses a quarter of the length; most text here is ASCII.
+        let mut l = Vec::with_capacity(s.len());
+        l.extend(s.chars().map(|c| Term::Int(c as i64)));
+        Term::List(l)
     }
 
     /// A tuple from its elements.
@@ -194,7 +200,12 @@ impl Term {
 
     /// The list of atom names, if this is a proper list of atoms.
     pub fn atom_list(&self) -> Option<Vec<&str>> {
-        self.as_list()?.iter().map(|t| t.as_atom()).collect()
+        let l = self.as_list()?;
+        let mut out = Vec::with_capacity(l.len());
+        for t in l {
+            out.push(t.as_atom()?);
+        }
+        Some(out)
     }
 
     fn class(&self) -> u8 {

@@ -44,11 +44,19 @@ const START_COLUMN: i64 = 1;
 /// as strings and which UTF-8 binaries as `<<"..."/utf8>>`. `otp_major` decides which atoms
 /// are reserved words and so need quotes (see [`write_atom`]).
 pub fn pretty(t: &Term, unicode_range: bool, otp_major: u32) -> String {
-    let mut b = Builder { nodes: Vec::new(), arena: String::new(), unicode_range, otp_major };
+    pretty_after(String::new(), t, unicode_range, otp_major)
+}
+
+/// [`pretty`], appended to `out`.
+fn pretty_after(mut out: String, t: &Term, unicode_range: bool, otp_major: u32) -> String {
+    let mut b =
+        Builder { nodes: Vec::with_capacity(1024), arena: String::with_capacity(16 * 1024), unicode_range, otp_major };
     b.build(t);
     let m = b.nodes[0].len;
+    // Indentation roughly doubles a big term's text.
+    out.reserve(2 * b.arena.len() + 16);
     let mut p = Printer {
-        out: String::with_capacity(b.arena.len() + b.arena.len() / 2 + 16),
+        out,
         nodes: b.nodes,
         arena: b.arena,
         ll: LINE_LENGTH,
@@ -68,10 +76,7 @@ pub fn pretty(t: &Term, unicode_range: bool, otp_major: u32) -> String {
 /// The text `systools:make_script/2` writes to a `.script` file for the script term `t`:
 /// `"%% coding: utf-8\n"`, the term as [`pretty`] prints it, then `".\n"`.
 pub fn script_text(t: &Term, unicode_range: bool, otp_major: u32) -> String {
-    let body = pretty(t, unicode_range, otp_major);
-    let mut s = String::with_capacity(body.len() + 20);
-    s.push_str("%% coding: utf-8\n");
-    s.push_str(&body);
+    let mut s = pretty_after(String::from("%% coding: utf-8\n"), t, unicode_range, otp_major);
     s.push_str(".\n");
     s
 }
@@ -197,14 +202,17 @@ fn tie_partner(f: f64, digits: &str, e: i32) -> Option<num_bigint::BigUint> {
     }
 }
 
-/// `erl_scan:f_reserved_word/1` of OTP 25.
-const RESERVED: [&str; 27] = [
-    "after", "and", "andalso", "band", "begin", "bnot", "bor", "bsl", "bsr", "bxor", "case", "catch", "cond", "div",
-    "end", "fun", "if", "let", "not", "of", "or", "orelse", "receive", "rem", "try", "when", "xor",
-];
-
+/// `erl_scan:f_reserved_word/1` of OTP 25, plus `maybe` and `else` from OTP 27 on.
 fn is_reserved(name: &str, otp_major: u32) -> bool {
-    RESERVED.contains(&name) || (otp_major >= 27 && (name == "maybe" || name == "else"))
+    // A `match` compiles to a switch on the length and first bytes: this runs for every
+    // atom printed, and most are not reserved.
+    match name {
+        "after" | "and" | "andalso" | "band" | "begin" | "bnot" | "bor" | "bsl" | "bsr" | "bxor" | "case" | "catch"
+        | "cond" | "div" | "end" | "fun" | "if" | "let" | "not" | "of" | "or" | "orelse" | "receive" | "rem"
+        | "try" | "when" | "xor" => true,
+        "maybe" | "else" => otp_major >= 27,
+        _ => false,
+    }
 }
 
 /// A character that may start an unquoted atom: `a..z` and Latin-1 lower case `ß..ÿ` but `÷`.
@@ -222,7 +230,28 @@ fn name_char(c: char) -> bool {
         || c == '@'
 }
 
+/// `io_lib:name_char/1` for ASCII bytes; false for every byte from 128 up.
+static ASCII_NAME_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'@';
+        c += 1;
+    }
+    t
+};
+
 fn push_atom(out: &mut String, name: &str, otp_major: u32) {
+    // Nearly every atom in a release is plain ASCII: decide on the bytes.
+    let b = name.as_bytes();
+    if b.iter().all(|&c| ASCII_NAME_CHAR[c as usize]) {
+        let bare = b.first().is_some_and(u8::is_ascii_lowercase) && !is_reserved(name, otp_major);
+        if bare {
+            out.push_str(name);
+            return;
+        }
+    }
     let mut cs = name.chars();
     let bare = matches!(cs.next(), Some(c) if atom_start(c)) && cs.all(name_char) && !is_reserved(name, otp_major);
     if bare {

@@ -57,7 +57,7 @@ pub fn atoms_of(t: &Term, out: &mut Vec<String>) {
     let mut stack = vec![t];
     while let Some(t) = stack.pop() {
         match t {
-            Term::Atom(a) => out.push(a.clone()),
+            Term::Atom(a) => out.push(a.to_string()),
             Term::Export(m, f, _) => out.extend([m.clone(), f.clone()]),
             Term::Map(pairs) => pairs.iter().rev().for_each(|(k, v)| stack.extend([v, k])),
             Term::Tuple(xs) | Term::List(xs) => stack.extend(xs.iter().rev()),

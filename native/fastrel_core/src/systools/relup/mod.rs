@@ -117,7 +117,9 @@ fn release_record(r: &Release) -> Term {
 
 /// `#application{}` as a tuple.
 fn app_record(x: &App) -> Term {
-    let atoms = |l: &[String]| Term::List(l.iter().map(|n| a(n)).collect());
+    fn atoms<S: AsRef<str>>(l: &[S]) -> Term {
+        Term::List(l.iter().map(|n| a(n.as_ref())).collect())
+    }
     Term::Tuple(vec![
         a("application"),
         a(&x.name),

@@ -311,8 +311,8 @@ fn find_app<'a>(apps: &'a [App], name: &Term) -> Option<&'a App> {
     apps.iter().find(|x| x.name == n)
 }
 
-fn atoms(names: &[String]) -> Vec<Term> {
-    names.iter().map(|n| a(n)).collect()
+fn atoms<S: AsRef<str>>(names: &[S]) -> Vec<Term> {
+    names.iter().map(|n| a(n.as_ref())).collect()
 }
 
 fn start_apply(appl: &Term, typ: &Term) -> Vec<Term> {
@@ -326,9 +326,9 @@ fn start_apply(appl: &Term, typ: &Term) -> Vec<Term> {
     }
 }
 
-fn stop_and_remove(appl: &Term, mods: &[String]) -> Vec<Term> {
+fn stop_and_remove<S: AsRef<str>>(appl: &Term, mods: &[S]) -> Vec<Term> {
     let mut out = vec![t([a("apply"), t([a("application"), a("stop"), Term::list([appl.clone()])])])];
-    out.extend(mods.iter().map(|m| t([a("remove"), t([a(m), bp(), bp()])])));
+    out.extend(mods.iter().map(|m| t([a("remove"), t([a(m.as_ref()), bp(), bp()])])));
     out.push(t([a("purge"), Term::List(atoms(mods))]));
     out
 }

@@ -15,7 +15,7 @@ fn app(name: &str, vsn: &str, mods: &[&str]) -> App {
         vsn: vsn.into(),
         id: String::new(),
         description: String::new(),
-        modules: mods.iter().map(|m| m.to_string()).collect(),
+        modules: mods.iter().map(|m| crate::term::Name::from(*m)).collect(),
         regs: vec![],
         uses: vec![],
         optional: vec![],

@@ -222,7 +222,7 @@ impl<'a> Parser<'a> {
                     return Err(Self::too_deep(line));
                 }
                 match t.tok {
-                    Tok::Atom(a) => break Val::other(Term::Atom(a), line),
+                    Tok::Atom(a) => break Val::other(Term::Atom(a.into()), line),
                     Tok::Int(i) => break Val { term: i, kind: Kind::Number, line },
                     Tok::Char(c) => break Val { term: Term::Int(i64::from(c)), kind: Kind::Number, line },
                     Tok::Float(f) => break Val { term: Term::Float(f), kind: Kind::Number, line },

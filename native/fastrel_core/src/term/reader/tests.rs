@@ -921,7 +921,7 @@ fn matches_otp_on_mutated_text() {
         let [first, all] = expected.as_tuple().unwrap() else { panic!("{expected:?}") };
         let shown = String::from_utf8_lossy(text);
         let class = match first {
-            Term::Atom(a) => a.clone(),
+            Term::Atom(a) => a.to_string(),
             Term::Tuple(t) if t.len() == 3 => format!("parse/{:?}", t[2]),
             Term::Tuple(t) => format!("{:?}", t[0]),
             _ => "?".into(),
