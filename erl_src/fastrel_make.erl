@@ -16,7 +16,7 @@ script(RelName0, Opts) ->
                          false -> call(Base);
                          XrefP -> with_exref(fun call/1, Base, Path, XrefP)
                      end,
-            report(as_named(RelName0, fastrel_opts:flat_name(RelName0), fastrel_errors:refine(Result)), Opts);
+            report(as_named(RelName0, fastrel_opts:flat_name(RelName0), refine(Result)), Opts);
         Reason -> report({error, Reason}, Opts)
     end.
 
@@ -29,7 +29,7 @@ tar(RelName0, Opts) ->
                          false -> tar_call(Base);
                          XrefP -> with_exref(fun tar_call/1, Base, Path, XrefP)
                      end,
-            report(as_named(RelName0, fastrel_opts:flat_name(RelName0), fastrel_errors:refine(Result)), Opts);
+            report(as_named(RelName0, fastrel_opts:flat_name(RelName0), refine(Result)), Opts);
         Reason -> report({error, Reason}, Opts)
     end.
 
@@ -119,3 +119,7 @@ report({error, Reason}, Opts) ->
     end.
 
 decode(Bin) -> binary_to_term(Bin).
+
+%% Only errors need refining: a successful first call then does not load fastrel_errors.
+refine({error, _} = Error) -> fastrel_errors:refine(Error);
+refine(Result) -> Result.

@@ -161,7 +161,7 @@ tar_args(RelName0, Opts) ->
             {cwd, bin(cwd())}
             | Erts ++ reproducible(Opts)
               ++ [{F, lists:member(F, Opts)} || F <- [src_tests, no_warn_sasl, warnings_as_errors]]
-              ++ vm_facts()],
+              ++ vm_facts() ++ tar_facts()],
     {Base, Path}.
 
 %% @doc What `tar_files/3' gives the NIF (proper lists checked).
@@ -389,16 +389,26 @@ otp_major() ->
     list_to_integer(erlang:system_info(otp_release)).
 
 %% What systools' output depends on in the running VM, asked of the VM rather than kept
-%% in a table: its release, its preloaded modules (systools' {preLoaded, ...} list equals
-%% erlang:pre_loaded() on OTP 25 to 29) and whether its systools packs .appup files
-%% (sasl 4.3, OTP 28). Map key order is asked of the VM by the NIF itself.
+%% in a table: its release and its preloaded modules (systools' {preLoaded, ...} list
+%% equals erlang:pre_loaded() on OTP 25 to 29). Map key order is asked of the VM by the
+%% NIF itself.
 vm_facts() ->
-    case persistent_term:get({?MODULE, vm_facts}, undefined) of
+    remembered(vm_facts, fun() ->
+        [{otp_major, otp_major()},
+         {preloaded, [bin(atom_to_list(M)) || M <- lists:sort(erlang:pre_loaded())]}]
+    end).
+
+%% Whether this VM's systools packs .appup files (sasl 4.3, OTP 28). Only make_tar needs
+%% it, and finding out loads sasl's .app (and with it epp): a first make_script would pay
+%% a few milliseconds for nothing.
+tar_facts() ->
+    remembered(tar_facts, fun() -> [{appups, vsn_at_least(app_vsn(sasl), [4, 3])}] end).
+
+remembered(Key, Make) ->
+    case persistent_term:get({?MODULE, Key}, undefined) of
         undefined ->
-            Facts = [{otp_major, otp_major()},
-                     {preloaded, [bin(atom_to_list(M)) || M <- lists:sort(erlang:pre_loaded())]},
-                     {appups, vsn_at_least(app_vsn(sasl), [4, 3])}],
-            persistent_term:put({?MODULE, vm_facts}, Facts),
+            Facts = Make(),
+            persistent_term:put({?MODULE, Key}, Facts),
             Facts;
         Facts -> Facts
     end.

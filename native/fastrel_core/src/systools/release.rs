@@ -6,9 +6,11 @@
 //! `format_error/1`, and match on them.
 
 use crate::systools::error::parse_error_term;
+use crate::systools::fasthash::FastMap;
 use crate::systools::filename::{erl_dirname, erl_join};
 use crate::systools::search_path::{read_file, ReadFail, SearchPath};
 use crate::term::{a, s, t, Name, Term};
+use std::sync::{Arc, Mutex};
 
 /// One application entry of the `.rel` file.
 #[derive(Debug, Clone)]
@@ -229,7 +231,7 @@ pub fn read_application(
             None => Err(ReadFail::NotFound),
         };
         match found {
-            Ok((term, full)) => match parse_application(&term, &full, vsn, incls, otp_major) {
+            Ok((term, full)) => match parse_application_memo(&term, &full, vsn, incls, otp_major) {
                 Parsed::Ok(app) => return Ok(*app),
                 Parsed::OtherVsn(other) => {
                     if first_error.is_none() {
@@ -251,6 +253,67 @@ pub fn read_application(
         }
     }
     Err(first_error.unwrap_or_else(|| t([a("not_found"), s(&file)])))
+}
+
+/// One `parse_application` result, with everything it was computed from.
+struct Memo {
+    term: Arc<Term>,
+    full: String,
+    vsn: String,
+    otp_major: u32,
+    incls: Vec<(String, Vec<String>)>,
+    app: App,
+}
+
+/// Bound on remembered applications; past it the memo starts afresh.
+const MAX_MEMOS: usize = 4096;
+
+static MEMOS: Mutex<Option<FastMap<usize, Memo>>> = Mutex::new(None);
+
+/// [`parse_application`], remembered for `.app` terms the file cache keeps: checking
+/// an `.app` and copying its lists into an [`App`] cost more than the rest of a warm
+/// `make_script`'s reading, and an unchanged file with the same arguments gives the same
+/// application. The memo holds the term, so its address names it while remembered.
+fn parse_application_memo(
+    term: &Arc<Term>,
+    full: &str,
+    vsn: &str,
+    incls: &[(String, Vec<String>)],
+    otp_major: u32,
+) -> Parsed {
+    let key = Arc::as_ptr(term) as usize;
+    {
+        let memos = MEMOS.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(m) = memos.as_ref().and_then(|m| m.get(&key)) {
+            if Arc::ptr_eq(&m.term, term)
+                && m.full == full
+                && m.vsn == vsn
+                && m.otp_major == otp_major
+                && m.incls == incls
+            {
+                return Parsed::Ok(Box::new(m.app.clone()));
+            }
+        }
+    }
+    let parsed = parse_application(term, full, vsn, incls, otp_major);
+    // Only a term the file cache also holds will come back under the same address.
+    if let (Parsed::Ok(app), true) = (&parsed, Arc::strong_count(term) > 1) {
+        let mut memos = MEMOS.lock().unwrap_or_else(|p| p.into_inner());
+        let map = memos.get_or_insert_with(FastMap::default);
+        if map.len() >= MAX_MEMOS {
+            map.clear();
+        }
+        let memo = Memo {
+            term: term.clone(),
+            full: full.to_string(),
+            vsn: vsn.to_string(),
+            otp_major,
+            incls: incls.to_vec(),
+            app: (**app).clone(),
+        };
+        map.insert(key, memo);
+    }
+    parsed
 }
 
 enum Parsed {
