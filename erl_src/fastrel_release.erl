@@ -245,16 +245,17 @@ deps({application, _, Props}) ->
 resolve(Goals, Index, #relx{exclude_apps = Excluded}) ->
     Parsed = [goal(G) || G <- Goals],
     check_goal_vsns(Goals, Index),
-    Order = lists:foldl(fun({Name, _}, Acc) -> visit(Name, Index, Excluded, Acc, []) end,
-                        visit(kernel, Index, Excluded, visit(stdlib, Index, Excluded, [], []), []), Parsed),
+    Start = visit(kernel, Index, Excluded, visit(stdlib, Index, Excluded, {[], #{}}, []), []),
+    {Order, _} = lists:foldl(fun({Name, _}, Acc) -> visit(Name, Index, Excluded, Acc, []) end, Start, Parsed),
     Ordered = [kernel, stdlib] ++ ([N || N <- lists:reverse(Order), N =/= kernel, N =/= stdlib]),
     [begin
          {Vsn, Dir, Term, Sys} = maps:get(N, Index),
          {N, Vsn, Dir, Term, Sys, proplists:get_value(N, Parsed, [])}
      end || N <- Ordered, not lists:member(N, Excluded)].
 
-visit(Name, Index, Excluded, Acc, Path) ->
-    case lists:member(Name, Acc) orelse lists:member(Name, Excluded) of
+%% Acc is {Order, Seen}: the names in reverse order, and the same as a set.
+visit(Name, Index, Excluded, {_, Seen} = Acc, Path) ->
+    case is_map_key(Name, Seen) orelse lists:member(Name, Excluded) of
         true -> Acc;
         false ->
             case maps:find(Name, Index) of
@@ -262,11 +263,11 @@ visit(Name, Index, Excluded, Acc, Path) ->
                 {ok, {_, _, Term, _}} ->
                     {Required, Optional} = deps(Term),
                     Found = [O || O <- Optional, is_map_key(O, Index)],
-                    Acc1 = lists:foldl(fun(D, A) -> visit(D, Index, Excluded, A, [Name | Path]) end,
-                                       Acc, (Required -- Optional) ++ Found),
-                    case lists:member(Name, Acc1) of
+                    {Order1, Seen1} = Acc1 = lists:foldl(fun(D, A) -> visit(D, Index, Excluded, A, [Name | Path]) end,
+                                                         Acc, (Required -- Optional) ++ Found),
+                    case is_map_key(Name, Seen1) of
                         true -> Acc1;
-                        false -> [Name | Acc1]
+                        false -> {[Name | Order1], Seen1#{Name => true}}
                     end
             end
     end.
@@ -398,24 +399,48 @@ rewrite_app({application, N, Props} = T, Dst, Excluded, ExMods) ->
     end.
 
 %% Symlinks are followed: `From' itself always, those inside it only while they point
-%% inside it, unless follow_symlinks is `outside' (relx follows them all).
+%% inside it, unless follow_symlinks is `outside' (relx follows them all). Raw file
+%% operations: one `lstat' per entry, and the copies run in this process, not one by one
+%% through the file server.
 copy_tree(From, To, Skip) -> copy_tree(From, To, Skip, From).
 
 copy_tree(From, To, Skip, Root) ->
-    From =/= Root andalso get(?FOLLOW) =/= outside andalso symlink_outside(From, Root),
-    case filelib:is_dir(From) of
-        true ->
+    Info = case file:read_link_info(From, [raw]) of
+               {ok, #file_info{type = symlink}} ->
+                   From =/= Root andalso get(?FOLLOW) =/= outside andalso symlink_outside(From, Root),
+                   file:read_file_info(From, [raw]);
+               Other -> Other
+           end,
+    case Info of
+        {ok, #file_info{type = directory}} ->
             ok(filelib:ensure_path(To), {mkdir, To}),
             {ok, Names} = file:list_dir(From),
             [copy_tree(filename:join(From, F), filename:join(To, F), Skip, Root) || F <- Names, not lists:member(F, Skip)],
             ok;
-        false ->
-            case file:copy(From, To) of
-                {ok, _} ->
-                    {ok, #file_info{mode = Mode}} = file:read_file_info(From),
-                    ok = file:change_mode(To, Mode band bnot 8#022);
+        {ok, #file_info{mode = Mode}} ->
+            case copy_file(From, To) of
+                ok -> ok = file:write_file_info(To, #file_info{mode = Mode band bnot 8#022}, [raw]);
                 {error, Why} -> throw({copy, From, Why})
-            end
+            end;
+        {error, Why} -> throw({copy, From, Why})
+    end.
+
+copy_file(From, To) ->
+    case file:open(From, [read, raw, binary]) of
+        {ok, In} ->
+            try file:open(To, [write, raw, binary]) of
+                {ok, Out} ->
+                    Copied = file:copy(In, Out),
+                    case {Copied, file:close(Out)} of
+                        {{ok, _}, ok} -> ok;
+                        {{error, _} = E, _} -> E;
+                        {_, E} -> E
+                    end;
+                {error, _} = E -> E
+            after
+                file:close(In)
+            end;
+        {error, _} = E -> E
     end.
 
 symlink_outside(Path, Root) ->
@@ -470,10 +495,11 @@ norm(P) ->
 %% Nothing fastrel leaves in a release is group- or world-writable, whatever the umask
 %% (symlinks, as dev mode makes them, are not followed).
 no_group_world_write(Path) ->
-    case file:read_link_info(Path) of
+    case file:read_link_info(Path, [raw]) of
         {ok, #file_info{type = symlink}} -> ok;
         {ok, #file_info{type = Type, mode = Mode}} ->
-            Mode band 8#022 =/= 0 andalso ok(file:change_mode(Path, Mode band 8#7755), {chmod, Path}),
+            Mode band 8#022 =/= 0 andalso
+                ok(file:write_file_info(Path, #file_info{mode = Mode band 8#7755}, [raw]), {chmod, Path}),
             Type =:= directory andalso
                 case file:list_dir(Path) of
                     {ok, Names} -> [no_group_world_write(filename:join(Path, N)) || N <- Names];

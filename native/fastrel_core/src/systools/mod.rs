@@ -23,6 +23,8 @@ mod order;
 pub mod pgzip;
 mod release;
 pub mod relup;
+#[cfg(test)]
+mod scaling_tests;
 mod script;
 mod search_path;
 pub mod tar;

@@ -225,7 +225,10 @@ pub fn read_application(
 ) -> Result<App, Term> {
     let file = format!("{name}.app");
     let mut first_error: Option<Term> = None;
-    for (i, dir) in path.dirs().iter().enumerate() {
+    // Only the directories that may hold the file: one lookup per application, however
+    // long the path (the others would answer "not found" anyway).
+    for i in path.app_candidates(&file) {
+        let dir = &path.dirs()[i];
         let found = match path.term_in(i, &file) {
             Some(parsed) => parsed.map(|t| (t, erl_join(dir, &file))),
             None => Err(ReadFail::NotFound),

@@ -3,14 +3,16 @@
 //! between calls: `file:path_open/3` over the search path of one call, with the cache
 //! that makes it cheap.
 //!
-//! Finding an application means probing every directory of the search path before the one
-//! that holds it: for a 34-application release some 600 failed lookups per call, most of
-//! the time the files are read. Directory listings are cached by device and inode and
-//! revalidated with one `stat` per directory per call: any entry added, removed or renamed
-//! changes the directory's ctime, which unlike the mtime no one can set back (`tar x`,
-//! `rsync -a` and `cp -a` restore mtimes). As git does for its index, a listing is only
-//! cached when both times are at least two seconds older than the listing itself, so a
-//! change within the same (possibly coarse) tick can never hide behind it.
+//! systools finds an application by probing every directory of the search path before the
+//! one that holds it: for a 34-application release some 600 failed lookups per call, and
+//! N²/2 for N applications each in a directory of its own. Here each directory's `.app`
+//! names are listed once per call and an application is looked for only where a listing
+//! has it (the same first match, in search order). Listings are cached by device and inode
+//! and revalidated with one `stat` per directory per call: any entry added, removed or
+//! renamed changes the directory's ctime, which unlike the mtime no one can set back (`tar
+//! x`, `rsync -a` and `cp -a` restore mtimes). As git does for its index, a listing is only
+//! kept for later calls when both times are at least two seconds older than the listing
+//! itself, so a change within the same (possibly coarse) tick can never hide behind it.
 //!
 //! Parsed `.app` files are remembered the same way, by device and inode, revalidated by
 //! size, mtime and ctime (which no one can set back) from the `stat` the lookup makes
@@ -43,12 +45,48 @@ pub(crate) enum ReadFail {
 pub struct SearchPath {
     dirs: Vec<String>,
     apps: Vec<OnceLock<AppNames>>,
+    app_dirs: OnceLock<AppDirs>,
+}
+
+/// Which directories may hold each `.app` file, from one listing of every directory: an
+/// application is then looked for only where it may be, not in every directory before
+/// it (for a release of N freshly copied applications that was N²/2 probes per call).
+struct AppDirs {
+    /// `.app` name to the directories that list it, in search order.
+    listed: FastMap<String, Vec<usize>>,
+    /// Directories that could not be listed: any name may be in them.
+    unlisted: Vec<usize>,
 }
 
 impl SearchPath {
     /// A search path over `dirs`.
     pub fn new(dirs: &[String]) -> SearchPath {
-        SearchPath { dirs: dirs.to_vec(), apps: dirs.iter().map(|_| OnceLock::new()).collect() }
+        SearchPath {
+            dirs: dirs.to_vec(),
+            apps: dirs.iter().map(|_| OnceLock::new()).collect(),
+            app_dirs: OnceLock::new(),
+        }
+    }
+
+    /// The indices of the directories that may hold `file` (an `.app` name), in search
+    /// order: those whose listing has it, and those that could not be listed.
+    pub(crate) fn app_candidates(&self, file: &str) -> Vec<usize> {
+        let index = self.app_dirs.get_or_init(|| {
+            let mut listed: FastMap<String, Vec<usize>> = FastMap::default();
+            let mut unlisted = Vec::new();
+            for (i, names) in self.apps.iter().enumerate() {
+                match names.get_or_init(|| app_names(&self.dirs[i])) {
+                    AppNames::NotADir => {}
+                    AppNames::Listed(names) => names.iter().for_each(|n| listed.entry(n.clone()).or_default().push(i)),
+                    AppNames::Unknown => unlisted.push(i),
+                }
+            }
+            AppDirs { listed, unlisted }
+        });
+        let listed = index.listed.get(file).map_or(&[][..], Vec::as_slice);
+        let mut out: Vec<usize> = listed.iter().chain(&index.unlisted).copied().collect();
+        out.sort_unstable();
+        out
     }
 
     /// The directories, in search order.
@@ -167,7 +205,7 @@ enum AppNames {
     NotADir,
     /// The names of the `.app` files it holds.
     Listed(Arc<FastSet<String>>),
-    /// Changed too recently to trust a listing: probe each name.
+    /// Could not be listed: probe each name.
     Unknown,
 }
 
@@ -199,13 +237,15 @@ fn app_names(dir: &str) -> AppNames {
             }
         }
     }
-    if !stable(&times) {
-        return AppNames::Unknown;
-    }
     let Ok(entries) = std::fs::read_dir(path) else { return AppNames::Unknown };
     let names: FastSet<String> =
         entries.flatten().filter_map(|e| e.file_name().into_string().ok()).filter(|n| n.ends_with(".app")).collect();
     let names = Arc::new(names);
+    // A directory changed too recently is listed for this call only: a later change
+    // within the same tick could hide behind a remembered listing.
+    if !stable(&times) {
+        return AppNames::Listed(names);
+    }
     let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
     let map = cache.get_or_insert_with(FastMap::default);
     if map.len() >= MAX_ENTRIES {
@@ -291,14 +331,40 @@ fn store_term(stamp: FileStamp, parsed: &Parsed) {
 mod tests {
     use super::*;
 
+    /// Whether a listing of `dir` is remembered across calls.
+    fn remembered(dir: &Path) -> bool {
+        let meta = std::fs::metadata(dir).unwrap();
+        let cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+        cache.as_ref().is_some_and(|c| c.contains_key(&(meta.dev(), meta.ino())))
+    }
+
     #[test]
-    fn fresh_directories_are_probed_not_listed() {
+    fn fresh_directories_are_listed_for_one_call_only() {
         let dir = std::env::temp_dir().join(format!("fastrel-dircache-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("a.app"), "x").unwrap();
-        assert!(matches!(app_names(dir.to_str().unwrap()), AppNames::Unknown));
+        assert!(matches!(app_names(dir.to_str().unwrap()), AppNames::Listed(n) if n.contains("a.app") && n.len() == 1));
+        assert!(!remembered(&dir));
         assert!(matches!(app_names(dir.join("a.app").to_str().unwrap()), AppNames::NotADir));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_application_is_looked_for_only_where_a_listing_has_it() {
+        let base = std::env::temp_dir().join(format!("fastrel-candidates-{}", std::process::id()));
+        let dirs: Vec<String> =
+            ["d0", "d1", "d2", "d3", "missing"].iter().map(|d| base.join(d).to_string_lossy().into_owned()).collect();
+        for d in &dirs[..4] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(base.join("d1/x.app"), "x").unwrap();
+        std::fs::write(base.join("d3/x.app"), "x").unwrap();
+        std::fs::write(base.join("d2/y.app"), "y").unwrap();
+        let path = SearchPath::new(&dirs);
+        assert_eq!(path.app_candidates("x.app"), [1, 3]);
+        assert_eq!(path.app_candidates("y.app"), [2]);
+        assert!(path.app_candidates("z.app").is_empty());
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     fn stamp(ino: u64, size: i64, secs_ago: i64) -> FileStamp {
@@ -326,7 +392,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("a.app"), "x").unwrap();
         std::fs::File::open(&dir).unwrap().set_modified(SystemTime::now() - Duration::from_secs(60)).unwrap();
-        assert!(matches!(app_names(dir.to_str().unwrap()), AppNames::Unknown));
+        assert!(matches!(app_names(dir.to_str().unwrap()), AppNames::Listed(_)));
+        assert!(!remembered(&dir));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
