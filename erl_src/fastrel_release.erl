@@ -248,9 +248,13 @@ resolve(Goals, Index, #relx{exclude_apps = Excluded}) ->
     Start = visit(kernel, Index, Excluded, visit(stdlib, Index, Excluded, {[], #{}}, []), []),
     {Order, _} = lists:foldl(fun({Name, _}, Acc) -> visit(Name, Index, Excluded, Acc, []) end, Start, Parsed),
     Ordered = [kernel, stdlib] ++ ([N || N <- lists:reverse(Order), N =/= kernel, N =/= stdlib]),
+    %% The first goal naming each application gives its type and included applications.
+    Extras = lists:foldl(fun({N, X}, Acc) when not is_map_key(N, Acc) -> Acc#{N => X};
+                            (_, Acc) -> Acc
+                         end, #{}, Parsed),
     [begin
          {Vsn, Dir, Term, Sys} = maps:get(N, Index),
-         {N, Vsn, Dir, Term, Sys, proplists:get_value(N, Parsed, [])}
+         {N, Vsn, Dir, Term, Sys, maps:get(N, Extras, [])}
      end || N <- Ordered, not lists:member(N, Excluded)].
 
 %% Acc is {Order, Seen}: the names in reverse order, and the same as a set.
