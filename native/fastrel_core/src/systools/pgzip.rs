@@ -188,8 +188,8 @@ pub struct ParGz<W: Write> {
 impl<W: Write> ParGz<W> {
     /// A gzip stream into `out` at libdeflate `level` (0..=9), on every core. At the same
     /// level libdeflate's output is about as large as zlib's or smaller: at 6 (systools'),
-    /// 1.8% smaller on an OTP release, the same on Erlang sources (level 4 would be 14%
-    /// faster there, but 4% larger on text).
+    /// 1.3% smaller on an OTP release, the same on Erlang sources (level 4 would be 14%
+    /// faster on the release, but 4% larger on the sources).
     pub fn new(out: W, level: u32) -> ParGz<W> {
         let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 32);
         ParGz::with_threads(out, level, threads)
