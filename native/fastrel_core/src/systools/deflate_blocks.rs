@@ -298,4 +298,36 @@ mod tests {
             }
         }
     }
+
+    /// Garbage, and libdeflate's streams with bytes flipped, are walked to an answer: no
+    /// panic, no endless loop on zeros read past the end.
+    #[test]
+    fn damaged_streams_end_the_walk() {
+        let mut x: u64 = 11;
+        let mut next = || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 33) as u32
+        };
+        let text: Vec<u8> = (0..50_000).map(|i| b"the quick brown fox "[i % 20]).collect();
+        let mut z = libdeflater::Compressor::new(libdeflater::CompressionLvl::new(6).unwrap());
+        let mut good = vec![0u8; z.deflate_compress_bound(text.len())];
+        let n = z.deflate_compress(&text, &mut good).unwrap();
+        good.truncate(n);
+        for round in 0..3000 {
+            let mut data = if round % 2 == 0 {
+                (0..next() % 2000).map(|_| next() as u8).collect::<Vec<u8>>()
+            } else {
+                good.clone()
+            };
+            for _ in 0..1 + next() % 4 {
+                if !data.is_empty() {
+                    let at = next() as usize % data.len();
+                    data[at] ^= 1 << (next() % 8);
+                }
+            }
+            if let Some((start, end)) = final_block(&data) {
+                assert!(start < end && end <= data.len() * 8);
+            }
+        }
+    }
 }
