@@ -407,7 +407,7 @@ mod tests {
         assert!(bytes.len() < alone + 3 * WINDOW + 123 + 600, "{} vs {alone}", bytes.len());
         assert!(bytes.len() > alone + 2 * WINDOW, "the noise that fills whole windows is stored");
         // Noise too short for a window is deflated with the text before it; the lengths
-        // vary so that libdeflate's streams end on every bit of a byte, each spliced right.
+        // vary so that libdeflate's streams end on different bits of a byte.
         for cut in 1..40 {
             let mut data = text(WINDOW + cut, 9);
             data.extend((0..WINDOW - 1).map(|_| noise()));
