@@ -65,16 +65,36 @@ impl Bits<'_> {
 const FAST: u32 = 10;
 
 /// A canonical Huffman decoder: a table indexed by the next `FAST` bits, each entry
-/// `symbol << 4 | length` (0: the code is longer, or there is none), and the counts and
-/// sorted symbols for the codes it does not hold.
+/// `symbol << 8 | bits` (0: the code is longer, or there is none), where `bits` counts the
+/// code and the extra bits after it, which are skipped with it; and the counts and sorted
+/// symbols for the codes the table does not hold.
 struct Huffman {
-    table: [u16; 1 << FAST],
+    table: [u32; 1 << FAST],
     count: [u16; 16],
     symbols: Vec<u16>,
+    extra: fn(u16) -> u32,
+}
+
+/// Extra bits after a length code (257..=285).
+fn length_extra(sym: u16) -> u32 {
+    LEN_EXTRA.get(usize::from(sym).wrapping_sub(257)).map_or(0, |&x| u32::from(x))
+}
+
+/// Extra bits after a distance code (30 and 31 are refused when decoded).
+fn distance_extra(d: u16) -> u32 {
+    if (4..30).contains(&d) {
+        u32::from(d / 2 - 1)
+    } else {
+        0
+    }
+}
+
+fn no_extra(_: u16) -> u32 {
+    0
 }
 
 impl Huffman {
-    fn new(lengths: &[u8]) -> Option<Huffman> {
+    fn new(lengths: &[u8], extra: fn(u16) -> u32) -> Option<Huffman> {
         let mut count = [0u16; 16];
         for &l in lengths {
             count[usize::from(l)] += 1;
@@ -89,7 +109,7 @@ impl Huffman {
             next[l] = code;
         }
         let mut symbols = vec![0u16; lengths.len()];
-        let mut table = [0u16; 1 << FAST];
+        let mut table = [0u32; 1 << FAST];
         for (sym, &l) in lengths.iter().enumerate() {
             if l == 0 {
                 continue;
@@ -104,22 +124,22 @@ impl Huffman {
             }
             if l <= FAST {
                 let rev = (c.reverse_bits() >> (16 - l)) as usize;
-                let entry = (sym as u16) << 4 | l as u16;
+                let entry = (sym as u32) << 8 | (l + extra(sym as u16));
                 for slot in table.iter_mut().skip(rev).step_by(1 << l) {
                     *slot = entry;
                 }
             }
         }
-        Some(Huffman { table, count, symbols })
+        Some(Huffman { table, count, symbols, extra })
     }
 
-    /// One symbol; the caller has made sure 15 bits are buffered.
+    /// One symbol, its extra bits skipped; the caller has made sure 28 bits are buffered.
     #[inline(always)]
     fn decode(&self, r: &mut Bits) -> Option<u16> {
         let e = self.table[(r.buf & ((1 << FAST) - 1)) as usize];
         if e != 0 {
-            r.drop_bits(u32::from(e & 15));
-            return Some(e >> 4);
+            r.drop_bits(e & 255);
+            return Some((e >> 8) as u16);
         }
         // Canonical decoding, one bit at a time (codes are read most significant bit first).
         let (mut code, mut first, mut index) = (0i32, 0i32, 0i32);
@@ -127,8 +147,9 @@ impl Huffman {
             code |= (r.buf >> (len - 1)) as i32 & 1;
             let count = i32::from(self.count[len]);
             if code - first < count {
-                r.drop_bits(len as u32);
-                return self.symbols.get((index + code - first) as usize).copied();
+                let sym = *self.symbols.get((index + code - first) as usize)?;
+                r.drop_bits(len as u32 + (self.extra)(sym));
+                return Some(sym);
             }
             index += count;
             first = (first + count) << 1;
@@ -154,26 +175,24 @@ fn skip_codes(bits: &mut Bits, lit: &Huffman, dist: Option<&Huffman>) -> Option<
 #[inline(always)]
 fn skip_codes_in(r: &mut Bits, lit: &Huffman, dist: Option<&Huffman>) -> Option<()> {
     loop {
-        // Zeros read past the end could decode forever.
-        if r.next > r.data.len() + 8 {
-            return None;
-        }
+        // 48 bits: a length code and its extra bits (20), a distance code and its (28).
         if r.n < 48 {
+            // Zeros read past the end could decode forever.
+            if r.next > r.data.len() + 8 {
+                return None;
+            }
             r.refill();
         }
         let sym = lit.decode(r)?;
+        if sym < 256 {
+            continue;
+        }
         match sym {
-            0..=255 => {}
             256 => return Some(()),
             257..=285 => {
-                let extra = u32::from(LEN_EXTRA[usize::from(sym - 257)]);
-                r.drop_bits(extra);
-                let d = dist?.decode(r)?;
-                if d >= 30 {
+                if dist?.decode(r)? >= 30 {
                     return None;
                 }
-                let dextra = if d < 4 { 0 } else { u32::from(d / 2 - 1) };
-                r.drop_bits(dextra);
             }
             _ => return None,
         }
@@ -188,7 +207,7 @@ fn dynamic_tables(r: &mut Bits) -> Option<(Huffman, Option<Huffman>)> {
     for &i in &CL_ORDER[..hclen] {
         cl[i] = r.take(3) as u8;
     }
-    let cl = Huffman::new(&cl)?;
+    let cl = Huffman::new(&cl, no_extra)?;
     let mut lengths = vec![0u8; hlit + hdist];
     let mut i = 0;
     while i < lengths.len() {
@@ -206,10 +225,10 @@ fn dynamic_tables(r: &mut Bits) -> Option<(Huffman, Option<Huffman>)> {
         lengths.get_mut(i..i + times)?.fill(value);
         i += times;
     }
-    let lit = Huffman::new(&lengths[..hlit])?;
+    let lit = Huffman::new(&lengths[..hlit], length_extra)?;
     let dist = &lengths[hlit..];
     // No distance codes at all is valid when the block has only literals.
-    let dist = if dist.iter().all(|&l| l == 0) { None } else { Some(Huffman::new(dist)?) };
+    let dist = if dist.iter().all(|&l| l == 0) { None } else { Some(Huffman::new(dist, distance_extra)?) };
     Some((lit, dist))
 }
 
@@ -222,7 +241,7 @@ pub fn final_block(stream: &[u8]) -> Option<(usize, usize)> {
         let mut l = [8u8; 288];
         l[144..256].fill(9);
         l[256..280].fill(7);
-        (Huffman::new(&l)?, Huffman::new(&[5u8; 30])?)
+        (Huffman::new(&l, length_extra)?, Huffman::new(&[5u8; 30], distance_extra)?)
     };
     loop {
         let start = r.pos();
