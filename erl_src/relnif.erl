@@ -61,7 +61,7 @@ make_tar(RelName) ->
     erlang:error({badarg, RelName}, [RelName]).
 
 %% @doc As `systools:make_tar/2', with the same options and results, plus:
-%% `{compression_level, 0..9}' (default 6, systools' level) and `{reproducible, true}'
+%% `{compression_level, 0..9}' (default 6; libdeflate's levels, about zlib's sizes) and `{reproducible, true}'
 %% (also on when `SOURCE_DATE_EPOCH' is set): sorted entries, every mtime set to
 %% `SOURCE_DATE_EPOCH' (or 0), owner 0/0, so two runs give the same bytes. Compression
 %% runs on every core; the tar inside is systools', the gzip stream is not byte-identical.

@@ -12,6 +12,8 @@ need erl erlang-nox
 need erlc erlang-nox
 need rebar3 rebar3
 need escript erlang-nox
+# Rust links through cc, and libdeflate (the tarballs' deflate) is C built by it.
+need cc gcc
 # erlang-dev and erlang-src carry no command; check their files.
 [ -f /usr/lib/erlang/usr/include/erl_nif.h ] || missing_pkgs="$missing_pkgs erlang-dev"
 ls /usr/lib/erlang/lib/sasl-*/src/systools_make.erl >/dev/null 2>&1 || missing_pkgs="$missing_pkgs erlang-src"

@@ -12,6 +12,7 @@
 //! which [`error`] alone turns into systools' own terms, because callers compare them,
 //! print them with `format_error/1` and match on them.
 
+mod deflate_blocks;
 mod error;
 mod fasthash;
 mod filename;
