@@ -32,7 +32,7 @@ if [ "${1:-}" = --inside ]; then
 
     # fastrel's relnif and overlay, built here with this OTP's compiler; the prebuilt programs.
     mkdir -p "$W/lib/fastrel/ebin"
-    erlc -o "$W/lib/fastrel/ebin" "$W/fastrel_src/relnif.erl" "$W/fastrel_src/fastrel_xref.erl" "$W/fastrel_src/fastrel_overlay.erl" "$W/fastrel_src/fastrel_relup_order.erl"
+    erlc -o "$W/lib/fastrel/ebin" "$W"/fastrel_src/*.erl
     erl -noshell -pa "$W/lib/fastrel/ebin" -eval '
         [Dir] = init:get_plain_arguments(),
         case fastrel_overlay:create(Dir) of
@@ -170,12 +170,14 @@ W=$root$wrel
 rm -rf "$W"
 mkdir -p "$W/fastrel_src"
 echo "otp_suites_$$_$(date +%s%N)" >"$W/tag"
-cp erl_src/relnif.erl erl_src/fastrel_xref.erl erl_src/fastrel_overlay.erl erl_src/fastrel_relup_order.erl "$W/fastrel_src/"
+# All of erl_src: relnif and the overlay call into fastrel_file, fastrel_opts, fastrel_make, ...
+cp erl_src/*.erl erl_src/*.hrl "$W/fastrel_src/"
 cp tests/otp_suites/systools_shadow.escript "$W/"
 cp scripts/otp_suites.sh "$W/otp_suites.sh"
 # fastrel's programs from priv/ (what rebar3 compile built from this tree)
 mkdir -p "$W/lib/fastrel/priv"
-for p in relnif_nif.so heart run_erl to_erl; do cp -f "priv/$p" "$W/lib/fastrel/priv/$p"; done
+cp -f priv/relnif_nif.so priv/fastrel_programs "$W/lib/fastrel/priv/"
+for p in heart run_erl to_erl; do ln -sf fastrel_programs "$W/lib/fastrel/priv/$p"; done
 
 echo "==> OTP $otp ($where): suites from Debian's erlang $src_vsn ($dist)"
 [ "$otp" != 29 ] || echo "    NOTE: Debian has no OTP 29 source; these are OTP 27's suites (trixie) run against OTP 29's programs"
