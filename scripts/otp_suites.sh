@@ -258,6 +258,16 @@ results() { # results VARIANT -> lines "suite<TAB>case<TAB>ok|FAILED|skipped<TAB
 results otp >"$W/otp.tsv"
 results fastrel >"$W/fastrel.tsv"
 
+# Cases that fail with fastrel for a reason the README's "Differences from OTP" gives,
+# and the word that reason must show: any other failure of them still counts.
+documented() { # documented SUITE CASE
+    case "$1:$2" in
+        # link_tar packs an application whose files are symlinks out of its directory;
+        # fastrel refuses those unless {follow_symlinks, outside} is given.
+        systools_SUITE:link_tar) echo symlink_outside ;;
+    esac
+}
+
 status=0
 for s in ${OTP_SUITES:-heart_SUITE run_erl_SUITE systools_SUITE}; do
     echo
@@ -273,7 +283,15 @@ for s in ${OTP_SUITES:-heart_SUITE run_erl_SUITE systools_SUITE}; do
         o=$(awk -F'\t' -v s="$s" -v c="$c" '$1 == s && $2 == c { r = $3 } END { print (r == "" ? "-" : r) }' "$W/otp.tsv")
         f=$(awk -F'\t' -v s="$s" -v c="$c" '$1 == s && $2 == c { r = $3 } END { print (r == "" ? "-" : r) }' "$W/fastrel.tsv")
         mark=""
-        if [ "$o" = ok ] && [ "$f" != ok ]; then mark="  <== fails with fastrel only"; status=1; fi
+        if [ "$o" = ok ] && [ "$f" != ok ]; then
+            why=$(awk -F'\t' -v s="$s" -v c="$c" '$1 == s && $2 == c { r = $4 } END { print r }' "$W/fastrel.tsv")
+            expected=$(documented "$s" "$c")
+            if [ -n "$expected" ] && [ "${why#*"$expected"}" != "$why" ]; then
+                mark="  (a documented difference: $expected, see the README)"
+            else
+                mark="  <== fails with fastrel only"; status=1
+            fi
+        fi
         if [ "$o" != ok ] && [ "$f" = ok ]; then mark="  (passes with fastrel only)"; fi
         printf '   %-40s %-9s %-9s%s\n' "$c" "$o" "$f" "$mark"
         case $o in ok) po=$((po + 1)) ;; FAILED) fo=$((fo + 1)) ;; skipped) so=$((so + 1)) ;; esac
