@@ -64,7 +64,14 @@ fn gap(rng: &mut Rng) -> Vec<u8> {
 fn erl_arguments(file: &Path) -> String {
     let eval = "[io:format(\"~s ~s~n\", [K, lists:join(\",\", [binary:encode_hex(list_to_binary(V)) || V <- Vs])]) \
                 || {K, Vs} <- init:get_arguments(), lists:prefix(\"zz\", atom_to_list(K))], halt().";
-    let out = Command::new("erl").arg("-noshell").arg("-args_file").arg(file).arg("-eval").arg(eval).output();
+    // The files name the node (`-sname`): without these two flags the VM would start an
+    // `epmd -daemon` on the default port that outlives the test.
+    let out = Command::new("erl")
+        .args(["-noshell", "-start_epmd", "false", "-dist_listen", "false", "-args_file"])
+        .arg(file)
+        .arg("-eval")
+        .arg(eval)
+        .output();
     match out {
         Ok(o) if o.status.success() => String::from_utf8(o.stdout).unwrap(),
         Ok(o) => panic!("erl -args_file {} failed: {}", file.display(), String::from_utf8_lossy(&o.stderr)),
