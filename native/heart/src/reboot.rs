@@ -11,9 +11,8 @@
 use crate::log::say;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use std::ffi::OsStr;
+use std::ffi::{CString, OsStr};
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
 /// Why the main loop ended.
@@ -50,9 +49,16 @@ pub fn reboot(prog: &OsStr, reason: Reason, pid: Option<i32>, command: Option<Ve
             return 0;
         }
     }
-    let status = std::process::Command::new("/bin/sh").arg("-c").arg(OsStr::from_bytes(&command)).status();
-    // system(3) reports the raw wait status; OTP prints that, not the exit code.
-    let raw = status.map_or(-1, std::os::unix::process::ExitStatusExt::into_raw);
+    // system(3), as OTP's heart (std's process spawning would add ~20 KB to every
+    // program for this one call); OTP prints its raw wait status, not the exit code. A C
+    // string ends at its first NUL.
+    let c = CString::new(command.split(|&b| b == 0).next().unwrap_or_default()).unwrap_or_default();
+    // Rust's runtime ignores SIGPIPE and the command would inherit that; OTP's C heart
+    // leaves it at its default. Heart only logs and exits after this.
+    // SAFETY: SIG_DFL installs no handler.
+    let _ = unsafe { nix::sys::signal::signal(Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl) };
+    // SAFETY: `c` is a NUL-terminated string that outlives the call.
+    let raw = unsafe { nix::libc::system(c.as_ptr()) };
     // The command's own bytes, as OTP's printf("%s") gives them.
     say(prog, [&b"Executed \""[..], &command, format!("\" -> {raw}. Terminating.").as_bytes()].concat());
     0

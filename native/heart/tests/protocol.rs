@@ -185,6 +185,25 @@ fn crash_kills_the_vm_at_once_and_runs_the_command() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// OTP's heart runs the command by system(3) from a C program, so the command starts with
+/// SIGPIPE at its default; Rust's runtime ignores SIGPIPE, and ignored signals are inherited.
+#[test]
+fn the_command_starts_with_sigpipe_at_its_default() {
+    let dir = std::env::temp_dir().join(format!("heart-sigpipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let marker = dir.join("ignored");
+    let victim = Victim::start();
+    let command = format!("grep '^SigIgn:' /proc/$$/status > {}", marker.display());
+    let mut h = Heart::start(&["-pid", &victim.pid()], &[("HEART_COMMAND", &command), ("HEART_NO_KILL", "TRUE")]);
+    h.send(&[8]);
+    let (_, err) = h.finish(false);
+    assert!(err.contains("-> 0. Terminating."), "{err}");
+    let line = std::fs::read_to_string(&marker).unwrap();
+    let mask = u64::from_str_radix(line.trim_start_matches("SigIgn:").trim(), 16).unwrap();
+    assert_eq!(mask & (1 << (13 - 1)), 0, "SIGPIPE (13) is ignored in the command: {line}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn no_kill_and_sigabrt_are_honoured() {
     let mut victim = Victim::start();
