@@ -17,3 +17,34 @@ printf "  fastrel_programs (all three, one file) %9s   %s bytes per program\n" "
 printf "  a release carries (ERTS bundled)       %9s   (fastrel/bin + erts-VSN/bin; was 6 binaries)\n" "$((2 * ours))"
 gz=$(gzip -c priv/fastrel_programs | wc -c | tr -d ' ')
 printf "  in a tarball, gzip'd, per directory    %9s\n" "$gz"
+
+# The floor: the smallest program Rust's standard library allows (bench/floor: it reads
+# its stdin to the end), built as fastrel_programs is. What fastrel's programs weigh
+# beyond it is theirs; the floor itself is std's panic, backtrace and formatting code,
+# which only a rebuilt standard library (nightly build-std) sheds.
+cargo build --release --quiet --manifest-path bench/floor/Cargo.toml --target-dir target/floor
+floor=$(size target/floor/release/floor)
+printf "  Rust's floor (std, same profile)       %9s   fastrel_programs is the floor + %s\n" "$floor" "$((ours - floor))"
+
+# Idle resident memory, each program waiting on a pipe as heart waits on the VM's:
+# OTP's heart, fastrel's heart, the floor. Medians of 3 interleaved rounds.
+idle_rss() { # idle_rss PROGRAM: VmRSS in kB once it blocks reading an open FIFO
+    fifo=$(mktemp -u "${TMPDIR:-/tmp}/fastrel-rss.XXXXXX")
+    mkfifo "$fifo"
+    env -u HEART_COMMAND "$1" <"$fifo" >/dev/null 2>&1 &
+    pid=$!
+    exec 3>"$fifo"
+    sleep 0.3
+    sed -n 's/^VmRSS:[^0-9]*\([0-9]*\) kB/\1/p' "/proc/$pid/status"
+    exec 3>&-
+    wait "$pid" || true
+    rm -f "$fifo"
+}
+median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+o1=$(idle_rss "$bin/heart"); f1=$(idle_rss priv/heart); b1=$(idle_rss target/floor/release/floor)
+o2=$(idle_rss "$bin/heart"); f2=$(idle_rss priv/heart); b2=$(idle_rss target/floor/release/floor)
+o3=$(idle_rss "$bin/heart"); f3=$(idle_rss priv/heart); b3=$(idle_rss target/floor/release/floor)
+echo "idle VmRSS, kB (median of 3; each blocked reading a pipe)"
+printf "  OTP heart                              %9s\n" "$(median3 "$o1" "$o2" "$o3")"
+printf "  fastrel heart                          %9s\n" "$(median3 "$f1" "$f2" "$f3")"
+printf "  Rust's floor                           %9s\n" "$(median3 "$b1" "$b2" "$b3")"

@@ -28,6 +28,7 @@ build_once() {
     [ -z "$built" ] || return 0
     echo "==> building the Rust parts once on the host"
     cargo build --release --quiet --workspace --target-dir target
+    cargo build --profile programs --quiet -p fastrel_programs --target-dir target
     cargo nextest archive --release --workspace --target-dir target \
         --archive-file target/fastrel-tests.tar.zst >/dev/null
     built=yes
@@ -47,7 +48,7 @@ in_root() { # in_root OTP
         --exclude=./.git/worktrees -cf - . |
         tar -C "$root$repo" -xf -
     for p in heart run_erl to_erl fastrel_programs; do cp -f "target/release/$p" "$root$repo/target/release/$p"; done
-    cp -f target/release/fastrel_programs "$root/opt/fastrel-prebuilt/fastrel_programs"
+    cp -f target/programs/fastrel_programs "$root/opt/fastrel-prebuilt/fastrel_programs"
     cp -f target/release/libfastrel_nif.so "$root/opt/fastrel-prebuilt/relnif_nif.so"
     cp -f target/fastrel-tests.tar.zst "$root/opt/fastrel-prebuilt/"
     cp -f "$(command -v cargo-nextest)" "$root/usr/local/bin/cargo-nextest"
