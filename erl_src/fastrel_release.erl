@@ -5,8 +5,8 @@
 %% The layout is relx's (`bin/', `releases/VSN/', `releases/RELEASES',
 %% `releases/start_erl.data', `lib/APP-VSN/', `erts-VSN/'), so deploy tooling and
 %% `release_handler' keep working. What differs: the start script is fastrel's, and
-%% fastrel's heart, run_erl and to_erl are in `fastrel/bin/' (and in place of OTP's in a
-%% bundled `erts-VSN/bin/'), so daemons run on them even without a bundled ERTS.
+%% fastrel's heart, run_erl and to_erl are in place of OTP's in a bundled `erts-VSN/bin/',
+%% or without one in `fastrel/bin/', so daemons run on them even then.
 %%
 %% No rebar3 module is used here: the providers (`fastrel_prv_*') hand over the
 %% applications rebar3 built, and everything else comes from the configuration.
@@ -596,27 +596,29 @@ default_vm_args(Name) ->
      "## -heart\n",
      "## -env HEART_BEAT_TIMEOUT 30\n"].
 
-%% fastrel's heart, run_erl and to_erl in fastrel/bin; with a bundled ERTS, its bin with
-%% those three replaced.
+%% fastrel's heart, run_erl and to_erl: without a bundled ERTS in fastrel/bin; with one,
+%% in its bin in place of OTP's and nowhere else. One copy in the release, then, and on
+%% an upgrade to a new ERTS the programs come with it (release_handler unpacks with
+%% keep_old_files: a fastrel/bin from an older release would stay as it was). What an
+%% earlier build without ERTS left in fastrel/ goes.
+programs(Dir, false, _ErtsVsn) ->
+    install_programs(filename:join([Dir, "fastrel", "bin"]));
 programs(Dir, IncludeErts, ErtsVsn) ->
-    install_programs(filename:join([Dir, "fastrel", "bin"])),
-    case IncludeErts of
-        false -> ok;
-        _ ->
-            From = case IncludeErts of
-                       true -> code:root_dir();
-                       Path when is_list(Path) -> Path
-                   end,
-            ErtsBin = filename:join([From, "erts-" ++ ErtsVsn, "bin"]),
-            To = filename:join([Dir, "erts-" ++ ErtsVsn, "bin"]),
-            filelib:is_dir(ErtsBin) orelse throw({erts_not_found, ErtsBin}),
-            ok(filelib:ensure_path(To), {mkdir, To}),
-            {ok, Names} = file:list_dir(ErtsBin),
-            Ours = ["fastrel_programs" | fastrel_overlay:programs()],
-            [copy_tree(filename:join(ErtsBin, F), filename:join(To, F), [])
-             || F <- Names, F =/= "yielding_c_fun", not lists:member(F, Ours)],
-            install_programs(To)
-    end.
+    From = case IncludeErts of
+               true -> code:root_dir();
+               Path when is_list(Path) -> Path
+           end,
+    ErtsBin = filename:join([From, "erts-" ++ ErtsVsn, "bin"]),
+    To = filename:join([Dir, "erts-" ++ ErtsVsn, "bin"]),
+    filelib:is_dir(ErtsBin) orelse throw({erts_not_found, ErtsBin}),
+    ok(filelib:ensure_path(To), {mkdir, To}),
+    {ok, Names} = file:list_dir(ErtsBin),
+    Ours = ["fastrel_programs" | fastrel_overlay:programs()],
+    [copy_tree(filename:join(ErtsBin, F), filename:join(To, F), [])
+     || F <- Names, F =/= "yielding_c_fun", not lists:member(F, Ours)],
+    install_programs(To),
+    Stale = filename:join(Dir, "fastrel"),
+    ok(del(Stale), {write, Stale}).
 
 install_programs(Bin) ->
     case fastrel_overlay:install_programs(Bin) of

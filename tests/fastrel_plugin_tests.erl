@@ -37,14 +37,15 @@ same_release_as_relx_test_() ->
         Relx = List(Theirs), Fastrel = List(Ours),
         ?assertEqual(["/bin/install_upgrade.escript", "/bin/nodetool"], Relx -- Fastrel),
         ErtsBin = "/erts-" ++ erlang:system_info(version) ++ "/bin/",
-        ?assertEqual([ErtsBin ++ "fastrel_programs", "/fastrel/bin/fastrel_programs", "/fastrel/bin/heart",
-                      "/fastrel/bin/run_erl", "/fastrel/bin/to_erl"], Fastrel -- Relx),
+        %% One copy of fastrel's programs, in the bundled ERTS (no fastrel/bin).
+        ?assertEqual([ErtsBin ++ "fastrel_programs"], Fastrel -- Relx),
+        ?assertNot(filelib:is_file(filename:join(Ours, "fastrel"))),
         %% The bundled ERTS runs fastrel's programs: one executable, each program a link
         %% to it beside it.
         [begin
              ?assertEqual(read(filename:join([repo(), "priv", P])), read(Ours ++ Dir1 ++ P)),
              ?assertEqual({ok, "fastrel_programs"}, file:read_link(Ours ++ Dir1 ++ P))
-         end || P <- ["heart", "run_erl", "to_erl"], Dir1 <- [ErtsBin, "/fastrel/bin/"]],
+         end || P <- ["heart", "run_erl", "to_erl"], Dir1 <- [ErtsBin]],
         %% tar: relx's entries, in relx's order, with fastrel's programs for relx's scripts.
         {0, TarOut} = rebar3(Dir, ["fastrel", "tar"]),
         ?assertNotEqual(nomatch, string:find(TarOut, "Tarball successfully created")),
@@ -52,16 +53,16 @@ same_release_as_relx_test_() ->
         Names = fun(F) -> {ok, T} = erl_tar:table(F, [compressed]), T end,
         RelxTar = Names(filename:join(Theirs, "example_server-1.0.0.tar.gz")),
         OurTar = Names(filename:join(Ours, "example_server-1.0.0.tar.gz")),
-        Programs = [D ++ P || D <- ["fastrel/bin/", tl(ErtsBin)], P <- ["fastrel_programs", "heart", "run_erl", "to_erl"]],
+        Programs = [tl(ErtsBin) ++ P || P <- ["fastrel_programs", "heart", "run_erl", "to_erl"]],
         ?assertEqual((RelxTar -- ["bin/nodetool", "bin/install_upgrade.escript"]) -- Programs, OurTar -- Programs),
         %% The programs are one file and links to it beside it, in the tarball too, and
         %% erl_tar (release_handler's unpacker) makes them so.
         {ok, Verbose} = erl_tar:table(filename:join(Ours, "example_server-1.0.0.tar.gz"), [compressed, verbose]),
-        ?assertEqual(lists:sort([{D ++ P, symlink} || D <- ["fastrel/bin/", tl(ErtsBin)], P <- ["heart", "run_erl", "to_erl"]]),
+        ?assertEqual(lists:sort([{tl(ErtsBin) ++ P, symlink} || P <- ["heart", "run_erl", "to_erl"]]),
                      lists:sort([{N, T} || {N, T, _, _, _, _, _} <- Verbose, T =:= symlink])),
         Unpacked = filename:join(Dir, "unpacked"),
         ok = erl_tar:extract(filename:join(Ours, "example_server-1.0.0.tar.gz"), [compressed, {cwd, Unpacked}]),
-        ?assertEqual({ok, "fastrel_programs"}, file:read_link(filename:join(Unpacked, "fastrel/bin/heart"))),
+        ?assertEqual({ok, "fastrel_programs"}, file:read_link(filename:join(Unpacked, tl(ErtsBin) ++ "heart"))),
         ?assertEqual(read(filename:join([repo(), "priv", "fastrel_programs"])),
                      read(filename:join(Unpacked, tl(ErtsBin) ++ "run_erl"))),
         {0, Help} = rebar3(Dir, ["help", "fastrel", "tar"]),

@@ -351,6 +351,9 @@ new_erts(Epmd) ->
         ?assertNotEqual(Vm1, Vm2),
         ?assertNot(alive(Vm1)),
         ?assertEqual(filename:join([Deploy, "erts-" ++ NewErts, "bin", "beam.smp"]), fastrel_os:exe(Vm2)),
+        %% The new ERTS brought fastrel's programs (the release's one copy is in its bin).
+        Heart2 = Eval("{os_pid, P} = erlang:port_info(whereis(heart_port), os_pid), P."),
+        ?assertEqual(filename:join([Deploy, "erts-" ++ NewErts, "bin", "fastrel_programs"]), fastrel_os:exe(Heart2)),
         ?assertEqual("2", Eval("example_server:vsn().")),
         ?assertEqual("permanent", status(Bin, Env, "2.0.0")),
         ?assertEqual({ok, list_to_binary(NewErts ++ " 2.0.0")},

@@ -5,8 +5,8 @@
 #   * no helper VM is ever booted (node name and host come from vm.args, fastrel_programs
 #     and erl_call);
 #   * daemon/stop return as soon as the node is up/gone (short polls, bounded);
-#   * heart, run_erl and to_erl are fastrel's (release/fastrel/bin), also when the
-#     system's ERTS is used;
+#   * heart, run_erl and to_erl are fastrel's (in the bundled erts-VSN/bin, or in
+#     release/fastrel/bin when the system's ERTS is used);
 #   * a HEART_COMMAND set by the user is kept;
 #   * post_install_upgrade hooks run (relx execs its upgrade escript before them), and
 #     hooks can also run around any command ({pre|post, Command, Hooks}).
@@ -145,9 +145,9 @@ case $1 in
 esac
 
 REL_DIR=$RELEASE_ROOT_DIR/releases/$REL_VSN
+# fastrel's heart, run_erl, to_erl and the start script's helpers, one executable: here
+# without a bundled ERTS; with one, in its bin (below).
 FASTREL_BIN=$RELEASE_ROOT_DIR/fastrel/bin
-# heart, run_erl, to_erl and the start script's helpers, in one executable.
-FASTREL_PROGRAMS=$FASTREL_BIN/fastrel_programs
 
 export REL_NAME REL_VSN RELEASE_ROOT_DIR
 RELEASE_NAME=$REL_NAME
@@ -307,6 +307,10 @@ find_erts() {
 }
 
 find_erts
+
+# A bundled ERTS carries fastrel's programs, and an upgrade to a new ERTS brings its own.
+if [ -x "$BINDIR/fastrel_programs" ]; then FASTREL_BIN=$BINDIR; fi
+FASTREL_PROGRAMS=$FASTREL_BIN/fastrel_programs
 
 ROOTDIR=$RELEASE_ROOT_DIR
 EMU=beam
