@@ -9,15 +9,9 @@
 # the ratios.
 set -eu
 cd "$(dirname "$0")/.."
-LINES=${LINES:-200000}
-RUNS=${RUNS:-5}
-OURS=${OURS:-priv/run_erl}
-OTP=$(erl -noshell -eval 'io:format("~s/erts-~s/bin/run_erl", [code:root_dir(), erlang:system_info(version)]), halt().')
-[ -x "$OURS" ] || rebar3 compile >/dev/null
-# On the project's disk, not /tmp: a tmpfs would make every sync free.
-mkdir -p _build
-SCRATCH=$(mktemp -d "$PWD/_build/bench-run_erl-XXXXXX")
-trap 'rm -rf "$SCRATCH"' EXIT
+BENCH=run_erl
+# shellcheck source=bench/run_erl_common.sh
+. bench/run_erl_common.sh
 
 # One timed run: prints milliseconds, checks every line reached the log.
 one() { # prog sync

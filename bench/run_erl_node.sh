@@ -8,18 +8,11 @@
 # Median of RUNS interleaved runs; every log is checked to hold every line.
 set -eu
 cd "$(dirname "$0")/.."
-LINES=${LINES:-200000}
-RUNS=${RUNS:-5}
-OURS=${OURS:-priv/run_erl}
-OTP=$(erl -noshell -eval 'io:format("~s/erts-~s/bin/run_erl", [code:root_dir(), erlang:system_info(version)]), halt().')
-[ -x "$OURS" ] || rebar3 compile >/dev/null
-OURS=$(cd "$(dirname "$OURS")" && pwd)/$(basename "$OURS")
+BENCH=run_erl_node
+# shellcheck source=bench/run_erl_common.sh
+. bench/run_erl_common.sh
 # One log file for the whole run, for both (the default rotates at 100 kB).
 export RUN_ERL_LOG_MAXSIZE=1000000000
-# On the project's disk, not /tmp: a tmpfs would make every sync free.
-mkdir -p _build
-SCRATCH=$(mktemp -d "$PWD/_build/bench-run_erl_node-XXXXXX")
-trap 'rm -rf "$SCRATCH"' EXIT
 
 # The node: prints the lines, writes its own time (ms) to a file, halts. It halts itself
 # after 120 s whatever happens, so nothing outlives the benchmark.
