@@ -24,6 +24,10 @@ relx() ->
 same_release_as_relx_test_() ->
     {timeout, 300, fun() ->
         Dir = project("same", relx()),
+        %% What a build without ERTS left in the output goes when ERTS is bundled.
+        Stale = filename:join(Dir, "_build/default/rel/example_server/fastrel/bin/fastrel_programs"),
+        ok = filelib:ensure_dir(Stale),
+        ok = file:write_file(Stale, <<"stale">>),
         {0, Out} = rebar3(Dir, ["fastrel", "release"]),
         ?assertNotEqual(nomatch, string:find(Out, "Release successfully assembled")),
         {0, _} = rebar3(Dir, ["release", "-o", filename:join(Dir, "relx")]),
