@@ -25,6 +25,10 @@ printf "  in a tarball, gzip'd, per directory    %9s\n" "$gz"
 cargo build --release --quiet --manifest-path bench/floor/Cargo.toml --target-dir target/floor
 floor=$(size target/floor/release/floor)
 printf "  Rust's floor (std, same profile)       %9s   fastrel_programs is the floor + %s\n" "$floor" "$((ours - floor))"
+# The same program without std (bench/floor_nostd): what leaving std would give.
+cargo build --release --quiet --manifest-path bench/floor_nostd/Cargo.toml --target-dir target/floor
+nostd=$(size target/floor/release/floor_nostd)
+printf "  the same without std (libc only)       %9s\n" "$nostd"
 
 # Idle resident memory, each program waiting on a pipe as heart waits on the VM's:
 # OTP's heart, fastrel's heart, the floor. Medians of 3 interleaved rounds.
@@ -41,10 +45,12 @@ idle_rss() { # idle_rss PROGRAM: VmRSS in kB once it blocks reading an open FIFO
     rm -f "$fifo"
 }
 median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
-o1=$(idle_rss "$bin/heart"); f1=$(idle_rss priv/heart); b1=$(idle_rss target/floor/release/floor)
-o2=$(idle_rss "$bin/heart"); f2=$(idle_rss priv/heart); b2=$(idle_rss target/floor/release/floor)
-o3=$(idle_rss "$bin/heart"); f3=$(idle_rss priv/heart); b3=$(idle_rss target/floor/release/floor)
+nostd=target/floor/release/floor_nostd
+o1=$(idle_rss "$bin/heart"); f1=$(idle_rss priv/heart); b1=$(idle_rss target/floor/release/floor); n1=$(idle_rss $nostd)
+o2=$(idle_rss "$bin/heart"); f2=$(idle_rss priv/heart); b2=$(idle_rss target/floor/release/floor); n2=$(idle_rss $nostd)
+o3=$(idle_rss "$bin/heart"); f3=$(idle_rss priv/heart); b3=$(idle_rss target/floor/release/floor); n3=$(idle_rss $nostd)
 echo "idle VmRSS, kB (median of 3; each blocked reading a pipe)"
 printf "  OTP heart                              %9s\n" "$(median3 "$o1" "$o2" "$o3")"
 printf "  fastrel heart                          %9s\n" "$(median3 "$f1" "$f2" "$f3")"
 printf "  Rust's floor                           %9s\n" "$(median3 "$b1" "$b2" "$b3")"
+printf "  the same without std                   %9s\n" "$(median3 "$n1" "$n2" "$n3")"
