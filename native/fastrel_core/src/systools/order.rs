@@ -5,10 +5,10 @@
 //! Erlang's list subtraction and "first occurrence" rules decide the order, so they are
 //! reproduced literally rather than replaced by a textbook topological sort.
 
-use crate::systools::fasthash::FastSet;
+use crate::systools::fasthash::{FastMap, FastSet};
 use crate::systools::release::{App, Release};
 use crate::term::{a, s, t, Term};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 fn minus(list: &mut Vec<String>, remove: &str) {
     if let Some(i) = list.iter().position(|x| x == remove) {
@@ -50,7 +50,7 @@ fn duplicates<P: Copy>(mut items: Vec<(&str, P)>, build: impl Fn(&str, P) -> Ter
 
 /// `check_applications/1` and `sort_used_and_incl_appls/2`.
 pub fn check_applications(apps: &mut [App], rel: &Release) -> Result<(), Term> {
-    let defined: HashSet<&str> = apps.iter().map(|x| x.name.as_str()).collect();
+    let defined: FastSet<&str> = apps.iter().map(|x| x.name.as_str()).collect();
     let mut undefined = Vec::new();
     for app in apps.iter() {
         let mut uses = app.uses.clone();
@@ -82,7 +82,7 @@ pub fn check_applications(apps: &mut [App], rel: &Release) -> Result<(), Term> {
     }
     add_top_apps_to_uses(&incs, apps)?;
     // Each name's first position in the .rel.
-    let mut first: HashMap<&str, usize> = HashMap::with_capacity(rel.apps.len());
+    let mut first: FastMap<&str, usize> = FastMap::with_capacity_and_hasher(rel.apps.len(), Default::default());
     for (i, x) in rel.apps.iter().enumerate() {
         first.entry(x.name.as_str()).or_insert(i);
     }
@@ -100,8 +100,8 @@ pub fn check_applications(apps: &mut [App], rel: &Release) -> Result<(), Term> {
 }
 
 /// Who includes each application: the first `(included, includer)` pair naming it.
-fn includers(incs: &[(String, String)]) -> HashMap<&str, &str> {
-    let mut by: HashMap<&str, &str> = HashMap::with_capacity(incs.len());
+fn includers(incs: &[(String, String)]) -> FastMap<&str, &str> {
+    let mut by: FastMap<&str, &str> = FastMap::with_capacity_and_hasher(incs.len(), Default::default());
     for (included, includer) in incs {
         by.entry(included.as_str()).or_insert(includer.as_str());
     }
@@ -110,10 +110,10 @@ fn includers(incs: &[(String, String)]) -> HashMap<&str, &str> {
 
 /// The top of the inclusion tree above `app`. systools loops forever on a cycle
 /// (A includes B includes A); we stop and report it.
-fn find_top(app: &str, includer: &HashMap<&str, &str>) -> Result<String, Term> {
+fn find_top(app: &str, includer: &FastMap<&str, &str>) -> Result<String, Term> {
     let mut cur = app;
     let mut seen = vec![cur];
-    let mut seen_set: HashSet<&str> = HashSet::from([cur]);
+    let mut seen_set: FastSet<&str> = [cur].into_iter().collect();
     while let Some(&top) = includer.get(cur) {
         seen.push(top);
         if !seen_set.insert(top) {
@@ -169,12 +169,12 @@ pub fn check_duplicate_modules(apps: &[App]) -> Result<(), Term> {
 pub fn sort_appls(apps: &[App]) -> Result<Vec<usize>, Term> {
     let key = |i: usize| t([a(&apps[i].name), s(&apps[i].vsn)]);
     let mut todo: VecDeque<usize> = (0..apps.len()).collect();
-    let mut listed: HashMap<&str, usize> = HashMap::new();
+    let mut listed: FastMap<&str, usize> = FastMap::default();
     for x in apps {
         *listed.entry(x.name.as_str()).or_default() += 1;
     }
-    let mut visited_names: HashSet<&str> = HashSet::new();
-    let mut visited_ids: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut visited_names: FastSet<&str> = FastSet::default();
+    let mut visited_ids: FastMap<(&str, &str), usize> = FastMap::default();
     let mut missing: Vec<String> = Vec::new();
     let mut circular: Vec<usize> = Vec::new();
     let mut out = Vec::with_capacity(apps.len());
@@ -244,7 +244,7 @@ pub fn sort_appls(apps: &[App]) -> Result<Vec<usize>, Term> {
 struct TodoList<'a, 'b> {
     apps: &'a [App],
     todo: &'b mut VecDeque<usize>,
-    listed: &'b mut HashMap<&'a str, usize>,
+    listed: &'b mut FastMap<&'a str, usize>,
 }
 
 impl<'a> TodoList<'a, '_> {
@@ -276,7 +276,7 @@ impl<'a> TodoList<'a, '_> {
         &mut self,
         checking: &str,
         names: impl Iterator<Item = &'n String>,
-        visited: &HashSet<&str>,
+        visited: &FastSet<&str>,
     ) -> (Vec<usize>, Vec<String>) {
         let mut found = Vec::new();
         let mut not_found = Vec::new();
@@ -313,6 +313,7 @@ mod tests {
             id: String::new(),
             description: String::new(),
             modules: vec![],
+            sorted_modules: Vec::new().into(),
             regs: vec![],
             uses: v(uses),
             optional: vec![],

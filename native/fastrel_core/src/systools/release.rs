@@ -41,6 +41,9 @@ pub struct App {
     pub id: String,
     pub description: String,
     pub modules: Vec<Name>,
+    /// `modules` in atom order (UTF-8 byte order), as the script's `primLoad` lists have
+    /// them: sorted once, with the remembered application, instead of on every call.
+    pub sorted_modules: Arc<[Name]>,
     pub regs: Vec<Name>,
     pub uses: Vec<String>,
     pub optional: Vec<String>,
@@ -61,6 +64,13 @@ pub struct App {
 /// should not) reproduce, so we name the file and the offending value instead.
 pub(crate) fn badarg_exit(file: &str, what: &str, value: &Term) -> Term {
     t([a("EXIT"), t([a("badarg"), Term::list([t([a("file"), s(file)]), t([a(what), value.clone()])])])])
+}
+
+/// `names` in atom order, for [`App::sorted_modules`].
+pub fn sorted_names(names: &[Name]) -> Arc<[Name]> {
+    let mut v = names.to_vec();
+    v.sort_unstable_by(|x, y| x.as_str().cmp(y.as_str()));
+    v.into()
 }
 
 fn string_p(v: &Term) -> Result<Option<String>, ()> {
@@ -369,12 +379,14 @@ fn parse_application(term: &Term, full: &str, vsn: &str, incls: &[(String, Vec<S
         }
         includes = over.clone();
     }
+    let modules = name_list(&values[3]).unwrap_or_default();
     Parsed::Ok(Box::new(App {
         name: name.to_string(),
         vsn: found_vsn,
         id: str_of(&values[1]),
         description: str_of(&values[2]),
-        modules: name_list(&values[3]).unwrap_or_default(),
+        sorted_modules: sorted_names(&modules),
+        modules,
         regs: name_list(&values[4]).unwrap_or_default(),
         uses: atoms(&values[5]),
         optional: atoms(&values[6]),

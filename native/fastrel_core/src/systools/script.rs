@@ -204,10 +204,9 @@ pub fn build(rel: &Release, apps: &[&App], cfg: &ScriptConfig) -> Term {
     ins.push(t([a("progress"), a("kernel_load_completed")]));
     let loaded_early: crate::systools::fasthash::FastSet<&str> = MANDATORY.iter().chain(&preloaded).copied().collect();
     for (app, path) in apps.iter().zip(&paths) {
-        let mut mods: Vec<&str> =
-            app.modules.iter().map(|m| m.as_str()).filter(|m| !loaded_early.contains(m)).collect();
-        // UTF-8 byte order is code point order, i.e. Erlang atom order.
-        mods.sort_unstable();
+        // Already in atom order (UTF-8 byte order is code point order).
+        let mods: Vec<&str> =
+            app.sorted_modules.iter().map(|m| m.as_str()).filter(|m| !loaded_early.contains(m)).collect();
         ins.push(t([a("path"), Term::list([s(&erl_norm(path))])]));
         ins.push(t([a("primLoad"), atoms(&mods)]));
     }

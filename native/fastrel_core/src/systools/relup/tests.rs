@@ -16,6 +16,9 @@ fn app(name: &str, vsn: &str, mods: &[&str]) -> App {
         id: String::new(),
         description: String::new(),
         modules: mods.iter().map(|m| crate::term::Name::from(*m)).collect(),
+        sorted_modules: crate::systools::release::sorted_names(
+            &mods.iter().map(|m| crate::term::Name::from(*m)).collect::<Vec<_>>(),
+        ),
         regs: vec![],
         uses: vec![],
         optional: vec![],
