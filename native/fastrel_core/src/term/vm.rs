@@ -35,14 +35,17 @@ impl Vm for TermOrder {
 
 /// Whether `t` holds a map whose order could depend on the VM (two keys or more).
 pub fn has_orderable_map(t: &Term) -> bool {
+    // Only containers can hold a map: a script's strings and module lists (most of its
+    // terms) are passed over instead of being stacked one element at a time.
+    let holds = |x: &&Term| matches!(x, Term::Map(_) | Term::Tuple(_) | Term::List(_) | Term::Improper(..));
     let mut stack = vec![t];
     while let Some(t) = stack.pop() {
         match t {
             Term::Map(pairs) if pairs.len() > 1 => return true,
             Term::Map(pairs) => pairs.iter().for_each(|(k, v)| stack.extend([k, v])),
-            Term::Tuple(xs) | Term::List(xs) => stack.extend(xs),
+            Term::Tuple(xs) | Term::List(xs) => stack.extend(xs.iter().filter(holds)),
             Term::Improper(xs, tail) => {
-                stack.extend(xs);
+                stack.extend(xs.iter().filter(holds));
                 stack.push(tail);
             }
             _ => {}
@@ -161,5 +164,20 @@ mod tests {
         assert_eq!(out, ["p", "q", "k", "v", "r"]);
         assert!(has_orderable_map(&Term::list([Term::map(vec![(a("k"), a("v")), (a("j"), a("v"))])])));
         assert!(!has_orderable_map(&t));
+    }
+
+    #[test]
+    fn maps_are_found_at_any_depth_among_strings_and_atoms() {
+        let m2 = || Term::map(vec![(a("k"), a("v")), (a("j"), a("v"))]);
+        let deep = Term::list([
+            Term::string("a string"),
+            a("x"),
+            Term::tuple([Term::Int(1), Term::list([Term::string("s"), Term::tuple([a("t"), m2()])])]),
+        ]);
+        assert!(has_orderable_map(&deep));
+        assert!(has_orderable_map(&Term::Improper(vec![a("x"), Term::Int(1)], Box::new(m2()))));
+        assert!(has_orderable_map(&Term::map(vec![(a("k"), Term::list([Term::string("s"), m2()]))])));
+        let none = Term::list([Term::string("a string"), Term::tuple([a("t"), Term::map(vec![(a("k"), a("v"))])])]);
+        assert!(!has_orderable_map(&none));
     }
 }
