@@ -7,8 +7,9 @@
 
 use crate::systools::fasthash::{FastMap, FastSet};
 use crate::systools::release::{App, Release};
-use crate::term::{a, s, t, Term};
+use crate::term::{a, s, t, Name, Term};
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 fn minus(list: &mut Vec<String>, remove: &str) {
     if let Some(i) = list.iter().position(|x| x == remove) {
@@ -148,11 +149,23 @@ fn add_top_apps_to_uses(incs: &[(String, String)], apps: &mut [App]) -> Result<(
     Ok(())
 }
 
+/// The module lists last found free of duplicates, by identity. They belong to remembered
+/// applications (see `release::parse_application_memo`), so a warm call checks the very
+/// same lists again; holding them keeps their addresses from being reused.
+static CLEAN: Mutex<Vec<Arc<[Name]>>> = Mutex::new(Vec::new());
+
 /// `check_modules/3` without the `src_tests`/`exref` parts: duplicate module names.
 pub fn check_duplicate_modules(apps: &[App]) -> Result<(), Term> {
+    let same = |clean: &[Arc<[Name]>]| {
+        clean.len() == apps.len() && clean.iter().zip(apps).all(|(c, x)| Arc::ptr_eq(c, &x.sorted_modules))
+    };
+    if same(&CLEAN.lock().unwrap_or_else(|p| p.into_inner())) {
+        return Ok(());
+    }
     let mods = apps.iter().enumerate().flat_map(|(i, x)| x.modules.iter().map(move |m| (m.as_str(), i))).collect();
     let dups = duplicates(mods, |m, i| t([a(m), a(&apps[i].name), s(&apps[i].dir)]));
     if dups.is_empty() {
+        *CLEAN.lock().unwrap_or_else(|p| p.into_inner()) = apps.iter().map(|x| Arc::clone(&x.sorted_modules)).collect();
         Ok(())
     } else {
         Err(t([a("duplicate_modules"), Term::List(dups)]))
@@ -360,6 +373,25 @@ mod tests {
     fn load_order(mut apps: Vec<App>, rel: &Release) -> Result<Vec<String>, Term> {
         check_applications(&mut apps, rel)?;
         Ok(sort_appls(&apps)?.into_iter().map(|i| apps[i].name.clone()).collect())
+    }
+
+    /// `app` with modules, its sorted list made as the `.app` reader makes it.
+    fn app_with(name: &str, mods: &[&str]) -> App {
+        let modules: Vec<crate::term::Name> = mods.iter().map(|m| crate::term::Name::from(*m)).collect();
+        App { sorted_modules: crate::systools::release::sorted_names(&modules), modules, ..app(name, &[], &[]) }
+    }
+
+    #[test]
+    fn duplicate_modules_are_found_after_a_clean_call() {
+        let clean = [app_with("a", &["m1", "m2"]), app_with("b", &["m3"])];
+        assert_eq!(check_duplicate_modules(&clean), Ok(()));
+        // The same lists again (the remembered answer), then other ones with a duplicate.
+        assert_eq!(check_duplicate_modules(&clean), Ok(()));
+        let dup = [app_with("a", &["m1", "m2"]), app_with("b", &["m2"])];
+        let err = check_duplicate_modules(&dup).unwrap_err();
+        assert!(format!("{err:?}").contains("duplicate_modules"), "{err:?}");
+        // Clones of the clean ones share their sorted lists: still clean.
+        assert_eq!(check_duplicate_modules(&clean.clone()), Ok(()));
     }
 
     #[test]
