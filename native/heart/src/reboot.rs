@@ -49,8 +49,8 @@ pub fn reboot(prog: &OsStr, reason: Reason, pid: Option<i32>, command: Option<Ve
             return 0;
         }
     }
-    // system(3), as OTP's heart (std's process spawning would add ~20 KB to every
-    // program for this one call); OTP prints its raw wait status, not the exit code. A C
+    // system(3), as OTP's heart (std's process spawning added ~40 KB to
+    // fastrel_programs for this one call); OTP prints its raw wait status, not the exit code. A C
     // string ends at its first NUL.
     let c = CString::new(command.split(|&b| b == 0).next().unwrap_or_default()).unwrap_or_default();
     // Rust's runtime ignores SIGPIPE and the command would inherit that; OTP's C heart

@@ -67,9 +67,9 @@ pub(crate) fn badarg_exit(file: &str, what: &str, value: &Term) -> Term {
 }
 
 /// `names` in atom order, for [`App::sorted_modules`].
-pub fn sorted_names(names: &[Name]) -> Arc<[Name]> {
+pub(crate) fn sorted_names(names: &[Name]) -> Arc<[Name]> {
     let mut v = names.to_vec();
-    v.sort_unstable_by(|x, y| x.as_str().cmp(y.as_str()));
+    v.sort_unstable(); // Name's order is its UTF-8 bytes'
     v.into()
 }
 

@@ -10,15 +10,14 @@ fn term(src: &str) -> Term {
 }
 
 fn app(name: &str, vsn: &str, mods: &[&str]) -> App {
+    let modules: Vec<crate::term::Name> = mods.iter().map(|m| crate::term::Name::from(*m)).collect();
     App {
         name: name.into(),
         vsn: vsn.into(),
         id: String::new(),
         description: String::new(),
-        modules: mods.iter().map(|m| crate::term::Name::from(*m)).collect(),
-        sorted_modules: crate::systools::release::sorted_names(
-            &mods.iter().map(|m| crate::term::Name::from(*m)).collect::<Vec<_>>(),
-        ),
+        sorted_modules: crate::systools::release::sorted_names(&modules),
+        modules,
         regs: vec![],
         uses: vec![],
         optional: vec![],
