@@ -54,13 +54,20 @@ impl Command {
 /// Starts the command on the pty's slave. `sleepy` is OTP's `-sleepy-child` (the child
 /// waits a second first, to test start-up races). If the shell cannot be run, the error
 /// also reaches a `-daemon` caller still waiting (report's reply pipe, closed by exec).
-pub fn spawn(pty: &Pty, cmd: &Command, disable_flowcntrl: bool, sleepy: bool) -> Result<Pid, Fatal> {
+pub fn spawn(
+    pty: &Pty,
+    cmd: &Command,
+    disable_flowcntrl: bool,
+    sleepy: bool,
+    caller_mask: &nix::sys::signal::SigSet,
+) -> Result<Pid, Fatal> {
     // SAFETY: run_erl is single-threaded here; the child calls only what is async-signal
     // safe in practice for a single-threaded process and then execs or exits.
     match unsafe { fork() } {
         Err(e) => Err(Fatal::errno(1050, "Cannot fork", e)),
         Ok(ForkResult::Parent { child }) => Ok(child),
         Ok(ForkResult::Child) => {
+            let _ = nix::sys::signal::sigprocmask(nix::sys::signal::SigmaskHow::SIG_SETMASK, Some(caller_mask), None);
             let code = child(pty, cmd, disable_flowcntrl, sleepy);
             // SAFETY: leave without running the parent's atexit handlers or destructors.
             unsafe { nix::libc::_exit(code) }

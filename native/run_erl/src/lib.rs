@@ -69,7 +69,18 @@ fn run(prog: &OsStr, args: args::Args) -> Result<u8, Fatal> {
     } else {
         None
     };
-    let pid = child::spawn(&pty, &command, cfg.disable_flowcntrl, args.sleepy).inspect_err(|_| fifos.unlink())?;
+    // The signals run_erl answers are blocked before the fork: a SIGTERM that came once
+    // the command runs but before the signalfd existed killed run_erl with its FIFOs left
+    // behind. The child gets the caller's mask back before it execs.
+    let mut mask = SigSet::empty();
+    [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT, Signal::SIGQUIT].iter().for_each(|s| mask.add(*s));
+    if !args.daemon {
+        mask.add(Signal::SIGHUP);
+    }
+    let mut caller_mask = SigSet::empty();
+    let _ = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut caller_mask));
+    let pid = child::spawn(&pty, &command, cfg.disable_flowcntrl, args.sleepy, &caller_mask)
+        .inspect_err(|_| fifos.unlink())?;
     // The shell is running (or has reported that it could not run): the caller may go.
     std::mem::forget(reply);
     report::end_reply();
@@ -78,12 +89,6 @@ fn run(prog: &OsStr, args: args::Args) -> Result<u8, Fatal> {
     unsafe {
         let _ = signal(Signal::SIGPIPE, SigHandler::SigIgn);
     }
-    let mut mask = SigSet::empty();
-    [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT, Signal::SIGQUIT].iter().for_each(|s| mask.add(*s));
-    if !args.daemon {
-        mask.add(Signal::SIGHUP);
-    }
-    let _ = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None);
     let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
         .map_err(|e| Fatal::errno(600, "Cannot watch signals", e))?;
     let mut relay = Relay::new(pty, fifos, log, pid, signals, cfg.alive, cfg.activity)?;
