@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 //! What `run_erl` and `to_erl` share: how FIFOs in a pipe directory are named and numbered,
 //! how to tell a live pipe from a stale one, the protocol's fixed bytes, and C-style time
-//! text. Both programs must agree with OTP's on all of it, so it lives in one place.
+//! text. Both programs must agree with OTP's on all of it, so it lives in one place. Also
+//! what heart and run_erl share: the SIGPIPE disposition their commands start with.
 
 #![deny(missing_docs)]
+
+pub mod sigpipe;
 
 use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;

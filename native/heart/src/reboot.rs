@@ -53,10 +53,9 @@ pub fn reboot(prog: &OsStr, reason: Reason, pid: Option<i32>, command: Option<Ve
     // fastrel_programs for this one call); OTP prints its raw wait status, not the exit code. A C
     // string ends at its first NUL.
     let c = CString::new(command.split(|&b| b == 0).next().unwrap_or_default()).unwrap_or_default();
-    // Rust's runtime ignores SIGPIPE and the command would inherit that; OTP's C heart
-    // leaves it at its default. Heart only logs and exits after this.
-    // SAFETY: SIG_DFL installs no handler.
-    let _ = unsafe { nix::sys::signal::signal(Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl) };
+    // The command gets SIGPIPE as heart got it (ignored, under a VM), as OTP's heart
+    // passes it on. Heart only logs and exits after this.
+    fastrel_console::sigpipe::restore();
     // SAFETY: `c` is a NUL-terminated string that outlives the call.
     let raw = unsafe { nix::libc::system(c.as_ptr()) };
     // The command's own bytes, as OTP's printf("%s") gives them.

@@ -68,6 +68,7 @@ pub fn spawn(
         Ok(ForkResult::Parent { child }) => Ok(child),
         Ok(ForkResult::Child) => {
             let _ = nix::sys::signal::sigprocmask(nix::sys::signal::SigmaskHow::SIG_SETMASK, Some(caller_mask), None);
+            fastrel_console::sigpipe::restore();
             let code = child(pty, cmd, disable_flowcntrl, sleepy);
             // SAFETY: leave without running the parent's atexit handlers or destructors.
             unsafe { nix::libc::_exit(code) }

@@ -347,6 +347,40 @@ fn daemon_answers_once_the_command_runs_with_sighup_ignored() {
     );
 }
 
+/// The command starts with SIGPIPE as run_erl was started with it, as under OTP's (whose
+/// parent ignores SIGPIPE only after the fork); Rust's runtime ignores SIGPIPE before `main`.
+#[test]
+fn the_command_gets_sigpipe_as_run_erl_got_it() {
+    use std::os::unix::process::CommandExt;
+    let sigign = |prog: &Path, ignored: bool| -> u64 {
+        let s = Scratch::new();
+        let mut r = Reaper::default();
+        let cmd = format!("echo $PPID > {0}/daemon; grep SigIgn /proc/self/status > {0}/sigign.tmp; mv {0}/sigign.tmp {0}/sigign; exec sleep 60", s.0.display());
+        let mut c = command(prog, &[]);
+        c.args(["-daemon", &s.pipes(), &s.logs(), &cmd]);
+        let handler = if ignored { nix::sys::signal::SigHandler::SigIgn } else { nix::sys::signal::SigHandler::SigDfl };
+        // SAFETY: signal(2) is async-signal-safe; SIG_IGN and SIG_DFL install no code.
+        unsafe {
+            c.pre_exec(move || {
+                nix::sys::signal::signal(Signal::SIGPIPE, handler).map(|_| ()).map_err(std::io::Error::from)
+            })
+        };
+        let out = c.output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        r.pid(s.pid_in("daemon"));
+        assert!(wait_for(Duration::from_secs(10), || s.path("sigign").exists()), "the command ran");
+        let line = std::fs::read_to_string(s.path("sigign")).unwrap();
+        u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
+    };
+    const PIPE: u64 = 1 << (13 - 1);
+    for ignored in [false, true] {
+        let theirs = sigign(&otps("run_erl"), ignored);
+        let mine = sigign(&ours("run_erl"), ignored);
+        assert_eq!(theirs & PIPE != 0, ignored, "OTP's run_erl, started with SIGPIPE ignored: {ignored}");
+        assert_eq!(mine, theirs, "SigIgn of the command, run_erl started with SIGPIPE ignored: {ignored}");
+    }
+}
+
 #[test]
 fn a_grandchild_holding_the_pty_does_not_keep_run_erl_alive() {
     let s = Scratch::new();
