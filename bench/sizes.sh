@@ -15,23 +15,23 @@ echo "fastrel's programs vs OTP's (bytes)"
 printf "  OTP heart + run_erl + to_erl           %9s\n" "$otp"
 printf "  fastrel_programs (all three, one file) %9s   %s bytes per program\n" "$ours" "$((ours / 3))"
 printf "  a release carries (ERTS bundled)       %9s   (one copy, in erts-VSN/bin; until 2026-12-06 also in fastrel/bin)\n" "$ours"
+printf "  shared libraries it needs              %9s\n" "$(readelf -d priv/fastrel_programs | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')"
 gz=$(gzip -c priv/fastrel_programs | wc -c | tr -d ' ')
 printf "  in a tarball, gzip'd, per directory    %9s\n" "$gz"
 
-# The floor: the smallest program Rust's standard library allows (bench/floor: it reads
-# its stdin to the end), built as fastrel_programs is. What fastrel's programs weigh
-# beyond it is theirs; the floor itself is std's panic, backtrace and formatting code,
-# which only a rebuilt standard library (nightly build-std) sheds.
+# A plain std program (bench/floor: it reads its stdin to the end), built with the same
+# profile: Rust's runtime start-up, and the unwinder and backtrace printer a panic uses.
+# fastrel_programs starts without both (native/programs/src/main.rs says why).
 cargo build --release --quiet --manifest-path bench/floor/Cargo.toml --target-dir target/floor
 floor=$(size target/floor/release/floor)
-printf "  Rust's floor (std, same profile)       %9s   fastrel_programs is the floor + %s\n" "$floor" "$((ours - floor))"
+printf "  a plain std program (same profile)     %9s\n" "$floor"
 # The same program without std (bench/floor_nostd): what leaving std would give.
 cargo build --release --quiet --manifest-path bench/floor_nostd/Cargo.toml --target-dir target/floor
 nostd=$(size target/floor/release/floor_nostd)
 printf "  the same without std (libc only)       %9s\n" "$nostd"
 
 # Idle resident memory, each program waiting on a pipe as heart waits on the VM's:
-# OTP's heart, fastrel's heart, the floor. Medians of 3 interleaved rounds.
+# OTP's heart, fastrel's heart, a plain std program, the same without std.
 idle_rss() { # idle_rss PROGRAM: VmRSS in kB once it blocks reading an open FIFO
     fifo=$(mktemp -u "${TMPDIR:-/tmp}/fastrel-rss.XXXXXX")
     mkfifo "$fifo"
@@ -44,13 +44,17 @@ idle_rss() { # idle_rss PROGRAM: VmRSS in kB once it blocks reading an open FIFO
     wait "$pid" || true
     rm -f "$fifo"
 }
-median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+median() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
 nostd=target/floor/release/floor_nostd
-o1=$(idle_rss "$bin/heart"); f1=$(idle_rss priv/heart); b1=$(idle_rss target/floor/release/floor); n1=$(idle_rss $nostd)
-o2=$(idle_rss "$bin/heart"); f2=$(idle_rss priv/heart); b2=$(idle_rss target/floor/release/floor); n2=$(idle_rss $nostd)
-o3=$(idle_rss "$bin/heart"); f3=$(idle_rss priv/heart); b3=$(idle_rss target/floor/release/floor); n3=$(idle_rss $nostd)
-echo "idle VmRSS, kB (median of 3; each blocked reading a pipe)"
-printf "  OTP heart                              %9s\n" "$(median3 "$o1" "$o2" "$o3")"
-printf "  fastrel heart                          %9s\n" "$(median3 "$f1" "$f2" "$f3")"
-printf "  Rust's floor                           %9s\n" "$(median3 "$b1" "$b2" "$b3")"
-printf "  the same without std                   %9s\n" "$(median3 "$n1" "$n2" "$n3")"
+otps=; ours=; plain=; bare=
+for _ in 1 2 3 4 5; do
+    otps="$otps $(idle_rss "$bin/heart")"; ours="$ours $(idle_rss priv/heart)"
+    plain="$plain $(idle_rss target/floor/release/floor)"; bare="$bare $(idle_rss $nostd)"
+done
+# shellcheck disable=SC2086 # the lists are numbers, split on purpose
+o=$(median $otps) f=$(median $ours) b=$(median $plain) n=$(median $bare)
+echo "idle VmRSS, kB (median of 5 interleaved rounds; each blocked reading a pipe)"
+printf "  OTP heart                              %9s   (rounds:%s)\n" "$o" "$otps"
+printf "  fastrel heart                          %9s   OTP's + %s; issue 14: at most + 256 (rounds:%s)\n" "$f" "$((f - o))" "$ours"
+printf "  a plain std program                    %9s\n" "$b"
+printf "  the same without std                   %9s\n" "$n"

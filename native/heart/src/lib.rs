@@ -24,13 +24,12 @@ use std::ffi::{OsStr, OsString};
 use std::io::Read;
 use std::os::fd::AsFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use wire::{op, Progress};
 
 /// The program, as `heart` runs it: arguments and environment from the process, the exit
 /// status returned.
-pub fn main() -> ExitCode {
+pub fn main() -> u8 {
     // Bytes, as OTP's heart takes them: a non-UTF-8 argument or command is not an error.
     let argv: Vec<OsString> = std::env::args_os().collect();
     let (prog, rest) = argv.split_first().map_or((OsStr::new("heart"), &[][..]), |(p, r)| (p.as_os_str(), r));
@@ -43,8 +42,8 @@ pub fn main() -> ExitCode {
     notes.iter().for_each(|n| log::raw(n));
     let mut session = Session::new(std::env::var_os("HEART_COMMAND").map(OsString::into_vec));
     match event_loop(&args, &mut session, prog) {
-        None => ExitCode::SUCCESS, // SHUT_DOWN: exit quietly, kill nothing.
-        Some(reason) => ExitCode::from(reboot::reboot(prog, reason, args.pid, session.command())),
+        None => 0, // SHUT_DOWN: exit quietly, kill nothing.
+        Some(reason) => reboot::reboot(prog, reason, args.pid, session.command()),
     }
 }
 

@@ -2,5 +2,5 @@
 //! The `heart` program on its own (the multi-call `fastrel_programs` runs the same code).
 
 fn main() -> std::process::ExitCode {
-    heart::main()
+    std::process::ExitCode::from(heart::main())
 }

@@ -2,10 +2,9 @@
 //! heart, run_erl and to_erl as one executable, chosen by the name it is run under
 //! (`argv[0]`'s last component), as busybox does; and the start script's helpers.
 //!
-//! Each program alone is mostly Rust's standard library (its formatting and panic
-//! machinery, some 330 KB of each ~400 KB binary); one executable carries that once, so a
-//! release ships one file and three links to it instead of three copies (six with a
-//! bundled ERTS).
+//! Each program alone would carry its own copy of what they share from Rust's standard
+//! library (formatting, I/O, allocation); one executable carries it once, so a release
+//! ships one file and three links to it instead of three copies.
 //!
 //! Run under its own name it serves the start script (`bin/NAME`), for what is hard to
 //! get right in POSIX sh:
@@ -17,17 +16,30 @@
 //!   the host's canonical name, anything else: the short host name);
 //! - `fastrel_programs waitpid PID SECONDS`: returns when process PID has ended (exit 0)
 //!   or SECONDS have passed (exit 1), woken by the exit itself where pidfds exist.
+//!
+//! It starts without Rust's runtime start-up (`no_main`): that start-up probes the main
+//! thread's stack through glibc, which parses `/proc/self/maps` with stdio and scanf, and
+//! the code it touches stays resident: some 550 kB of an idle heart's RSS, measured on a
+//! plain std program (`bench/floor`) built both ways. What the programs relied on from it
+//! is done here: SIGPIPE ignored, and standard output flushed at exit. Without the
+//! unwinder library too (`no_unwinder`), an idle heart is OTP's + ~200 kB
+//! (`bench/sizes.sh`), and the executable shed the backtrace printer (440 → 226 KB).
+
+#![no_main]
+
+// Only where nothing unwinds: the `programs` profile (the test builds unwind).
+#[cfg(panic = "abort")]
+mod no_unwinder;
 
 use fastrel_programs::{nodename, render, vmargs, waitpid};
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::process::ExitCode;
 use std::time::Duration;
 
 /// A program's `main`.
-type Main = fn() -> ExitCode;
+type Main = fn() -> u8;
 
 /// The programs, by the name each is run as.
 const PROGRAMS: [(&str, Main); 3] = [("heart", heart::main), ("run_erl", run_erl::main), ("to_erl", to_erl::main)];
@@ -39,10 +51,27 @@ const USAGE: &str = "usage: fastrel_programs vmargs FILE ROOT | render SRC DST |
 /// Bad arguments (the start script always passes good ones).
 const EXIT_USAGE: u8 = 2;
 
-fn main() -> ExitCode {
+/// The C entry point, in place of Rust's runtime start-up (see the top).
+#[no_mangle]
+pub extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
+    // The runtime ignores SIGPIPE so that writes to a closed pipe fail with EPIPE; the
+    // programs are written for that. The commands heart and run_erl start still get SIGPIPE
+    // as this process found it (fastrel_console::sigpipe).
+    // SAFETY: SIG_IGN installs no handler code.
+    unsafe { nix::libc::signal(nix::libc::SIGPIPE, nix::libc::SIG_IGN) };
+    let code = dispatch();
+    // Unwritten output is lost unless flushed: C's exit() does not know Rust's buffer.
+    let _ = std::io::stdout().flush();
+    std::ffi::c_int::from(code)
+}
+
+/// Exit statuses: each program's own, or the helpers'.
+fn dispatch() -> u8 {
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let name = argv.first().and_then(|a| Path::new(a).file_name()).unwrap_or_default();
-    if let Some((_, program)) = PROGRAMS.iter().find(|(n, _)| n.as_bytes() == name.as_bytes()) {
+    // The last component of argv[0], by bytes: std's path parsing would be the only user of
+    // two more 64 KB stretches of code, each faulted in whole (the kernel's fault-around).
+    let name = argv.first().and_then(|a| a.as_bytes().rsplit(|b| *b == b'/').next()).unwrap_or_default();
+    if let Some((_, program)) = PROGRAMS.iter().find(|(n, _)| n.as_bytes() == name) {
         return program();
     }
     let args: Vec<&OsStr> = argv.iter().skip(1).map(OsString::as_os_str).collect();
@@ -50,41 +79,41 @@ fn main() -> ExitCode {
         [cmd, file, root] if cmd.as_bytes() == b"vmargs" => {
             let node = vmargs::scan(&vmargs::expand(Path::new(file), Path::new(root)));
             match std::io::stdout().write_all(&vmargs::assignments(&node)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(_) => ExitCode::FAILURE,
+                Ok(()) => 0,
+                Err(_) => 1,
             }
         }
         [cmd, src, dst] if cmd.as_bytes() == b"render" => match render::render_file(Path::new(src), Path::new(dst)) {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(()) => 0,
             // Quietly: the start script then renders into the runtime directory instead.
-            Err(_) => ExitCode::FAILURE,
+            Err(_) => 1,
         },
         [cmd, name_type, name] if cmd.as_bytes() == b"nodename" => {
             match nodename::full_name(name_type.as_bytes() == b"-name", name.as_bytes(), nodename::host) {
                 Ok(node) => match std::io::stdout().write_all(&[&node[..], b"\n"].concat()) {
-                    Ok(()) => ExitCode::SUCCESS,
-                    Err(_) => ExitCode::FAILURE,
+                    Ok(()) => 0,
+                    Err(_) => 1,
                 },
                 Err(e) => {
                     eprintln!("fastrel_programs: cannot get the host name: {e}");
-                    ExitCode::FAILURE
+                    1
                 }
             }
         }
         [cmd, pid, secs] if cmd.as_bytes() == b"waitpid" => {
             let num = |s: &OsStr| std::str::from_utf8(s.as_bytes()).ok().and_then(|s| s.parse::<u64>().ok());
             match (num(pid).and_then(|p| i32::try_from(p).ok()), num(secs)) {
-                (Some(pid), Some(secs)) if waitpid::wait(pid, Duration::from_secs(secs)) => ExitCode::SUCCESS,
-                (Some(_), Some(_)) => ExitCode::FAILURE,
+                (Some(pid), Some(secs)) if waitpid::wait(pid, Duration::from_secs(secs)) => 0,
+                (Some(_), Some(_)) => 1,
                 _ => {
                     eprint!("{USAGE}");
-                    ExitCode::from(EXIT_USAGE)
+                    EXIT_USAGE
                 }
             }
         }
         _ => {
             eprint!("{USAGE}");
-            ExitCode::from(EXIT_USAGE)
+            EXIT_USAGE
         }
     }
 }

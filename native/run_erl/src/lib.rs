@@ -21,11 +21,10 @@ use relay::{End, Relay};
 use report::Fatal;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::AsRawFd;
-use std::process::ExitCode;
 
 /// The program, as `run_erl` runs it: arguments and environment from the process, the exit
 /// status returned.
-pub fn main() -> ExitCode {
+pub fn main() -> u8 {
     // Kept in the binary for to_erl to find (see fastrel_console::RUN_ERL_MARKER).
     std::hint::black_box(fastrel_console::RUN_ERL_MARKER);
     // Bytes, as OTP's run_erl takes them: a directory need not be UTF-8.
@@ -33,13 +32,13 @@ pub fn main() -> ExitCode {
     let (prog, rest) = argv.split_first().map_or((OsStr::new("run_erl"), &[][..]), |(p, r)| (p.as_os_str(), r));
     let Some(args) = args::parse(rest) else {
         eprint!("{}", args::USAGE);
-        return ExitCode::from(1);
+        return 1;
     };
     match run(prog, args) {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code,
         Err(f) => {
             report::fatal(&f);
-            ExitCode::from(1)
+            1
         }
     }
 }

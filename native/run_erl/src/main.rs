@@ -2,5 +2,5 @@
 //! The `run_erl` program on its own (the multi-call `fastrel_programs` runs the same code).
 
 fn main() -> std::process::ExitCode {
-    run_erl::main()
+    std::process::ExitCode::from(run_erl::main())
 }

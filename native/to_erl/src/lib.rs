@@ -13,7 +13,6 @@ use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::process::ExitCode;
 
 const USAGE: &str = "Usage: to_erl [-h|-F] [pipe_name|pipe_dir/]\n\
 \t-h\tThis help text.\n\
@@ -23,7 +22,7 @@ const USAGE: &str = "Usage: to_erl [-h|-F] [pipe_name|pipe_dir/]\n\
 
 /// The program, as `to_erl` runs it: arguments and environment from the process, the exit
 /// status returned.
-pub fn main() -> ExitCode {
+pub fn main() -> u8 {
     // Bytes, as OTP's to_erl takes them: a pipe directory need not be UTF-8.
     let argv: Vec<OsString> = std::env::args_os().collect();
     let mut rest = argv.get(1..).unwrap_or_default();
@@ -37,12 +36,12 @@ pub fn main() -> ExitCode {
             bytes => match bytes.get(1) {
                 Some(b'h') => {
                     eprint!("{USAGE}");
-                    return ExitCode::from(1);
+                    return 1;
                 }
                 Some(b'F') => force = true,
                 _ => {
                     say([&b"Invalid option '"[..], bytes, b"'\n"].concat());
-                    return ExitCode::from(1);
+                    return 1;
                 }
             },
         }
@@ -60,7 +59,7 @@ pub fn main() -> ExitCode {
             }
         },
     };
-    ExitCode::from(code)
+    code
 }
 
 /// The pipe to attach to. In a directory, OTP's to_erl takes the highest number even when

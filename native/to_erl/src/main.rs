@@ -2,5 +2,5 @@
 //! The `to_erl` program on its own (the multi-call `fastrel_programs` runs the same code).
 
 fn main() -> std::process::ExitCode {
-    to_erl::main()
+    std::process::ExitCode::from(to_erl::main())
 }
