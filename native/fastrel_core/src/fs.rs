@@ -75,6 +75,68 @@ impl Drop for Temp {
     }
 }
 
+/// An output ready to be put in place by [`Staged::commit`]: its bytes in a temporary file,
+/// or nothing to write because the target already holds exactly these bytes.
+#[derive(Debug)]
+pub enum Staged {
+    /// New content, renamed over the target on commit.
+    New(Temp),
+    /// The target's content is already the output's: commit only sets its modification
+    /// time, as writing it would.
+    Same(PathBuf),
+}
+
+impl Staged {
+    /// Compares `data` with `target` and, unless the target (a regular file) holds the same
+    /// bytes, writes them to a temporary file beside it.
+    ///
+    /// Replacing a file costs the disk far more than reading it: a new inode, its blocks
+    /// allocated and written (ext4 starts that inside the rename), the old file's freed:
+    /// 160-190 us per 70 KB `.script` on this project's ext4 disk, against ~20 us to read
+    /// and compare it. Outputs are often rewritten unchanged (a release rebuilt as it was).
+    ///
+    /// # Errors
+    ///
+    /// Creating or writing the temporary file; nothing is left behind then.
+    pub fn stage(target: &Path, data: &[u8]) -> io::Result<Staged> {
+        if holds(target, data) {
+            Ok(Staged::Same(target.to_path_buf()))
+        } else {
+            Temp::write(target, data).map(Staged::New)
+        }
+    }
+
+    /// Puts the output in place: renames the temporary file over the target, or sets the
+    /// unchanged target's modification (and change) time to now. Where that is refused
+    /// (a file we may not touch but could replace), the bytes are written and renamed
+    /// into place after all, so the result never depends on which way was taken.
+    ///
+    /// # Errors
+    ///
+    /// The rename's, or writing the temporary file; nothing is left behind then.
+    pub fn commit(self, data: &[u8]) -> io::Result<()> {
+        match self {
+            Staged::New(temp) => temp.commit(),
+            Staged::Same(target) => {
+                let now = nix::sys::time::TimeSpec::UTIME_NOW;
+                let keep = nix::sys::time::TimeSpec::UTIME_OMIT;
+                let flag = nix::sys::stat::UtimensatFlags::NoFollowSymlink;
+                match nix::sys::stat::utimensat(nix::fcntl::AT_FDCWD, &target, &keep, &now, flag) {
+                    Ok(()) => Ok(()),
+                    Err(_) => Temp::write(&target, data)?.commit(),
+                }
+            }
+        }
+    }
+}
+
+/// Whether `target` is a regular file holding exactly `data`.
+fn holds(target: &Path, data: &[u8]) -> bool {
+    let same_size =
+        std::fs::symlink_metadata(target).is_ok_and(|m| m.file_type().is_file() && m.len() == data.len() as u64);
+    same_size && std::fs::read(target).is_ok_and(|old| old == data)
+}
+
 /// Writes `data` to `path` through a temporary file renamed into place.
 ///
 /// # Errors
@@ -167,6 +229,44 @@ mod tests {
         assert_eq!(listing(&dir), ["d"]);
         drop(Temp::write(&dir.join("g"), b"data").unwrap());
         assert_eq!(listing(&dir), ["d"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// An output that is already there is not written again, but its modification time
+    /// moves as a write would move it; other bytes, or a target that is not a regular
+    /// file, take the temporary file and the rename.
+    #[test]
+    fn an_unchanged_output_keeps_its_file_and_gets_a_new_modification_time() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = scratch("staged");
+        let target = dir.join("r.boot");
+        std::fs::write(&target, "same").unwrap();
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        std::fs::File::options().write(true).open(&target).unwrap().set_modified(old).unwrap();
+        let before = std::fs::metadata(&target).unwrap();
+        let staged = Staged::stage(&target, b"same").unwrap();
+        assert!(matches!(staged, Staged::Same(_)), "{staged:?}");
+        staged.commit(b"same").unwrap();
+        let after = std::fs::metadata(&target).unwrap();
+        assert_eq!(after.ino(), before.ino(), "the same file");
+        assert!(after.modified().unwrap() > before.modified().unwrap() + std::time::Duration::from_secs(3600));
+        assert_eq!(std::fs::read(&target).unwrap(), b"same");
+        assert_eq!(listing(&dir), ["r.boot"]);
+
+        let staged = Staged::stage(&target, b"other").unwrap();
+        assert!(matches!(staged, Staged::New(_)), "{staged:?}");
+        staged.commit(b"other").unwrap();
+        assert_ne!(std::fs::metadata(&target).unwrap().ino(), before.ino(), "replaced");
+        assert_eq!(std::fs::read(&target).unwrap(), b"other");
+        // Same bytes behind a symlink: replaced by a regular file, as any other output is.
+        std::fs::write(dir.join("real"), "other").unwrap();
+        std::fs::remove_file(&target).unwrap();
+        std::os::unix::fs::symlink("real", &target).unwrap();
+        let staged = Staged::stage(&target, b"other").unwrap();
+        assert!(matches!(staged, Staged::New(_)), "{staged:?}");
+        staged.commit(b"other").unwrap();
+        assert!(std::fs::symlink_metadata(&target).unwrap().file_type().is_file());
+        assert_eq!(listing(&dir), ["r.boot", "real"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -5,7 +5,7 @@
 //! wildcards and supplies the code path, because those depend on the running VM; what is
 //! left is pure file work, done here.
 
-use crate::fs::Temp;
+use crate::fs::Staged;
 use crate::systools::filename::{erl_join, erl_norm};
 use crate::systools::order;
 use crate::systools::release::{self, App};
@@ -170,7 +170,9 @@ pub fn make_script(opts: &Options, vm: &dyn Vm) -> Result<Outcome, Error> {
 }
 
 /// Writes `Out.script` then `Out.boot`, each through a temporary file renamed into place,
-/// so a reader never sees a half-written file. Errors are systools' `{open, File, Posix}`.
+/// so a reader never sees a half-written file; a file that already holds the same bytes is
+/// left as it is but for its modification time, which is set as writing it would set it
+/// (see [`Staged`]). Errors are systools' `{open, File, Posix}`.
 ///
 /// The two files are rendered and written on two threads (file creation dominates on
 /// real disks), then renamed in systools' order: a failed `.boot` leaves the `.script`.
@@ -187,20 +189,23 @@ pub fn write_outputs(output: &str, script: Term, otp_major: u32, unicode_range: 
     let (script_tmp, boot_tmp) = std::thread::scope(|scope| {
         let boot_path = Path::new(&boot_file);
         let boot = scope.spawn(move || {
-            let written = Temp::write(boot_path, &crate::term::etf::encode(&for_boot, otp_major));
+            let bytes = crate::term::etf::encode(&for_boot, otp_major);
+            let staged = Staged::stage(boot_path, &bytes);
             drop((for_boot, taken.recv()));
-            written
+            staged.map(|staged| (staged, bytes))
         });
         let measured = crate::term::pretty::Measured::of(&script, unicode_range, otp_major);
         // The receiver is gone only if the other thread panicked; the term is freed here then.
         let _ = hand_over.send(script);
         let text = measured.script_text();
-        let script_tmp = Temp::write(Path::new(&script_file), text.as_bytes());
+        let script_tmp =
+            Staged::stage(Path::new(&script_file), text.as_bytes()).map(|staged| (staged, text.into_bytes()));
         let boot_tmp = boot.join().unwrap_or_else(|_| Err(std::io::Error::other("boot writer panicked")));
         (script_tmp, boot_tmp)
     });
-    script_tmp.and_then(Temp::commit).map_err(|e| Error::open(&script_file, &e))?;
-    boot_tmp.and_then(Temp::commit).map_err(|e| Error::open(&boot_file, &e))
+    let commit = |(staged, bytes): (Staged, Vec<u8>)| staged.commit(&bytes);
+    script_tmp.and_then(commit).map_err(|e| Error::open(&script_file, &e))?;
+    boot_tmp.and_then(commit).map_err(|e| Error::open(&boot_file, &e))
 }
 
 /// `items.iter().map(f)` on up to four threads, results in order. Small inputs stay on
