@@ -175,10 +175,12 @@ pub fn make_script(opts: &Options, vm: &dyn Vm) -> Result<Outcome, Error> {
 /// (see [`Staged`]). Errors are systools' `{open, File, Posix}`.
 ///
 /// The two files are rendered and written on two threads (file creation dominates on
-/// real disks), then renamed in systools' order: a failed `.boot` leaves the `.script`.
-/// The `.boot`'s thread, which has less to do, also frees the script term, once the
-/// `.script`'s has measured it: freeing a script's tens of thousands of terms was 5-10%
-/// of a call.
+/// real disks), and put in place in systools' order: the `.script` as soon as it is
+/// written, while the `.boot`'s thread is still at work, then the `.boot`. A failed
+/// `.script` stops the `.boot` (its temporary file is dropped); a failed `.boot` leaves
+/// the `.script`. The `.boot`'s thread, which has less to do, also frees the script term,
+/// once the `.script`'s has measured it: freeing a script's tens of thousands of terms was
+/// 5-10% of a call.
 pub fn write_outputs(output: &str, script: Term, otp_major: u32, unicode_range: bool) -> Result<(), Error> {
     let script_file = format!("{output}.script");
     let boot_file = format!("{output}.boot");
@@ -186,7 +188,7 @@ pub fn write_outputs(output: &str, script: Term, otp_major: u32, unicode_range: 
     let for_boot = std::sync::Arc::clone(&script);
     let (hand_over, taken) = std::sync::mpsc::sync_channel::<std::sync::Arc<Term>>(1);
     // A temporary file not committed is removed when dropped, on every error path.
-    let (script_tmp, boot_tmp) = std::thread::scope(|scope| {
+    let (script_done, boot_staged) = std::thread::scope(|scope| {
         let boot_path = Path::new(&boot_file);
         let boot = scope.spawn(move || {
             let bytes = crate::term::etf::encode(&for_boot, otp_major);
@@ -198,14 +200,13 @@ pub fn write_outputs(output: &str, script: Term, otp_major: u32, unicode_range: 
         // The receiver is gone only if the other thread panicked; the term is freed here then.
         let _ = hand_over.send(script);
         let text = measured.script_text();
-        let script_tmp =
-            Staged::stage(Path::new(&script_file), text.as_bytes()).map(|staged| (staged, text.into_bytes()));
-        let boot_tmp = boot.join().unwrap_or_else(|_| Err(std::io::Error::other("boot writer panicked")));
-        (script_tmp, boot_tmp)
+        let script_done =
+            Staged::stage(Path::new(&script_file), text.as_bytes()).and_then(|s| s.commit(text.as_bytes()));
+        let boot_staged = boot.join().unwrap_or_else(|_| Err(std::io::Error::other("boot writer panicked")));
+        (script_done, boot_staged)
     });
-    let commit = |(staged, bytes): (Staged, Vec<u8>)| staged.commit(&bytes);
-    script_tmp.and_then(commit).map_err(|e| Error::open(&script_file, &e))?;
-    boot_tmp.and_then(commit).map_err(|e| Error::open(&boot_file, &e))
+    script_done.map_err(|e| Error::open(&script_file, &e))?;
+    boot_staged.and_then(|(staged, bytes)| staged.commit(&bytes)).map_err(|e| Error::open(&boot_file, &e))
 }
 
 /// `items.iter().map(f)` on up to four threads, results in order. Small inputs stay on
@@ -413,5 +414,22 @@ mod tests {
         let e = make_script(&Options { output: output.clone(), ..r.options("r") }, &TermOrder).unwrap_err();
         assert_eq!(e.reason(), t([a("open"), s(&format!("{output}.script")), a("enoent")]));
         assert_eq!(r.listing(), ["lib", "r.rel"]);
+    }
+
+    /// systools' order: a `.script` that cannot be put in place stops the `.boot`; a
+    /// `.boot` that cannot be leaves the `.script` written.
+    #[test]
+    fn a_failed_script_stops_the_boot_and_a_failed_boot_leaves_the_script() {
+        let r = abc(true);
+        std::fs::create_dir_all(r.dir.join("r.script/x")).unwrap();
+        let e = make_script(&r.options("r"), &TermOrder).unwrap_err();
+        assert_eq!(e.reason(), t([a("open"), s(&r.path("r.script")), a("eisdir")]));
+        assert_eq!(r.listing(), ["lib", "r.rel", "r.script"]);
+        std::fs::remove_dir_all(r.dir.join("r.script")).unwrap();
+        std::fs::create_dir_all(r.dir.join("r.boot/x")).unwrap();
+        let e = make_script(&r.options("r"), &TermOrder).unwrap_err();
+        assert_eq!(e.reason(), t([a("open"), s(&r.path("r.boot")), a("eisdir")]));
+        assert_eq!(r.listing(), ["lib", "r.boot", "r.rel", "r.script"]);
+        assert!(std::fs::read_to_string(r.dir.join("r.script")).unwrap().starts_with("%% coding: utf-8\n{script,"));
     }
 }
