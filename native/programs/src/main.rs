@@ -25,10 +25,13 @@
 //! unwinder library too (`no_unwinder`), an idle heart is OTP's + ~200 kB
 //! (`bench/sizes.sh`), and the executable shed the backtrace printer (440 → 226 KB).
 
-#![no_main]
+// glibc hands `argv` to std before `main` (through `.init_array`), which `no_main` needs;
+// elsewhere (musl) std learns it only in the runtime start-up this skips.
+#![cfg_attr(all(target_os = "linux", target_env = "gnu"), no_main)]
 
-// Only where nothing unwinds: the `programs` profile (the test builds unwind).
-#[cfg(panic = "abort")]
+// Only where nothing unwinds (the `programs` profile; the test builds unwind), and where
+// the unwinder is libgcc_s's.
+#[cfg(all(panic = "abort", target_os = "linux", target_env = "gnu"))]
 mod no_unwinder;
 
 use fastrel_programs::{nodename, render, vmargs, waitpid};
@@ -52,6 +55,7 @@ const USAGE: &str = "usage: fastrel_programs vmargs FILE ROOT | render SRC DST |
 const EXIT_USAGE: u8 = 2;
 
 /// The C entry point, in place of Rust's runtime start-up (see the top).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[no_mangle]
 pub extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
     // The runtime ignores SIGPIPE so that writes to a closed pipe fail with EPIPE; the
@@ -63,6 +67,12 @@ pub extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_
     // Unwritten output is lost unless flushed: C's exit() does not know Rust's buffer.
     let _ = std::io::stdout().flush();
     std::ffi::c_int::from(code)
+}
+
+/// Rust's runtime start-up, where `no_main` cannot be had.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(dispatch())
 }
 
 /// Exit statuses: each program's own, or the helpers'.
