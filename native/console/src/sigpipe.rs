@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 static IGNORED_AT_START: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn note_at_start() {
+extern "C" fn note_at_start(_argc: std::ffi::c_int, _argv: *const *const u8, _envp: *const *const u8) {
     // SAFETY: a null new action only reads the current one into `old`.
     unsafe {
         let mut old: libc::sigaction = std::mem::zeroed();
@@ -24,7 +24,7 @@ extern "C" fn note_at_start() {
 // glibc runs `.init_array` entries before `main`, and so before Rust's runtime starts.
 #[used]
 #[link_section = ".init_array"]
-static NOTE_AT_START: extern "C" fn() = note_at_start;
+static NOTE_AT_START: extern "C" fn(std::ffi::c_int, *const *const u8, *const *const u8) = note_at_start;
 
 /// Whether SIGPIPE was ignored when the process started.
 pub fn ignored_at_start() -> bool {
@@ -34,7 +34,11 @@ pub fn ignored_at_start() -> bool {
 /// Puts SIGPIPE back as the process found it (ignored or default; a handler would not
 /// survive exec anyway). For a child about to exec, or a process about to run system(3).
 pub fn restore() {
-    let handler = if ignored_at_start() { libc::SIG_IGN } else { libc::SIG_DFL };
-    // SAFETY: SIG_IGN and SIG_DFL install no handler code; async-signal-safe after fork.
-    unsafe { libc::signal(libc::SIGPIPE, handler) };
+    // sigaction, not signal(3): only the former is async-signal-safe, as a forked child needs.
+    // SAFETY: a zeroed sigaction with SIG_IGN or SIG_DFL installs no handler code.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = if ignored_at_start() { libc::SIG_IGN } else { libc::SIG_DFL };
+        libc::sigaction(libc::SIGPIPE, &action, std::ptr::null_mut());
+    }
 }

@@ -107,9 +107,12 @@ impl Staged {
     }
 
     /// Puts the output in place: renames the temporary file over the target, or sets the
-    /// unchanged target's modification (and change) time to now. Where that is refused
-    /// (a file we may not touch but could replace), the bytes are written and renamed
-    /// into place after all, so the result never depends on which way was taken.
+    /// unchanged target's modification (and change) time to now. Where that fails (a file
+    /// we may not touch but could replace, or one removed since it was compared), the
+    /// bytes are written and renamed into place after all. The time is set through the
+    /// name, not a descriptor kept from the comparison: a file removed in between is then
+    /// written again rather than left missing; one replaced in between by another writer
+    /// gets the time, as if this call had committed first.
     ///
     /// # Errors
     ///
@@ -253,10 +256,19 @@ mod tests {
         assert_eq!(std::fs::read(&target).unwrap(), b"same");
         assert_eq!(listing(&dir), ["r.boot"]);
 
+        // Removed between the comparison and the commit: written again.
+        let staged = Staged::stage(&target, b"same").unwrap();
+        assert!(matches!(staged, Staged::Same(_)), "{staged:?}");
+        std::fs::remove_file(&target).unwrap();
+        staged.commit(b"same").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"same");
+        assert_eq!(listing(&dir), ["r.boot"]);
+
+        let kept = std::fs::metadata(&target).unwrap().ino();
         let staged = Staged::stage(&target, b"other").unwrap();
         assert!(matches!(staged, Staged::New(_)), "{staged:?}");
         staged.commit(b"other").unwrap();
-        assert_ne!(std::fs::metadata(&target).unwrap().ino(), before.ino(), "replaced");
+        assert_ne!(std::fs::metadata(&target).unwrap().ino(), kept, "replaced");
         assert_eq!(std::fs::read(&target).unwrap(), b"other");
         // Same bytes behind a symlink: replaced by a regular file, as any other output is.
         std::fs::write(dir.join("real"), "other").unwrap();

@@ -21,9 +21,12 @@
 //! thread's stack through glibc, which parses `/proc/self/maps` with stdio and scanf, and
 //! the code it touches stays resident: some 550 kB of an idle heart's RSS, measured on a
 //! plain std program (`bench/floor`) built both ways. What the programs relied on from it
-//! is done here: SIGPIPE ignored, and standard output flushed at exit. Without the
-//! unwinder library too (`no_unwinder`), an idle heart is OTP's + ~200 kB
-//! (`bench/sizes.sh`), and the executable shed the backtrace printer (440 → 226 KB).
+//! is done here: standard descriptors 0-2 opened on `/dev/null` if closed (run_erl opens
+//! its log before it detaches), SIGPIPE ignored, and standard output flushed at exit.
+//! What is not: the stack-overflow message (an overflow is a plain SIGSEGV) and the main
+//! thread's name in panic messages. Without the unwinder library too (`no_unwinder`),
+//! heart on a real node is smaller than OTP's (`bench/heart.escript`), and the
+//! executable shed the backtrace printer (454 → 225 KB).
 
 // glibc hands `argv` to std before `main` (through `.init_array`), which `no_main` needs;
 // elsewhere (musl) std learns it only in the runtime start-up this skips.
@@ -58,11 +61,22 @@ const EXIT_USAGE: u8 = 2;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[no_mangle]
 pub extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
+    use nix::libc;
+    // A closed 0, 1 or 2 would be the next file opened, and writes meant for the console
+    // would land in it (run_erl opens its log before it detaches onto /dev/null).
+    for fd in 0..=2 {
+        // SAFETY: F_GETFD only reads; /dev/null takes the lowest free descriptor, this one.
+        unsafe {
+            if libc::fcntl(fd, libc::F_GETFD) == -1 && libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) == -1 {
+                libc::abort();
+            }
+        }
+    }
     // The runtime ignores SIGPIPE so that writes to a closed pipe fail with EPIPE; the
     // programs are written for that. The commands heart and run_erl start still get SIGPIPE
     // as this process found it (fastrel_console::sigpipe).
     // SAFETY: SIG_IGN installs no handler code.
-    unsafe { nix::libc::signal(nix::libc::SIGPIPE, nix::libc::SIG_IGN) };
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     let code = dispatch();
     // Unwritten output is lost unless flushed: C's exit() does not know Rust's buffer.
     let _ = std::io::stdout().flush();

@@ -355,7 +355,7 @@ fn the_command_gets_sigpipe_as_run_erl_got_it() {
     let sigign = |prog: &Path, ignored: bool| -> u64 {
         let s = Scratch::new();
         let mut r = Reaper::default();
-        let cmd = format!("echo $PPID > {0}/daemon; grep SigIgn /proc/self/status > {0}/sigign.tmp; mv {0}/sigign.tmp {0}/sigign; exec sleep 60", s.0.display());
+        let cmd = format!("echo $PPID > {0}/daemon; echo $$ > {0}/child; grep SigIgn /proc/self/status > {0}/sigign.tmp; mv {0}/sigign.tmp {0}/sigign; exec sleep 60", s.0.display());
         let mut c = command(prog, &[]);
         c.args(["-daemon", &s.pipes(), &s.logs(), &cmd]);
         let handler = if ignored { nix::sys::signal::SigHandler::SigIgn } else { nix::sys::signal::SigHandler::SigDfl };
@@ -368,6 +368,7 @@ fn the_command_gets_sigpipe_as_run_erl_got_it() {
         let out = c.output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
         r.pid(s.pid_in("daemon"));
+        r.pid(s.pid_in("child"));
         assert!(wait_for(Duration::from_secs(10), || s.path("sigign").exists()), "the command ran");
         let line = std::fs::read_to_string(s.path("sigign")).unwrap();
         u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
