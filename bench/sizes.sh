@@ -27,8 +27,7 @@ floor=$(size target/floor/release/floor)
 printf "  a plain std program (same profile)     %9s\n" "$floor"
 # The same program without std (bench/floor_nostd): what leaving std would give.
 cargo build --release --quiet --manifest-path bench/floor_nostd/Cargo.toml --target-dir target/floor
-nostd=$(size target/floor/release/floor_nostd)
-printf "  the same without std (libc only)       %9s\n" "$nostd"
+printf "  the same without std (libc only)       %9s\n" "$(size target/floor/release/floor_nostd)"
 
 # Idle resident memory, each program waiting on a pipe as heart waits on the VM's:
 # OTP's heart, fastrel's heart, a plain std program, the same without std.
@@ -45,11 +44,11 @@ idle_rss() { # idle_rss PROGRAM: VmRSS in kB once it blocks reading an open FIFO
     rm -f "$fifo"
 }
 median() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
-nostd=target/floor/release/floor_nostd
+plain_exe=target/floor/release/floor nostd_exe=target/floor/release/floor_nostd
 otps=; ours=; plain=; bare=
 for _ in 1 2 3 4 5; do
     otps="$otps $(idle_rss "$bin/heart")"; ours="$ours $(idle_rss priv/heart)"
-    plain="$plain $(idle_rss target/floor/release/floor)"; bare="$bare $(idle_rss $nostd)"
+    plain="$plain $(idle_rss $plain_exe)"; bare="$bare $(idle_rss $nostd_exe)"
 done
 # shellcheck disable=SC2086 # the lists are numbers, split on purpose
 o=$(median $otps) f=$(median $ours) b=$(median $plain) n=$(median $bare)

@@ -27,7 +27,7 @@ extern "C" fn note_at_start(_argc: std::ffi::c_int, _argv: *const *const u8, _en
 static NOTE_AT_START: extern "C" fn(std::ffi::c_int, *const *const u8, *const *const u8) = note_at_start;
 
 /// Whether SIGPIPE was ignored when the process started.
-pub fn ignored_at_start() -> bool {
+fn ignored_at_start() -> bool {
     IGNORED_AT_START.load(Ordering::Relaxed)
 }
 
